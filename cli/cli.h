@@ -1,0 +1,81 @@
+/*
+ * cli.h -- what the freevix command's files share: parsed options, exit
+ * codes, output helpers.
+ */
+#ifndef FREEVIX_CLI_H
+#define FREEVIX_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "freevix.h"
+
+/* Exit codes (documented in freevix(1) and docs/cli.md). */
+enum cli_exit {
+  EXIT_OK = 0,
+  EXIT_FAILURE_OTHER = 1, /* anything not listed below */
+  EXIT_USAGE = 2,         /* bad command line */
+  EXIT_HELD = 3,          /* the VM is held by another source */
+  EXIT_AUTH = 4,          /* authentication or permission */
+  EXIT_CONNECT = 5,       /* cannot reach or trust the server */
+  EXIT_PARTIAL = 6,       /* a batch failed for some VMs */
+};
+
+#define CLI_MAX_VMS 100000
+
+struct cli_opts {
+  const char *server;
+  unsigned port;
+  const char *user;
+  char *password;          /* from --password-file or FREEVIX_PASSWORD; wiped */
+  const char *thumbprint;
+  const char **vms;        /* --vm values and --vm-file lines, owned */
+  size_t n_vms;
+  const char *identity;
+  long wait_ms;            /* --wait; 0: do not wait */
+  long ttl_ms;             /* --ttl */
+  const char *lease;       /* session | journal | none */
+  const char *datastore;   /* relocate --datastore */
+  const char *sim;         /* demo --sim PATH */
+  bool insecure;
+  bool json;
+  bool help;
+  int rest;                /* index in argv of the first operand after -- */
+};
+
+/* Parses argv (after the subcommand name) into *o.  'allowed' is a string
+ * of the long options the subcommand takes, e.g. "server,port,vm".  Prints
+ * the problem and returns false on bad usage. */
+bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
+               struct cli_opts *o);
+void cli_opts_free(struct cli_opts *o);
+
+/* Fills VDDK connect params from the options (strings borrowed from o) for
+ * VM number i (or no VM when i == (size_t)-1). */
+void cli_params(const struct cli_opts *o, size_t i,
+                VixDiskLibConnectParams *p);
+
+/* Initializes the library with freevix's log callbacks: warnings go to
+ * stderr, debug only with --verbose / FREEVIX_DEBUG. */
+bool cli_init_library(const struct cli_opts *o);
+
+/* Maps a VixError to the command's exit code. */
+int cli_exit_code(VixError err);
+
+/* Prints "freevix CMD: <text of err>" to stderr. */
+void cli_report(const char *cmd, const char *what, VixError err);
+
+/* Writes s as a JSON string literal (quotes, escapes). */
+void cli_json_string(FILE *f, const char *s);
+
+/* Parses durations like "10s", "500ms", "2m", "1h" into milliseconds. */
+bool cli_parse_duration(const char *s, long *out_ms);
+
+/* Subcommands. */
+int cmd_prepare(int argc, char **argv);
+int cmd_end(int argc, char **argv);
+int cmd_relocate(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+#endif

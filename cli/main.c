@@ -1,0 +1,49 @@
+/*
+ * main.c -- the freevix command: one table of subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *summary;
+};
+
+static const struct command commands[] = {
+  {"prepare", cmd_prepare, "disable migration of VMs (PrepareForAccess)"},
+  {"end", cmd_end, "allow migration again (EndAccess)"},
+  {"relocate", cmd_relocate, "move a VM (Storage vMotion), as an operator would"},
+  {"demo", cmd_demo, "narrated PrepareForAccess/EndAccess demo on the simulator"},
+};
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: freevix COMMAND [OPTIONS]   (freevix COMMAND --help)\n\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\nExit codes: 0 ok, 1 other failure, 2 usage, 3 held by another "
+             "source,\n4 authentication/permission, 5 connection, 6 partial "
+             "batch failure.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    printf("freevix %s\n", freevix_version());
+    return EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0)
+      return commands[i].run(argc - 1, argv + 1);
+  fprintf(stderr, "freevix: unknown command \"%s\"\n", argv[1]);
+  usage(stderr);
+  return EXIT_USAGE;
+}

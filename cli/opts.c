@@ -1,0 +1,302 @@
+/*
+ * opts.c -- the freevix command's options, shared by every subcommand.
+ *
+ * One table lists every long option; each subcommand names the subset it
+ * accepts, so `freevix end --wait 5s` is refused instead of ignored.  The
+ * password never comes from the command line (it would show in ps): only
+ * from --password-file or the FREEVIX_PASSWORD environment variable.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+enum {
+  OPT_SERVER = 256, OPT_PORT, OPT_USER, OPT_PASSWORD_FILE, OPT_THUMBPRINT,
+  OPT_VM, OPT_VM_FILE, OPT_IDENTITY, OPT_WAIT, OPT_TTL, OPT_LEASE,
+  OPT_DATASTORE, OPT_SIM, OPT_INSECURE, OPT_JSON, OPT_HELP,
+};
+
+static const struct option long_options[] = {
+  {"server", required_argument, NULL, OPT_SERVER},
+  {"port", required_argument, NULL, OPT_PORT},
+  {"user", required_argument, NULL, OPT_USER},
+  {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+  {"thumbprint", required_argument, NULL, OPT_THUMBPRINT},
+  {"vm", required_argument, NULL, OPT_VM},
+  {"vm-file", required_argument, NULL, OPT_VM_FILE},
+  {"identity", required_argument, NULL, OPT_IDENTITY},
+  {"wait", required_argument, NULL, OPT_WAIT},
+  {"ttl", required_argument, NULL, OPT_TTL},
+  {"lease", required_argument, NULL, OPT_LEASE},
+  {"datastore", required_argument, NULL, OPT_DATASTORE},
+  {"sim", required_argument, NULL, OPT_SIM},
+  {"insecure", no_argument, NULL, OPT_INSECURE},
+  {"json", no_argument, NULL, OPT_JSON},
+  {"help", no_argument, NULL, OPT_HELP},
+  {NULL, 0, NULL, 0},
+};
+
+/* True when name is in the comma-separated list. */
+static bool allowed_here(const char *allowed, const char *name)
+{
+  size_t n = strlen(name);
+
+  for (const char *p = allowed; *p;) {
+    size_t len = strcspn(p, ",");
+
+    if (len == n && strncmp(p, name, n) == 0)
+      return true;
+    p += len;
+    if (*p == ',')
+      p++;
+  }
+  return strcmp(name, "help") == 0;
+}
+
+bool cli_parse_duration(const char *s, long *out_ms)
+{
+  char *end;
+  double v;
+  double scale = 1000.0;
+
+  errno = 0;
+  v = strtod(s, &end);
+  if (end == s || errno || v < 0)
+    return false;
+  if (strcmp(end, "ms") == 0)
+    scale = 1.0;
+  else if (strcmp(end, "s") == 0 || *end == '\0')
+    scale = 1000.0;
+  else if (strcmp(end, "m") == 0)
+    scale = 60000.0;
+  else if (strcmp(end, "h") == 0)
+    scale = 3600000.0;
+  else
+    return false;
+  if (v * scale > 30.0 * 24 * 3600 * 1000) /* a month is plenty */
+    return false;
+  *out_ms = (long)(v * scale);
+  return true;
+}
+
+static bool add_vm(struct cli_opts *o, const char *vm)
+{
+  const char **v;
+
+  if (o->n_vms >= CLI_MAX_VMS) {
+    fprintf(stderr, "freevix: more than %d VMs\n", CLI_MAX_VMS);
+    return false;
+  }
+  v = realloc(o->vms, (o->n_vms + 1) * sizeof *v);
+  if (!v)
+    return false;
+  o->vms = v;
+  o->vms[o->n_vms] = strdup(vm);
+  if (!o->vms[o->n_vms])
+    return false;
+  o->n_vms++;
+  return true;
+}
+
+/* Reads VM specs from a file: one per line, '#' comments and blank lines
+ * ignored, surrounding blanks trimmed.  Lines with control characters or
+ * over 2 KiB are refused with their line number. */
+static bool read_vm_file(struct cli_opts *o, const char *path)
+{
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  char line[2100];
+  unsigned n = 0;
+  bool ok = true;
+
+  if (!f) {
+    fprintf(stderr, "freevix: cannot open --vm-file %s: %s\n", path,
+            strerror(errno));
+    return false;
+  }
+  while (ok && fgets(line, sizeof line, f)) {
+    char *p = line, *end;
+
+    n++;
+    if (!strchr(line, '\n') && !feof(f)) {
+      fprintf(stderr, "freevix: %s:%u: line longer than 2048 bytes\n", path, n);
+      ok = false;
+      break;
+    }
+    while (*p == ' ' || *p == '\t')
+      p++;
+    end = p + strlen(p);
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
+                       end[-1] == '\t'))
+      *--end = '\0';
+    if (!*p || *p == '#')
+      continue;
+    for (char *c = p; *c; c++) {
+      if ((unsigned char)*c < 0x20) {
+        fprintf(stderr, "freevix: %s:%u: control character in VM spec\n",
+                path, n);
+        ok = false;
+        break;
+      }
+    }
+    if (ok)
+      ok = add_vm(o, p);
+  }
+  if (f != stdin)
+    fclose(f);
+  return ok;
+}
+
+static char *read_password_file(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  char buf[4097];
+  size_t n;
+  char *pw;
+
+  if (!f) {
+    fprintf(stderr, "freevix: cannot open --password-file %s: %s\n", path,
+            strerror(errno));
+    return NULL;
+  }
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  /* The first line is the password. */
+  buf[strcspn(buf, "\r\n")] = '\0';
+  pw = strdup(buf);
+  explicit_bzero(buf, sizeof buf);
+  return pw;
+}
+
+bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
+               struct cli_opts *o)
+{
+  const char *env_pw = getenv("FREEVIX_PASSWORD");
+  int c;
+
+  memset(o, 0, sizeof *o);
+  o->lease = "none";
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+    const char *name = NULL;
+
+    if (c == '?') {
+      fprintf(stderr, "freevix %s: unknown option %s (see freevix %s --help)\n",
+              cmd, argv[optind - 1], cmd);
+      return false;
+    }
+    for (const struct option *lo = long_options; lo->name; lo++)
+      if (lo->val == c)
+        name = lo->name;
+    if (!name || !allowed_here(allowed, name)) {
+      fprintf(stderr, "freevix %s: option --%s does not apply here\n", cmd,
+              name ? name : "?");
+      return false;
+    }
+    switch (c) {
+    case OPT_SERVER:
+      o->server = optarg;
+      break;
+    case OPT_PORT: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+
+      if (*end || v <= 0 || v > 65535) {
+        fprintf(stderr, "freevix %s: --port must be 1-65535\n", cmd);
+        return false;
+      }
+      o->port = (unsigned)v;
+      break;
+    }
+    case OPT_USER:
+      o->user = optarg;
+      break;
+    case OPT_PASSWORD_FILE:
+      free(o->password);
+      o->password = read_password_file(optarg);
+      if (!o->password)
+        return false;
+      break;
+    case OPT_THUMBPRINT:
+      o->thumbprint = optarg;
+      break;
+    case OPT_VM:
+      if (!add_vm(o, optarg))
+        return false;
+      break;
+    case OPT_VM_FILE:
+      if (!read_vm_file(o, optarg))
+        return false;
+      break;
+    case OPT_IDENTITY:
+      o->identity = optarg;
+      break;
+    case OPT_WAIT:
+    case OPT_TTL:
+      if (!cli_parse_duration(optarg, c == OPT_WAIT ? &o->wait_ms : &o->ttl_ms)) {
+        fprintf(stderr, "freevix %s: --%s takes a duration such as 30s, "
+                "500ms, 10m\n", cmd, name);
+        return false;
+      }
+      break;
+    case OPT_LEASE:
+      if (strcmp(optarg, "session") && strcmp(optarg, "journal") &&
+          strcmp(optarg, "none")) {
+        fprintf(stderr, "freevix %s: --lease is session, journal or none\n",
+                cmd);
+        return false;
+      }
+      o->lease = optarg;
+      break;
+    case OPT_DATASTORE:
+      o->datastore = optarg;
+      break;
+    case OPT_SIM:
+      o->sim = optarg;
+      break;
+    case OPT_INSECURE:
+      o->insecure = true;
+      break;
+    case OPT_JSON:
+      o->json = true;
+      break;
+    case OPT_HELP:
+      o->help = true;
+      break;
+    }
+  }
+  o->rest = optind;
+  if (!o->password && env_pw)
+    o->password = strdup(env_pw);
+  return true;
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+  for (size_t i = 0; i < o->n_vms; i++)
+    free((char *)o->vms[i]);
+  free(o->vms);
+  if (o->password) {
+    explicit_bzero(o->password, strlen(o->password));
+    free(o->password);
+  }
+  memset(o, 0, sizeof *o);
+}
+
+void cli_params(const struct cli_opts *o, size_t i, VixDiskLibConnectParams *p)
+{
+  memset(p, 0, sizeof *p);
+  p->serverName = (char *)o->server;
+  p->port = o->port;
+  p->thumbPrint = (char *)o->thumbprint;
+  p->credType = VIXDISKLIB_CRED_UID;
+  p->creds.uid.userName = (char *)o->user;
+  p->creds.uid.password = o->password;
+  if (i != (size_t)-1 && i < o->n_vms)
+    p->vmxSpec = (char *)o->vms[i];
+}

@@ -1,0 +1,40 @@
+/*
+ * target.h -- one VM on one vCenter, reached through a pooled session: the
+ * step every per-VM access operation starts with.
+ */
+#ifndef FVX_ACCESS_TARGET_H
+#define FVX_ACCESS_TARGET_H
+
+#include <stdbool.h>
+
+#include "access/access.h"
+#include "access/vmxspec.h"
+
+struct access_target_vm {
+  struct vmxspec spec;
+  struct vim_session *session; /* checked out of the pool; NULL when none */
+  struct vim_moref vm;
+};
+
+/* Parses ci->vmx_spec, checks a session out, refuses an ESXi host (sending
+ * VDDK's sentence to the warn log) and resolves the VM.  On failure t may
+ * still hold a session: release it with access_target_close. */
+int access_target_open(const struct access_conninfo *ci,
+                       struct access_target_vm *t, struct access_result *res);
+
+/* Resolves t->spec to t->vm with t->session. */
+int access_target_resolve(struct access_target_vm *t,
+                          struct access_result *res);
+
+/* Returns the session to the pool (or frees it when !reusable). */
+void access_target_close(const struct access_conninfo *ci,
+                         struct access_target_vm *t, bool reusable);
+
+/* Maps a failed call on t->vm (ManagedObjectNotFound -> VM not found). */
+int access_target_fail(const struct access_target_vm *t,
+                       const struct vim_error *err, struct access_result *res);
+
+/* True when a session that produced err may be pooled again. */
+bool access_session_reusable(const struct vim_error *err);
+
+#endif

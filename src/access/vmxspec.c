@@ -1,0 +1,177 @@
+/*
+ * vmxspec.c -- VDDK vmxSpec parser, see vmxspec.h.
+ *
+ * Strict on purpose: a vmxSpec that we half-understand would make
+ * PrepareForAccess protect the wrong VM, or none.
+ */
+#include "access/vmxspec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/text.h"
+
+static void say(char *why, size_t n, const char *msg)
+{
+  if (why && n)
+    fvx_strlcpy(why, msg, n);
+}
+
+/* A managed object id: letters, digits, '-', '_', '.', ':' (vCenter ids look
+ * like vm-42; some carry a ':'-separated server GUID). */
+static bool valid_moid(const char *s)
+{
+  if (!*s)
+    return false;
+  for (; *s; s++) {
+    char c = *s;
+
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+          (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+          c == ':'))
+      return false;
+  }
+  return true;
+}
+
+static int hexval(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Copies [s, s+len) into dst (size n), decoding %XX escapes.  False when an
+ * escape is bad, the result does not fit, or it contains a NUL. */
+static bool unescape(const char *s, size_t len, char *dst, size_t n)
+{
+  size_t o = 0;
+
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+
+    if (c == '%') {
+      int hi, lo;
+
+      if (i + 2 >= len)
+        return false;
+      hi = hexval(s[i + 1]);
+      lo = hexval(s[i + 2]);
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        return false;
+      c = (char)(hi * 16 + lo);
+      i += 2;
+    }
+    if (o + 1 >= n)
+      return false;
+    dst[o++] = c;
+  }
+  dst[o] = '\0';
+  return true;
+}
+
+static bool parse_moref(const char *id, struct vmxspec *out, char *why,
+                        size_t n)
+{
+  if (!valid_moid(id)) {
+    say(why, n, "the managed object id after moref= is empty or has "
+                "characters other than letters, digits and -_.:");
+    return false;
+  }
+  if (!fvx_strlcpy(out->moref, id, sizeof out->moref)) {
+    say(why, n, "the managed object id is too long");
+    return false;
+  }
+  out->kind = VMXSPEC_MOREF;
+  return true;
+}
+
+/* Parses "dir/name.vmx?dcPath=DC&dsName=DS" (parameters in any order). */
+static bool parse_path(const char *spec, struct vmxspec *out, char *why,
+                       size_t n)
+{
+  const char *q = strchr(spec, '?');
+  const char *p;
+  bool have_dc = false, have_ds = false;
+
+  if (!q) {
+    say(why, n, "expected moref=<id> or <dir>/<name>.vmx?dcPath=<datacenter>"
+                "&dsName=<datastore>");
+    return false;
+  }
+  if (q == spec || !unescape(spec, (size_t)(q - spec), out->path,
+                             sizeof out->path)) {
+    say(why, n, "the .vmx path before '?' is empty, too long or badly "
+                "%-escaped");
+    return false;
+  }
+  for (p = q + 1; *p;) {
+    const char *amp = strchr(p, '&');
+    size_t len = amp ? (size_t)(amp - p) : strlen(p);
+    const char *eq = memchr(p, '=', len);
+    size_t klen, vlen;
+
+    if (!eq) {
+      say(why, n, "a parameter after '?' has no '='");
+      return false;
+    }
+    klen = (size_t)(eq - p);
+    vlen = len - klen - 1;
+    if (klen == 6 && memcmp(p, "dcPath", 6) == 0 && !have_dc) {
+      if (!vlen || !unescape(eq + 1, vlen, out->dc_path, sizeof out->dc_path)) {
+        say(why, n, "dcPath is empty, too long or badly %-escaped");
+        return false;
+      }
+      have_dc = true;
+    } else if (klen == 6 && memcmp(p, "dsName", 6) == 0 && !have_ds) {
+      if (!vlen || !unescape(eq + 1, vlen, out->ds_name, sizeof out->ds_name)) {
+        say(why, n, "dsName is empty, too long or badly %-escaped");
+        return false;
+      }
+      have_ds = true;
+    } else {
+      say(why, n, "unknown or repeated parameter after '?' (only dcPath and "
+                  "dsName are allowed, once each)");
+      return false;
+    }
+    p = amp ? amp + 1 : p + len;
+  }
+  if (!have_dc || !have_ds) {
+    say(why, n, have_dc ? "dsName is missing" : "dcPath is missing");
+    return false;
+  }
+  if (!strstr(out->path, ".vmx")) {
+    say(why, n, "the path does not name a .vmx file");
+    return false;
+  }
+  out->kind = VMXSPEC_PATH;
+  return true;
+}
+
+bool vmxspec_parse(const char *spec, struct vmxspec *out, char *why, size_t n)
+{
+  memset(out, 0, sizeof *out);
+  if (!spec || !*spec) {
+    say(why, n, "vmxSpec is missing: it must name the VM (moref=vm-NN)");
+    return false;
+  }
+  if (strlen(spec) >= VMXSPEC_MAX) {
+    say(why, n, "vmxSpec is longer than 2047 bytes");
+    return false;
+  }
+  if (!fvx_utf8_valid(spec, strlen(spec))) {
+    say(why, n, "vmxSpec is not valid UTF-8");
+    return false;
+  }
+  if (strncmp(spec, "vm=", 3) == 0)
+    spec += 3;
+  if (strncmp(spec, "moref=", 6) == 0)
+    return parse_moref(spec + 6, out, why, n);
+  if (strncmp(spec, "moid=", 5) == 0)
+    return parse_moref(spec + 5, out, why, n);
+  return parse_path(spec, out, why, n);
+}
