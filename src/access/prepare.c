@@ -95,11 +95,14 @@ int access_target_fail(const struct access_target_vm *t,
 }
 
 /* Whether a session that saw this error may go back to the pool: transport
- * and session failures close it, answers from a healthy server keep it. */
+ * failures and dead sessions (a borrowed cookie cannot log in again) close
+ * it; answers from a healthy server keep it. */
 bool access_session_reusable(const struct vim_error *err)
 {
-  return err->status == VIM_OK || err->status == VIM_E_FAULT ||
-         err->status == VIM_E_NOT_FOUND || err->status == VIM_E_TASK;
+  if (err->status == VIM_E_FAULT)
+    return err->fault.kind != VIM_FAULT_NOT_AUTHENTICATED;
+  return err->status == VIM_OK || err->status == VIM_E_NOT_FOUND ||
+         err->status == VIM_E_TASK;
 }
 
 int access_prepare(const struct access_conninfo *ci, const char *identity,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 
 #include "freevix.h"
 #include "sim.h"
@@ -295,6 +296,98 @@ static void snapshot_round_trip(void **state)
   assert_int_equal(VixDiskLib_EndAccess(&p, "snap"), VIX_OK);
 }
 
+/* Collects the vmware_soap_session cookie from response headers. */
+static size_t cookie_header(char *buf, size_t size, size_t n, void *opaque)
+{
+  static const char name[] = "vmware_soap_session=";
+  size_t len = size * n;
+  char *cookie = opaque;
+  const char *p = memmem(buf, len, name, sizeof name - 1);
+
+  if (p) {
+    const char *v = p + sizeof name - 1;
+    size_t vlen = 0;
+
+    while (v + vlen < buf + len && v[vlen] != ';' && v[vlen] != '\r' &&
+           v[vlen] != '\n' && vlen < 250)
+      vlen++;
+    memcpy(cookie, v, vlen);
+    cookie[vlen] = '\0';
+  }
+  return len;
+}
+
+static size_t discard(char *buf, size_t size, size_t n, void *opaque)
+{
+  (void)buf;
+  (void)opaque;
+  return size * n;
+}
+
+/* Logs in with a hand-made SOAP request, as another vSphere client would,
+ * and returns its session cookie. */
+static void foreign_login(char cookie[256])
+{
+  static const char body[] =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+      "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+      "<soapenv:Body><Login xmlns=\"urn:vim25\">"
+      "<_this type=\"SessionManager\">SessionManager</_this>"
+      "<userName>admin</userName><password>freevix</password>"
+      "</Login></soapenv:Body></soapenv:Envelope>";
+  struct curl_slist *h = NULL;
+  CURL *c = curl_easy_init();
+  long code = 0;
+
+  cookie[0] = '\0';
+  h = curl_slist_append(h, "Content-Type: text/xml; charset=utf-8");
+  h = curl_slist_append(h, "SOAPAction: \"urn:vim25/7.0\"");
+  curl_easy_setopt(c, CURLOPT_URL, sim.sdk_url);
+  curl_easy_setopt(c, CURLOPT_CAINFO, sim.cert_path);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, cookie_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, cookie);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+  assert_int_equal(curl_easy_perform(c), CURLE_OK);
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  assert_int_equal(code, 200);
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  assert_true(strlen(cookie) > 8);
+}
+
+static void session_cookie_credentials(void **state)
+{
+  VixDiskLibConnectParams p;
+  VixDiskLibConnection conn = NULL;
+  char cookie[256];
+
+  (void)state;
+  foreign_login(cookie);
+  params(&p, vms[0]);
+  p.credType = VIXDISKLIB_CRED_SESSIONID;
+  p.creds.sessionId.cookie = cookie;
+  p.creds.sessionId.userName = (char *)"admin";
+  p.creds.sessionId.key = NULL;
+  assert_int_equal(VixDiskLib_ConnectEx(&p, TRUE, NULL, NULL, &conn), VIX_OK);
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  assert_int_equal(VixDiskLib_PrepareForAccess(&p, "cookie"), VIX_OK);
+  assert_int_equal(fvx_sim_count_disabled(&sim, vms[0], NULL, "cookie"), 1);
+  assert_int_equal(VixDiskLib_EndAccess(&p, "cookie"), VIX_OK);
+  /* The cookie is someone else's session: Exit must not log it out. */
+  VixDiskLib_Exit();
+  assert_int_equal(VixDiskLib_InitEx(8, 0, NULL, warn_fn, NULL, NULL, NULL),
+                   VIX_OK);
+  assert_int_equal(VixDiskLib_PrepareForAccess(&p, "cookie"), VIX_OK);
+  assert_int_equal(VixDiskLib_EndAccess(&p, "cookie"), VIX_OK);
+  /* A dead cookie is reported as such. */
+  assert_int_equal(fvx_sim_admin(&sim, "POST", "/sessions/expire", "{}", NULL),
+                   200);
+  assert_int_equal(VixDiskLib_PrepareForAccess(&p, "cookie"),
+                   VIX_E_INVALID_AUTHENTICATION_SESSION);
+}
+
 static void esx_host_is_refused_with_vddks_words(void **state)
 {
   static const char *const args[] = {"--mode", "esx", NULL};
@@ -335,6 +428,7 @@ int main(void)
     cmocka_unit_test(expired_pooled_session_is_replaced),
     cmocka_unit_test(warm_calls_cost_one_round_trip),
     cmocka_unit_test(snapshot_round_trip),
+    cmocka_unit_test(session_cookie_credentials),
     cmocka_unit_test(esx_host_is_refused_with_vddks_words),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
