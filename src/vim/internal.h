@@ -1,0 +1,255 @@
+/*
+ * internal.h -- what the files of src/vim share, one section per file.
+ *
+ * Nothing here is used outside src/vim (and its tests).  The layering inside
+ * the directory is: tls.c and http.c move bytes; xml.c turns bytes into a
+ * checked tree; fault.c decodes faults; soap.c writes requests; call.c runs
+ * one SOAP call (retries, re-login); session.c, props.c, search.c,
+ * methods.c and task.c are the vSphere calls.
+ */
+#ifndef FVX_VIM_INTERNAL_H
+#define FVX_VIM_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "util/buf.h"
+#include "vim/vim.h"
+
+#define VIM_NS_SOAPENV "http://schemas.xmlsoap.org/soap/envelope/"
+#define VIM_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
+#define VIM_NS_VIM25 "urn:vim25"
+#define VIM_NS_INTERNAL "urn:internalvim25"
+
+#define VIM_DEFAULT_CONNECT_TIMEOUT_MS 30000L
+#define VIM_DEFAULT_TIMEOUT_MS 300000L
+#define VIM_DEFAULT_RETRY_DEADLINE_MS 30000L
+#define VIM_DEFAULT_MAX_BODY ((size_t)64 << 20)
+#define VIM_DEFAULT_MAX_DEPTH 128u
+#define VIM_DEFAULT_API_VERSION "7.0"
+#define VIM_REQUEST_CAP ((size_t)16 << 20)
+
+/* Formats err->detail and sets err->status; returns status.  err may be
+ * NULL.  (status.c) */
+int vim_fail(struct vim_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void vim_error_clear(struct vim_error *err);
+
+/* ---- tls.c: certificate pinning ------------------------------------------ */
+
+struct vim_pin {
+  unsigned char digest[32];
+  size_t len;              /* 0: no pin, 20: SHA-1, 32: SHA-256 */
+  bool mismatch;           /* set by the verify callback on a mismatch */
+  char presented[100];     /* thumbprint the server showed, same algorithm */
+};
+
+/* Parses colon (or plain) hex into pin.  VIM_OK or VIM_E_INVALID_ARG. */
+int vim_pin_parse(struct vim_pin *pin, const char *thumbprint);
+
+/* Formats a digest of len bytes as "AB:CD:..." into out (>= 3*len). */
+void vim_hex_colon(char *out, size_t n, const unsigned char *d, size_t len);
+
+/* CURLOPT_SSL_CTX_FUNCTION for sessions (userptr: struct vim_session). */
+int vim_tls_ctx_setup(void *curl, void *ssl_ctx, void *userptr);
+
+/* ---- http.c: one POST on the session's keep-alive connection ------------ */
+
+struct vim_http_result {
+  long status;       /* HTTP status, 0 when none arrived */
+  bool sent;         /* the request may have reached the server */
+  bool transient;    /* reset, timeout, 503: worth another try */
+};
+
+/* POSTs body with the SOAPAction header.  The answer is in s->resp.  Returns
+ * VIM_OK when an HTTP answer arrived (any status), else a transport
+ * status with err filled. */
+int vim_http_post(struct vim_session *s, const char *body, size_t len,
+                  const char *soap_action, struct vim_http_result *res,
+                  struct vim_error *err);
+
+/* Creates the curl handle and options for s.  VIM_OK / NOMEM / INVALID_ARG. */
+int vim_http_init(struct vim_session *s, struct vim_error *err);
+void vim_http_cleanup(struct vim_session *s);
+
+/* ---- xml.c: safe parsing and tree helpers -------------------------------- */
+
+/* Parses len bytes (no DTD, no network, no entities, depth and size capped).
+ * *out is freed with xmlFreeDoc.  VIM_OK, VIM_E_PROTOCOL, VIM_E_TOO_BIG or
+ * VIM_E_NOMEM. */
+int vim_xml_parse(const char *data, size_t len, size_t max_body,
+                  unsigned max_depth, xmlDoc **out, struct vim_error *err);
+
+/* The first element child of soapenv:Body after checking Envelope and Body
+ * names and namespaces.  VIM_OK or VIM_E_PROTOCOL. */
+int vim_xml_body(xmlDoc *doc, xmlNode **out, struct vim_error *err);
+
+bool vim_xml_is(const xmlNode *n, const char *ns, const char *local);
+xmlNode *vim_xml_child(const xmlNode *parent, const char *local);
+xmlNode *vim_xml_next(const xmlNode *node, const char *local);
+/* Copies the text content (cut to fit); "" for NULL.  Returns false when
+ * cut. */
+bool vim_xml_text(const xmlNode *n, char *out, size_t size);
+/* malloc'd text content ("" for NULL); NULL on allocation failure. */
+char *vim_xml_text_dup(const xmlNode *n);
+/* xsi:type of n without its prefix; "" when absent. */
+void vim_xml_xsi_type(const xmlNode *n, char *out, size_t size);
+/* Reads a MoRef element (type attribute + text).  False if malformed. */
+bool vim_xml_moref(const xmlNode *n, struct vim_moref *out);
+/* Text of the named child ("" when absent). */
+void vim_xml_child_text(const xmlNode *parent, const char *local, char *out,
+                        size_t size);
+
+/* ---- fault.c ------------------------------------------------------------- */
+
+/* Decodes a soapenv:Fault element into f (zeroed first). */
+void vim_fault_decode(const xmlNode *fault_el, struct vim_fault *f);
+/* Decodes a LocalizedMethodFault (TaskInfo.error, missingSet.fault). */
+void vim_fault_decode_localized(const xmlNode *lmf, struct vim_fault *f);
+/* Kind of a fault type name. */
+enum vim_fault_kind vim_fault_kind_of(const char *type);
+
+/* ---- soap.c: request writer ---------------------------------------------- */
+
+/* A request under construction; the first failing append makes err sticky
+ * (VIM_E_NOMEM, VIM_E_TOO_BIG or VIM_E_INVALID_ARG for bad UTF-8 / control
+ * characters) and later appends do nothing. */
+struct vim_soap {
+  struct fvx_buf b;
+  int err;
+  const char *bad;   /* element name of the first bad string */
+};
+
+void vim_soap_init(struct vim_soap *w);
+void vim_soap_free(struct vim_soap *w);
+void vim_soap_raw(struct vim_soap *w, const char *s);
+/* <name>escaped text</name> */
+void vim_soap_str(struct vim_soap *w, const char *name, const char *text);
+void vim_soap_bool(struct vim_soap *w, const char *name, bool v);
+void vim_soap_int(struct vim_soap *w, const char *name, long v);
+/* <name type="T">value</name> */
+void vim_soap_moref(struct vim_soap *w, const char *name,
+                    const struct vim_moref *ref);
+/* Wraps 'args' into a complete envelope calling method on this_ in ns. */
+int vim_soap_envelope(struct vim_soap *out, const char *method,
+                      const char *ns, const struct vim_moref *this_,
+                      const char *args, size_t args_len);
+
+/* ---- call.c: one SOAP call ----------------------------------------------- */
+
+enum vim_call_class {
+  VIM_CALL_IDEMPOTENT, /* retried on transient failures and after re-login */
+  VIM_CALL_ONCE,       /* task-creating: retried only if never sent */
+  VIM_CALL_LOGIN,      /* Login/Logout: never retried, never re-logs in */
+};
+
+struct vim_reply {
+  xmlDoc *doc;
+  xmlNode *result;     /* the <MethodResponse> element */
+};
+
+/* Calls method on this_ with args (the XML of the parameters after _this,
+ * may be NULL).  On VIM_OK *out holds the parsed answer: release with
+ * vim_reply_free.  The session lock must be held. */
+int vim_call(struct vim_session *s, const char *method, const char *ns,
+             const struct vim_moref *this_, const struct vim_soap *args,
+             enum vim_call_class cls, struct vim_reply *out,
+             struct vim_error *err);
+void vim_reply_free(struct vim_reply *r);
+
+/* ---- session.c ----------------------------------------------------------- */
+
+#define VIM_SESSION_MAGIC 0x76696d73u /* "vims" */
+
+struct vim_session {
+  uint32_t magic;
+  pthread_mutex_t lock;
+
+  /* configuration (owned copies) */
+  char *url;
+  char *host;          /* for messages */
+  bool plain_http;
+  bool insecure;
+  char *ca_file;
+  long connect_timeout_ms, timeout_ms, retry_deadline_ms;
+  size_t max_body;
+  unsigned max_depth;
+  unsigned page_size;
+  char soap_action[64];
+  char soap_action_internal[64];
+  struct vim_pin pin;
+
+  /* transport */
+  void *curl;          /* CURL * */
+  void *headers;       /* struct curl_slist * without the cookie */
+  struct fvx_buf resp; /* body of the last answer */
+  bool too_big;        /* the write callback hit max_body */
+  char errbuf[256];    /* CURLOPT_ERRORBUFFER */
+  bool ever_answered;  /* the server answered at least once */
+
+  /* authentication (secrets wiped before free) */
+  char *cookie;        /* vmware_soap_session value as the server sent it */
+  char *user;
+  char *password;      /* only when vim_login() was used */
+  bool logged_in;      /* we logged in (and so may log out) */
+  bool borrowed;       /* cookie from vim_use_cookie() */
+  bool holds_scoped;
+  bool in_relogin;
+  char session_key[128];
+
+  bool have_content;
+  struct vim_service_content sc;
+  struct vim_stats stats;
+};
+
+/* Checks s and takes its lock.  VIM_OK or VIM_E_INVALID_ARG. */
+int vim_session_enter(struct vim_session *s, struct vim_error *err);
+void vim_session_leave(struct vim_session *s);
+/* ServiceContent with the lock held. */
+int vim_content_locked(struct vim_session *s, struct vim_error *err);
+/* Logs in again with the stored password (lock held). */
+int vim_relogin_locked(struct vim_session *s, struct vim_error *err);
+
+/* ---- props.c -------------------------------------------------------------- */
+
+int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
+                        size_t n_objs, const char *const *paths,
+                        size_t n_paths, struct vim_objects **out,
+                        struct vim_error *err);
+
+/* Reads one property of one object and leaves the answer parsed: *val is
+ * its <val> element inside *out (NULL when unset).  Release out with
+ * vim_reply_free. */
+int vim_retrieve_raw_locked(struct vim_session *s, const struct vim_moref *obj,
+                            const char *path, struct vim_reply *out,
+                            xmlNode **val, struct vim_error *err);
+
+/* Decodes a RetrievePropertiesEx / Continue answer element into res
+ * (appending); *token receives the paging token ("" when done).  Exposed
+ * for the unit tests and the fuzzer.  VIM_OK, VIM_E_NOMEM or
+ * VIM_E_PROTOCOL. */
+int vim_props_decode(const xmlNode *result, const char *const *paths,
+                     size_t n_paths, struct vim_objects *res, char *token,
+                     size_t token_n, struct vim_error *err);
+
+/* An empty result for paths, as vim_retrieve starts with (tests, fuzzers).
+ * VIM_OK or VIM_E_NOMEM. */
+int vim_props_test_new(const char *const *paths, size_t n,
+                       struct vim_objects **out);
+
+/* ---- task.c --------------------------------------------------------------- */
+
+/* Decodes a TaskInfo element (the value of a Task's "info"). */
+void vim_task_info_decode(const xmlNode *info, struct vim_task_info *out);
+
+/* Parses one complete HTTP answer body the way vim_call does, for tests and
+ * fuzzers: http status, body -> status, fault, result element.  (call.c) */
+int vim_parse_answer(const char *method, long http_status, const char *body,
+                     size_t len, size_t max_body, unsigned max_depth,
+                     struct vim_reply *out, struct vim_error *err);
+
+#endif
