@@ -53,22 +53,16 @@ static VixError run(const char *fn, access_fn *op,
 {
   struct access_conninfo ci;
   struct access_result res;
-  VixError err = fvx_api_require_init(fn);
+  VixError err;
 
-  if (err)
-    return err;
-  if (!params) {
-    fvx_error("%s: connectParams is NULL", fn);
-    return VIX_E_INVALID_ARG;
-  }
   fvx_debug("%s(server=%s, vmxSpec=%s, identity=%.200s)", fn,
-            params->serverName ? params->serverName : "(null)",
-            params->vmxSpec ? params->vmxSpec : "(null)",
+            params && params->serverName ? params->serverName : "(null)",
+            params && params->vmxSpec ? params->vmxSpec : "(null)",
             identity ? identity : "(null)");
-  err = check_identity(fn, identity);
+  err = fvx_remote_begin(fn, params, &ci);
   if (err)
     return err;
-  err = fvx_remote_params(fn, params, true, &ci);
+  err = check_identity(fn, identity);
   if (err)
     return err;
   if (op(&ci, identity, &res) != ACCESS_OK)

@@ -109,3 +109,17 @@ VixError fvx_remote_params(const char *fn, const VixDiskLibConnectParams *p,
   out->vmx_spec = p->vmxSpec;
   return VIX_OK;
 }
+
+VixError fvx_remote_begin(const char *fn, const VixDiskLibConnectParams *p,
+                          struct access_conninfo *out)
+{
+  VixError err = fvx_api_require_init(fn);
+
+  if (err)
+    return err;
+  if (!p) {
+    fvx_error("%s: connectParams is NULL", fn);
+    return VIX_E_INVALID_ARG;
+  }
+  return fvx_remote_params(fn, p, true, out);
+}

@@ -22,4 +22,9 @@
 VixError fvx_remote_params(const char *fn, const VixDiskLibConnectParams *p,
                            bool need_vm, struct access_conninfo *out);
 
+/* The start of every call that acts on a VM through vCenter: library
+ * initialized, params non-NULL, then fvx_remote_params(need_vm = true). */
+VixError fvx_remote_begin(const char *fn, const VixDiskLibConnectParams *p,
+                          struct access_conninfo *out);
+
 #endif

@@ -18,22 +18,6 @@ void freevix_free(void *p)
   free(p);
 }
 
-/* The checks every VM call starts with. */
-static VixError vm_call_args(const char *fn,
-                             const VixDiskLibConnectParams *params,
-                             struct access_conninfo *ci)
-{
-  VixError err = fvx_api_require_init(fn);
-
-  if (err)
-    return err;
-  if (!params) {
-    fvx_error("%s: connectParams is NULL", fn);
-    return VIX_E_INVALID_ARG;
-  }
-  return fvx_remote_params(fn, params, true, ci);
-}
-
 VixError freevix_snapshot_create(const VixDiskLibConnectParams *connectParams,
                                  const char *name, uint32 timeoutSec,
                                  char **snapshotRef)
@@ -45,7 +29,7 @@ VixError freevix_snapshot_create(const VixDiskLibConnectParams *connectParams,
 
   if (snapshotRef)
     *snapshotRef = NULL;
-  err = vm_call_args(fn, connectParams, &ci);
+  err = fvx_remote_begin(fn, connectParams, &ci);
   if (err)
     return err;
   if (!name || !*name || strnlen(name, NAME_MAX_BYTES + 1) > NAME_MAX_BYTES ||
@@ -68,7 +52,7 @@ VixError freevix_snapshot_remove(const VixDiskLibConnectParams *connectParams,
   static const char fn[] = "freevix_snapshot_remove";
   struct access_conninfo ci;
   struct access_result res;
-  VixError err = vm_call_args(fn, connectParams, &ci);
+  VixError err = fvx_remote_begin(fn, connectParams, &ci);
 
   if (err)
     return err;
@@ -89,7 +73,7 @@ VixError freevix_relocate(const VixDiskLibConnectParams *connectParams,
   static const char fn[] = "freevix_relocate";
   struct access_conninfo ci;
   struct access_result res;
-  VixError err = vm_call_args(fn, connectParams, &ci);
+  VixError err = fvx_remote_begin(fn, connectParams, &ci);
 
   if (err)
     return err;
