@@ -1,0 +1,49 @@
+/*
+ * disk_api.h -- what the disk entry points (disk_*.c) share: the object
+ * behind VixDiskLibHandle, the disk-status -> VixError map, and helpers.
+ */
+#ifndef FVX_API_DISK_API_H
+#define FVX_API_DISK_API_H
+
+#include <stdint.h>
+
+#include "api/api.h"
+#include "disk/disk.h"
+#include "vixDiskLib.h"
+
+#define FVX_DISK_MAGIC 0x46564448u /* "FVDH" */
+
+/* The object behind VixDiskLibHandle.  Allocated by VixDiskLib_Open, freed
+ * (magic zeroed first) by VixDiskLib_Close. */
+struct VixDiskLibHandleStruct {
+  uint32_t magic;                     /* FVX_DISK_MAGIC while open */
+  struct VixDiskLibConnectParam *conn; /* borrowed; counts us in open_handles */
+  struct disk *disk;                  /* owned */
+  uint32_t flags;                     /* VIXDISKLIB_FLAG_OPEN_* as given */
+};
+
+/* Maps a disk-layer status to its VixError (disk_errors.c).  Can't fail. */
+VixError fvx_disk_error(int status);
+
+/* Library initialized and h a live handle: VIX_OK; else logs (naming fn)
+ * and returns VIX_E_DISK_NOINIT / VIX_E_INVALID_ARG. */
+VixError fvx_disk_handle_check(const char *fn, VixDiskLibHandle h);
+
+/* Library initialized, c a live connection and local, path usable: VIX_OK;
+ * remote connections give VIX_E_NOT_SUPPORTED (logged). */
+VixError fvx_disk_local_check(const char *fn, VixDiskLibConnection c,
+                              const char *what, const char *path);
+
+/* Converts VDDK create params (type, adapter, sector sizes 0 = 512); the
+ * capacity is copied as is.  VIX_E_INVALID_ARG for unknown values. */
+VixError fvx_disk_create_params(const char *fn, const VixDiskLibCreateParams *in,
+                                struct disk_create_params *out);
+
+/* Bridges a VixDiskLibProgressFunc to the disk layer's callback. */
+struct fvx_progress {
+  VixDiskLibProgressFunc fn;
+  void *data;
+};
+void fvx_disk_progress(void *opaque, int percent);
+
+#endif

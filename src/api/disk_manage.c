@@ -1,0 +1,231 @@
+/*
+ * disk_manage.c -- the external interface for whole-disk operations:
+ * Create, CreateChild, Clone, Unlink, Rename, Grow, SpaceNeededForClone,
+ * CheckRepair, and the ones freevix does not implement (Shrink, Defragment,
+ * Attach, IsAttachPossible: VIX_E_NOT_SUPPORTED, see docs/api-status.md).
+ *
+ * Every one is local-only: remote connections get VIX_E_NOT_SUPPORTED.
+ */
+#include <stdint.h>
+
+#include "api/disk_api.h"
+
+VixError VixDiskLib_Create(const VixDiskLibConnection connection,
+                           const char *path,
+                           const VixDiskLibCreateParams *createParams,
+                           VixDiskLibProgressFunc progressFunc,
+                           void *progressCallbackData)
+{
+  struct disk_create_params p;
+  VixError err;
+  int st;
+
+  err = fvx_disk_local_check("VixDiskLib_Create", connection, "path", path);
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Create", "path=%s, type=%d, capacity=%llu)",
+                path, createParams ? (int)createParams->diskType : -1,
+                createParams
+                    ? (unsigned long long)createParams->capacity : 0ull);
+  err = fvx_disk_create_params("VixDiskLib_Create", createParams, &p);
+  if (err)
+    return err;
+  if (p.kind == DISK_KIND_UNKNOWN || p.adapter == DISK_ADAPTER_UNKNOWN) {
+    fvx_error("VixDiskLib_Create: disk and adapter types must be given");
+    return VIX_E_INVALID_ARG;
+  }
+  st = disk_create(path, &p);
+  if (!st && progressFunc)
+    progressFunc(progressCallbackData, 100);
+  return fvx_disk_error(st);
+}
+
+VixError VixDiskLib_CreateChild(VixDiskLibHandle diskHandle,
+                                const char *childPath,
+                                VixDiskLibDiskType diskType,
+                                VixDiskLibProgressFunc progressFunc,
+                                void *progressCallbackData)
+{
+  VixError err = fvx_disk_handle_check("VixDiskLib_CreateChild", diskHandle);
+  int st;
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_CreateChild", "%p, childPath=%s, type=%d)",
+                (void *)diskHandle, childPath ? childPath : "(null)",
+                (int)diskType);
+  err = fvx_check_local_path("VixDiskLib_CreateChild", "childPath",
+                             childPath);
+  if (err)
+    return err;
+  if (diskType != VIXDISKLIB_DISK_MONOLITHIC_SPARSE &&
+      diskType != VIXDISKLIB_DISK_SPLIT_SPARSE) {
+    fvx_error("VixDiskLib_CreateChild: a child is MONOLITHIC_SPARSE or "
+              "SPLIT_SPARSE, not type %d", (int)diskType);
+    return VIX_E_INVALID_ARG;
+  }
+  st = disk_create_child(diskHandle->disk, childPath,
+                         (enum disk_kind)diskType);
+  if (!st && progressFunc)
+    progressFunc(progressCallbackData, 100);
+  return fvx_disk_error(st);
+}
+
+VixError VixDiskLib_Clone(const VixDiskLibConnection dstConnection,
+                          const char *dstPath,
+                          const VixDiskLibConnection srcConnection,
+                          const char *srcPath,
+                          const VixDiskLibCreateParams *vixCreateParams,
+                          VixDiskLibProgressFunc progressFunc,
+                          void *progressCallbackData, Bool overWrite)
+{
+  struct fvx_progress prog = {progressFunc, progressCallbackData};
+  struct disk_create_params p;
+  VixError err;
+
+  err = fvx_disk_local_check("VixDiskLib_Clone", dstConnection, "dstPath",
+                             dstPath);
+  if (!err)
+    err = fvx_disk_local_check("VixDiskLib_Clone", srcConnection, "srcPath",
+                               srcPath);
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Clone", "dst=%s, src=%s, type=%d, overWrite=%d)",
+                dstPath, srcPath,
+                vixCreateParams ? (int)vixCreateParams->diskType : -1,
+                overWrite ? 1 : 0);
+  err = fvx_disk_create_params("VixDiskLib_Clone", vixCreateParams, &p);
+  if (err)
+    return err;
+  return fvx_disk_error(disk_clone(dstPath, srcPath, &p, overWrite != 0,
+                                   fvx_disk_progress, &prog));
+}
+
+VixError VixDiskLib_Unlink(VixDiskLibConnection connection, const char *path)
+{
+  VixError err = fvx_disk_local_check("VixDiskLib_Unlink", connection,
+                                      "path", path);
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Unlink", "path=%s)", path);
+  return fvx_disk_error(disk_unlink(path));
+}
+
+VixError VixDiskLib_Rename(const char *srcFileName, const char *dstFileName)
+{
+  VixError err = fvx_api_require_init("VixDiskLib_Rename");
+
+  if (!err)
+    err = fvx_check_local_path("VixDiskLib_Rename", "srcFileName",
+                               srcFileName);
+  if (!err)
+    err = fvx_check_local_path("VixDiskLib_Rename", "dstFileName",
+                               dstFileName);
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Rename", "src=%s, dst=%s)", srcFileName,
+                dstFileName);
+  return fvx_disk_error(disk_rename(srcFileName, dstFileName));
+}
+
+VixError VixDiskLib_Grow(VixDiskLibConnection connection, const char *path,
+                         VixDiskLibSectorType capacity, Bool updateGeometry,
+                         VixDiskLibProgressFunc progressFunc,
+                         void *progressCallbackData)
+{
+  struct fvx_progress prog = {progressFunc, progressCallbackData};
+  VixError err = fvx_disk_local_check("VixDiskLib_Grow", connection, "path",
+                                      path);
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Grow", "path=%s, capacity=%llu, geometry=%d)",
+                path, (unsigned long long)capacity, updateGeometry ? 1 : 0);
+  return fvx_disk_error(disk_grow(path, capacity, updateGeometry != 0,
+                                  fvx_disk_progress, &prog));
+}
+
+VixError VixDiskLib_SpaceNeededForClone(VixDiskLibHandle diskHandle,
+                                        VixDiskLibDiskType cloneDiskType,
+                                        uint64 *spaceNeeded)
+{
+  VixError err = fvx_disk_handle_check("VixDiskLib_SpaceNeededForClone",
+                                       diskHandle);
+  uint64_t need = 0;
+  int st;
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_SpaceNeededForClone", "%p, type=%d)",
+                (void *)diskHandle, (int)cloneDiskType);
+  if (!spaceNeeded ||
+      ((cloneDiskType < VIXDISKLIB_DISK_MONOLITHIC_SPARSE ||
+        cloneDiskType > VIXDISKLIB_DISK_VMFS_SPARSE) &&
+       cloneDiskType != VIXDISKLIB_DISK_UNKNOWN)) {
+    fvx_error("VixDiskLib_SpaceNeededForClone: spaceNeeded is NULL or the "
+              "disk type %d is unknown", (int)cloneDiskType);
+    return VIX_E_INVALID_ARG;
+  }
+  st = disk_space_for_clone(diskHandle->disk, (enum disk_kind)cloneDiskType,
+                            &need);
+  if (!st)
+    *spaceNeeded = need;
+  return fvx_disk_error(st);
+}
+
+VixError VixDiskLib_CheckRepair(const VixDiskLibConnection connection,
+                                const char *filename, Bool repair)
+{
+  VixError err = fvx_disk_local_check("VixDiskLib_CheckRepair", connection,
+                                      "filename", filename);
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_CheckRepair", "filename=%s, repair=%d)",
+                filename, repair ? 1 : 0);
+  return fvx_disk_error(disk_check(filename, repair != 0));
+}
+
+static VixError not_supported(const char *fn, VixDiskLibHandle h)
+{
+  VixError err = fvx_disk_handle_check(fn, h);
+
+  if (err)
+    return err;
+  fvx_error("%s is not implemented by freevix (see docs/api-status.md)", fn);
+  return VIX_E_NOT_SUPPORTED;
+}
+
+VixError VixDiskLib_Shrink(VixDiskLibHandle diskHandle,
+                           VixDiskLibProgressFunc progressFunc,
+                           void *progressCallbackData)
+{
+  (void)progressFunc;
+  (void)progressCallbackData;
+  return not_supported("VixDiskLib_Shrink", diskHandle);
+}
+
+VixError VixDiskLib_Defragment(VixDiskLibHandle diskHandle,
+                               VixDiskLibProgressFunc progressFunc,
+                               void *progressCallbackData)
+{
+  (void)progressFunc;
+  (void)progressCallbackData;
+  return not_supported("VixDiskLib_Defragment", diskHandle);
+}
+
+VixError VixDiskLib_IsAttachPossible(VixDiskLibHandle parent,
+                                     VixDiskLibHandle child)
+{
+  VixError err = fvx_disk_handle_check("VixDiskLib_IsAttachPossible", child);
+
+  return err ? err : not_supported("VixDiskLib_IsAttachPossible", parent);
+}
+
+VixError VixDiskLib_Attach(VixDiskLibHandle parent, VixDiskLibHandle child)
+{
+  VixError err = fvx_disk_handle_check("VixDiskLib_Attach", child);
+
+  return err ? err : not_supported("VixDiskLib_Attach", parent);
+}

@@ -1,0 +1,199 @@
+/*
+ * disk.h -- local virtual disks (VMDK): the interface the api layer uses.
+ *
+ * The disk layer opens a VMDK *chain*: the link named by the caller (a
+ * descriptor file, or a monolithic sparse file with an embedded descriptor)
+ * and, unless asked for a single link, its parents found through
+ * parentFileNameHint.  Each link is a descriptor plus a set of extents, each
+ * extent served by one backend (sparse.c, stream.c, flat.c) through the ops
+ * table of extent.h.  See docs/disk.md for the formats and the on-disk
+ * checks.
+ *
+ * The layer knows nothing of VixError or vSphere: functions return an
+ * enum disk_status (0 is success, negative values are failures) and log one
+ * line with the detail (which file, which field, which value) where the
+ * failure is detected; src/api/disk_errors.c maps the status to a VixError.
+ *
+ * Threads: a struct disk is used by one thread at a time (VDDK's rule for a
+ * handle); different disks may be used from different threads.
+ */
+#ifndef FVX_DISK_H
+#define FVX_DISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DISK_SECTOR 512u
+/* Largest capacity in sectors: the byte size must fit in 64 bits. */
+#define DISK_MAX_SECTORS (UINT64_MAX / DISK_SECTOR)
+
+enum disk_status {
+  DISK_OK = 0,
+  DISK_E_NOMEM = -1,       /* allocation failed */
+  DISK_E_IO = -2,          /* read/write/fsync failed (errno logged) */
+  DISK_E_NOTFOUND = -3,    /* a file of the disk does not exist */
+  DISK_E_ACCESS = -4,      /* permission denied */
+  DISK_E_EXISTS = -5,      /* a file to create already exists */
+  DISK_E_LOCKED = -6,      /* another writer holds the disk */
+  DISK_E_READONLY = -7,    /* write to a disk opened read-only */
+  DISK_E_NOSPACE = -8,     /* file system full, or a format limit reached */
+  DISK_E_ARG = -9,         /* invalid argument from the caller */
+  DISK_E_RANGE = -10,      /* sectors beyond the capacity */
+  DISK_E_DESCRIPTOR = -11, /* descriptor unparsable or inconsistent */
+  DISK_E_CORRUPT = -12,    /* sparse header unusable: not a valid disk */
+  DISK_E_NEEDSREPAIR = -13,/* metadata points outside the file or overlaps */
+  DISK_E_VERSION = -14,    /* format version we do not know */
+  DISK_E_UNSUPPORTED = -15,/* a valid feature we do not implement */
+  DISK_E_CID = -16,        /* parent's CID differs from the child's parentCID */
+  DISK_E_CHAIN = -17,      /* parent chain loops */
+  DISK_E_TOODEEP = -18,    /* parent chain longer than DISK_MAX_LINKS */
+  DISK_E_PARENT = -19,     /* parent cannot be found/opened */
+  DISK_E_KEY = -20,        /* metadata key not found */
+  DISK_E_TOOSMALL = -21,   /* caller's buffer too small */
+  DISK_E_TOOBIG = -22,     /* capacity beyond what the format can hold */
+  DISK_E_CANTREPAIR = -23, /* CheckRepair found damage it cannot fix */
+  DISK_E_NAME = -24,       /* file name unusable (quotes, too long) */
+};
+
+/* Short English name of a status ("corrupt sparse header"); static. */
+const char *disk_status_str(int status);
+
+/* Most links a chain may have (the opened disk plus its parents). */
+#define DISK_MAX_LINKS 64
+
+/* Disk types; the values are VDDK's VixDiskLibDiskType values. */
+enum disk_kind {
+  DISK_KIND_MONO_SPARSE = 1,
+  DISK_KIND_MONO_FLAT = 2,
+  DISK_KIND_SPLIT_SPARSE = 3,
+  DISK_KIND_SPLIT_FLAT = 4,
+  DISK_KIND_VMFS_FLAT = 5,
+  DISK_KIND_STREAM = 6,
+  DISK_KIND_VMFS_THIN = 7,
+  DISK_KIND_VMFS_SPARSE = 8,
+  DISK_KIND_UNKNOWN = 256
+};
+
+/* Adapter types; the values are VDDK's VixDiskLibAdapterType values. */
+enum disk_adapter {
+  DISK_ADAPTER_IDE = 1,
+  DISK_ADAPTER_BUSLOGIC = 2,
+  DISK_ADAPTER_LSILOGIC = 3,
+  DISK_ADAPTER_UNKNOWN = 256
+};
+
+struct disk_geometry {
+  uint32_t cylinders, heads, sectors;
+};
+
+/* What GetInfo reports.  Strings point into the disk and live until
+ * disk_close (or the next disk_meta_set). */
+struct disk_info {
+  uint64_t capacity; /* sectors */
+  struct disk_geometry bios, phys;
+  enum disk_adapter adapter;
+  enum disk_kind kind;
+  int num_links;
+  const char *parent_hint; /* NULL for a base disk */
+  const char *uuid;        /* ddb.uuid or NULL */
+  uint32_t logical_sector_size, physical_sector_size;
+};
+
+struct disk; /* an open chain */
+
+/* Open flags. */
+#define DISK_OPEN_READONLY 0x1u
+#define DISK_OPEN_SINGLE_LINK 0x2u
+#define DISK_OPEN_UNBUFFERED 0x4u
+
+/* Progress callback for long operations: percent 0..100, may repeat. */
+typedef void disk_progress_fn(void *opaque, int percent);
+
+/* Opens the disk at 'path' (absolute).  Writable opens take the writer lock
+ * (DISK_E_LOCKED when another writer holds it); parents are always opened
+ * read-only.  On success *out is the caller's, freed with disk_close; on
+ * failure *out is NULL and nothing stays open. */
+int disk_open(struct disk **out, const char *path, unsigned flags);
+
+/* Flushes (best effort) and closes; NULL is a no-op.  Returns the flush
+ * status; the disk is freed either way. */
+int disk_close(struct disk *d);
+
+uint64_t disk_capacity(const struct disk *d);
+void disk_get_info(const struct disk *d, struct disk_info *out);
+/* Path of the opened (top) link's descriptor; lives until disk_close. */
+const char *disk_path(const struct disk *d);
+
+/* Reads/writes n sectors at 'sector'.  DISK_E_RANGE when the range passes
+ * the capacity (nothing done).  A failed write may have written part of the
+ * range; metadata stays consistent (data before grain-table entries). */
+int disk_read(struct disk *d, uint64_t sector, uint64_t n, void *buf);
+int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf);
+int disk_flush(struct disk *d);
+
+/* Allocation status of [sector, sector+n) through the chain (or the top link
+ * only when opened SINGLE_LINK): *len receives the length of the leading
+ * run (1..n sectors) with the same status, *allocated whether it holds data
+ * (zeroed grains count as allocated).  DISK_E_RANGE past the capacity. */
+int disk_block_status(struct disk *d, uint64_t sector, uint64_t n,
+                      uint64_t *len, bool *allocated);
+
+/* The top link's disk database.  disk_meta_get: *out points into the disk
+ * (valid until the next disk_meta_set or disk_close); DISK_E_KEY if absent.
+ * disk_meta_keys writes the keys as NUL-terminated strings followed by one
+ * more NUL into buf (len bytes) and sets *need to the size this takes;
+ * DISK_E_TOOSMALL (buf untouched) when len < *need.  disk_meta_set adds or
+ * replaces a key and rewrites the descriptor (DISK_E_READONLY on a
+ * read-only disk, state unchanged on failure). */
+int disk_meta_get(const struct disk *d, const char *key, const char **out);
+int disk_meta_keys(const struct disk *d, char *buf, size_t len, size_t *need);
+int disk_meta_set(struct disk *d, const char *key, const char *val);
+
+/* ---- creation and management (create.c, manage.c) ---------------------- */
+
+struct disk_create_params {
+  enum disk_kind kind;
+  enum disk_adapter adapter;
+  unsigned hw_version;
+  uint64_t capacity;        /* sectors */
+  uint32_t logical_sector_size, physical_sector_size; /* 512 or 4096 */
+};
+
+/* Creates a new, empty disk.  DISK_E_EXISTS if the descriptor or an extent
+ * exists (nothing changed); on other failures the files created are
+ * removed. */
+int disk_create(const char *path, const struct disk_create_params *p);
+
+/* Creates a monolithic (or split) sparse child of d's top link at path, its
+ * parentCID the top link's CID.  Same failure rules as disk_create. */
+int disk_create_child(struct disk *d, const char *path, enum disk_kind kind);
+
+/* Copies the disk (through its chain) at src into a new disk of p->kind
+ * (p->capacity is ignored: the source's is used) at dst.  With overwrite an
+ * existing dst is unlinked first.  Zero grains are not copied into sparse
+ * targets. */
+int disk_clone(const char *dst, const char *src,
+               const struct disk_create_params *p, bool overwrite,
+               disk_progress_fn *progress, void *opaque);
+
+/* Deletes every file of the link at path (takes the writer lock first). */
+int disk_unlink(const char *path);
+
+/* Renames the link at src to dst, renaming its extents along. */
+int disk_rename(const char *src, const char *dst);
+
+/* Grows the (closed) link at path to capacity sectors. */
+int disk_grow(const char *path, uint64_t capacity, bool update_geometry,
+              disk_progress_fn *progress, void *opaque);
+
+/* Bytes a clone of d into 'kind' (DISK_KIND_UNKNOWN: d's own kind) needs. */
+int disk_space_for_clone(struct disk *d, enum disk_kind kind, uint64_t *out);
+
+/* Checks the sparse metadata of the link at path: DISK_OK when sound,
+ * DISK_E_NEEDSREPAIR when damaged (repair false, or repair impossible gives
+ * DISK_E_CANTREPAIR).  With repair, grain-table entries that point outside
+ * the file or into metadata are cleared and the status is DISK_OK. */
+int disk_check(const char *path, bool repair);
+
+#endif

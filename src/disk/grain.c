@@ -1,0 +1,431 @@
+/*
+ * grain.c -- hosted sparse metadata: header codec, directory and table
+ * checks, the bounded grain-table cache.  See grain.h for the layout and
+ * the invariants every loaded structure satisfies.
+ */
+#include "disk/grain.h"
+
+#include <endian.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disk/disk.h"
+#include "disk/extent.h"
+#include "util/log.h"
+
+static uint32_t rd32(const uint8_t *p)
+{
+  uint32_t v;
+
+  memcpy(&v, p, 4);
+  return le32toh(v);
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+  uint64_t v;
+
+  memcpy(&v, p, 8);
+  return le64toh(v);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+  v = htole32(v);
+  memcpy(p, &v, 4);
+}
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+  v = htole64(v);
+  memcpy(p, &v, 8);
+}
+
+uint64_t sparse_gt_sectors(const struct sparse_header *h)
+{
+  return ((uint64_t)h->gtes * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+}
+
+uint64_t sparse_num_gts(const struct sparse_header *h)
+{
+  uint64_t grains = h->capacity / h->grain + (h->capacity % h->grain != 0);
+
+  return grains / h->gtes + (grains % h->gtes != 0);
+}
+
+int sparse_header_decode(struct sparse_header *h, const uint8_t raw[512],
+                         const char *what)
+{
+  memset(h, 0, sizeof *h);
+  if (rd32(raw) != SPARSE_MAGIC) {
+    fvx_error("%s: not a hosted sparse extent (bad magic)", what);
+    return DISK_E_CORRUPT;
+  }
+  h->version = rd32(raw + 4);
+  h->flags = rd32(raw + 8);
+  h->capacity = rd64(raw + 12);
+  h->grain = rd64(raw + 20);
+  h->desc_offset = rd64(raw + 28);
+  h->desc_size = rd64(raw + 36);
+  h->gtes = rd32(raw + 44);
+  h->rgd_offset = rd64(raw + 48);
+  h->gd_offset = rd64(raw + 56);
+  h->overhead = rd64(raw + 64);
+  h->unclean = raw[72];
+  h->compress = (uint16_t)(raw[77] | raw[78] << 8);
+  if (h->version < 1 || h->version > 3) {
+    fvx_error("%s: sparse header version %" PRIu32 " is not supported", what,
+              h->version);
+    return DISK_E_VERSION;
+  }
+  if (h->grain == 0 || h->grain > SPARSE_MAX_GRAIN ||
+      (h->grain & (h->grain - 1))) {
+    fvx_error("%s: grain size %" PRIu64 " sectors is invalid", what,
+              h->grain);
+    return DISK_E_CORRUPT;
+  }
+  if (h->gtes == 0 || h->gtes > SPARSE_MAX_GTES) {
+    fvx_error("%s: %" PRIu32 " entries per grain table is invalid", what,
+              h->gtes);
+    return DISK_E_CORRUPT;
+  }
+  if (h->capacity > DISK_MAX_SECTORS ||
+      sparse_num_gts(h) > SPARSE_MAX_GD_BYTES / 4) {
+    fvx_error("%s: capacity %" PRIu64 " sectors is beyond what a sparse "
+              "extent can hold", what, h->capacity);
+    return DISK_E_CORRUPT;
+  }
+  if ((h->flags & SPARSE_FLAG_NL_TEST) &&
+      (raw[73] != '\n' || raw[74] != ' ' || raw[75] != '\r' ||
+       raw[76] != '\n')) {
+    fvx_error("%s: newline test bytes damaged (file transferred as text?)",
+              what);
+    return DISK_E_CORRUPT;
+  }
+  if ((h->flags & SPARSE_FLAG_COMPRESSED) &&
+      h->compress != SPARSE_COMPRESS_DEFLATE) {
+    fvx_error("%s: compression algorithm %u is not supported", what,
+              h->compress);
+    return DISK_E_UNSUPPORTED;
+  }
+  if (h->desc_size > DESC_MAX_BYTES / DISK_SECTOR ||
+      h->desc_offset > SPARSE_MAX_SECTOR) {
+    fvx_error("%s: embedded descriptor area is invalid", what);
+    return DISK_E_CORRUPT;
+  }
+  return DISK_OK;
+}
+
+/* True when [off, off+len) sectors lies within file_sectors. */
+static bool in_file(uint64_t off, uint64_t len, uint64_t file_sectors)
+{
+  uint64_t end;
+
+  return !__builtin_add_overflow(off, len, &end) && end <= file_sectors;
+}
+
+static uint64_t gd_sectors(const struct sparse_header *h)
+{
+  return (sparse_num_gts(h) * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+}
+
+int sparse_header_check_file(const struct sparse_header *h,
+                             uint64_t file_size, const char *what)
+{
+  uint64_t fs = file_size / DISK_SECTOR;
+  uint64_t gds = gd_sectors(h);
+
+  if (h->desc_size && (h->desc_offset == 0 ||
+                       !in_file(h->desc_offset, h->desc_size, fs))) {
+    fvx_error("%s: embedded descriptor lies outside the file", what);
+    return DISK_E_CORRUPT;
+  }
+  if (h->gd_offset != SPARSE_GD_AT_END &&
+      (h->gd_offset == 0 || !in_file(h->gd_offset, gds, fs))) {
+    fvx_error("%s: grain directory at sector %" PRIu64
+              " lies outside the file", what, h->gd_offset);
+    return DISK_E_CORRUPT;
+  }
+  if ((h->flags & SPARSE_FLAG_RGD) && h->rgd_offset &&
+      h->rgd_offset != SPARSE_GD_AT_END &&
+      !in_file(h->rgd_offset, gds, fs)) {
+    fvx_error("%s: redundant grain directory lies outside the file", what);
+    return DISK_E_CORRUPT;
+  }
+  return DISK_OK;
+}
+
+void sparse_header_encode(const struct sparse_header *h, uint8_t raw[512])
+{
+  memset(raw, 0, 512);
+  wr32(raw, SPARSE_MAGIC);
+  wr32(raw + 4, h->version);
+  wr32(raw + 8, h->flags);
+  wr64(raw + 12, h->capacity);
+  wr64(raw + 20, h->grain);
+  wr64(raw + 28, h->desc_offset);
+  wr64(raw + 36, h->desc_size);
+  wr32(raw + 44, h->gtes);
+  wr64(raw + 48, h->rgd_offset);
+  wr64(raw + 56, h->gd_offset);
+  wr64(raw + 64, h->overhead);
+  raw[72] = h->unclean;
+  raw[73] = '\n';
+  raw[74] = ' ';
+  raw[75] = '\r';
+  raw[76] = '\n';
+  raw[77] = (uint8_t)(h->compress & 0xff);
+  raw[78] = (uint8_t)(h->compress >> 8);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* True when [a, a+al) and [b, b+bl) intersect. */
+static bool overlaps(uint64_t a, uint64_t al, uint64_t b, uint64_t bl)
+{
+  return a < b + bl && b < a + al;
+}
+
+int sparse_gd_check(const struct sparse_header *h, const uint32_t *gd,
+                    const uint32_t *rgd, uint64_t n, uint64_t file_sectors,
+                    const char *what)
+{
+  uint64_t gts = sparse_gt_sectors(h), gds = gd_sectors(h), i, m = 0;
+  uint32_t *all;
+  int st = DISK_OK;
+
+  all = malloc((size_t)(n ? n : 1) * (rgd ? 2 : 1) * sizeof *all);
+  if (!all)
+    return DISK_E_NOMEM;
+  for (i = 0; i < n * (rgd ? 2 : 1); i++) {
+    uint32_t e = i < n ? gd[i] : rgd[i - n];
+
+    if (e == 0)
+      continue;
+    if (!in_file(e, gts, file_sectors) ||
+        (h->gd_offset != SPARSE_GD_AT_END &&
+         overlaps(e, gts, h->gd_offset, gds)) ||
+        (rgd && overlaps(e, gts, h->rgd_offset, gds)) ||
+        (h->desc_size && overlaps(e, gts, h->desc_offset, h->desc_size))) {
+      fvx_error("%s: grain table %" PRIu64 " at sector %" PRIu32
+                " lies outside the file or over metadata", what, i % n, e);
+      st = DISK_E_NEEDSREPAIR;
+      goto out;
+    }
+    all[m++] = e;
+  }
+  qsort(all, (size_t)m, sizeof *all, cmp_u32);
+  for (i = 1; i < m; i++)
+    if ((uint64_t)all[i - 1] + gts > all[i]) {
+      fvx_error("%s: grain tables at sectors %" PRIu32 " and %" PRIu32
+                " overlap", what, all[i - 1], all[i]);
+      st = DISK_E_NEEDSREPAIR;
+      goto out;
+    }
+out:
+  free(all);
+  return st;
+}
+
+int sparse_gt_check(const struct sparse_header *h, const uint32_t *gt,
+                    uint64_t file_sectors, const char *what)
+{
+  uint64_t lo = h->overhead && h->overhead < file_sectors ? h->overhead : 1;
+  uint32_t j;
+
+  for (j = 0; j < h->gtes; j++) {
+    uint32_t e = gt[j];
+
+    if (e <= 1)
+      continue;
+    if (e < lo || e >= file_sectors) {
+      fvx_error("%s: grain table entry %" PRIu32 " points at sector %" PRIu32
+                ", outside the grain area", what, j, e);
+      return DISK_E_NEEDSREPAIR;
+    }
+  }
+  return DISK_OK;
+}
+
+static int read_dir(int fd, uint64_t off, uint64_t n, uint32_t **out,
+                    const char *what)
+{
+  uint32_t *d = malloc((size_t)(n ? n : 1) * 4);
+  uint64_t i;
+  int st;
+
+  if (!d)
+    return DISK_E_NOMEM;
+  st = disk_pread(fd, d, (size_t)n * 4, off * DISK_SECTOR, NULL, what);
+  if (st) {
+    free(d);
+    return st;
+  }
+  for (i = 0; i < n; i++)
+    d[i] = le32toh(d[i]);
+  *out = d;
+  return DISK_OK;
+}
+
+int sparse_load(struct sparse **out, int fd, const struct sparse_header *h,
+                uint64_t file_size, const char *what)
+{
+  struct sparse *sp;
+  int st;
+
+  *out = NULL;
+  st = sparse_header_check_file(h, file_size, what);
+  if (st)
+    return st;
+  if (h->gd_offset == SPARSE_GD_AT_END) {
+    fvx_error("%s: grain directory position unknown (no footer)", what);
+    return DISK_E_CORRUPT;
+  }
+  sp = calloc(1, sizeof *sp);
+  if (!sp)
+    return DISK_E_NOMEM;
+  sp->h = *h;
+  sp->num_gts = sparse_num_gts(h);
+  sp->gt_sectors = sparse_gt_sectors(h);
+  sp->grain_bytes = h->grain * DISK_SECTOR;
+  sp->next_sector = (file_size + DISK_SECTOR - 1) / DISK_SECTOR;
+  st = read_dir(fd, h->gd_offset, sp->num_gts, &sp->gd, what);
+  if (!st && (h->flags & SPARSE_FLAG_RGD) && h->rgd_offset &&
+      h->rgd_offset != SPARSE_GD_AT_END)
+    st = read_dir(fd, h->rgd_offset, sp->num_gts, &sp->rgd, what);
+  if (!st)
+    st = sparse_gd_check(h, sp->gd, sp->rgd, sp->num_gts,
+                         file_size / DISK_SECTOR, what);
+  if (st) {
+    sparse_free(sp);
+    return st;
+  }
+  *out = sp;
+  return DISK_OK;
+}
+
+void sparse_free(struct sparse *sp)
+{
+  size_t i;
+
+  if (!sp)
+    return;
+  for (i = 0; i < SPARSE_GT_CACHE; i++)
+    free(sp->cache[i].gt);
+  free(sp->gd);
+  free(sp->rgd);
+  free(sp->grain_buf);
+  free(sp->zbuf);
+  free(sp);
+}
+
+int sparse_grain_buf(struct sparse *sp)
+{
+  if (!sp->grain_buf) {
+    sp->grain_buf = malloc((size_t)sp->grain_bytes);
+    if (!sp->grain_buf)
+      return DISK_E_NOMEM;
+  }
+  return DISK_OK;
+}
+
+int sparse_gt_get(struct sparse *sp, int fd, uint64_t file_size,
+                  uint64_t idx, uint32_t **out, const char *what)
+{
+  struct gt_slot *slot = &sp->cache[idx % SPARSE_GT_CACHE];
+  uint32_t j;
+  int st;
+
+  *out = NULL;
+  if (idx >= sp->num_gts || sp->gd[idx] == 0)
+    return DISK_OK;
+  if (slot->gt && slot->idx == idx) {
+    *out = slot->gt;
+    return DISK_OK;
+  }
+  if (!slot->gt) {
+    slot->gt = malloc((size_t)sp->h.gtes * 4);
+    if (!slot->gt)
+      return DISK_E_NOMEM;
+  }
+  slot->idx = UINT64_MAX;
+  st = disk_pread(fd, slot->gt, (size_t)sp->h.gtes * 4,
+                  (uint64_t)sp->gd[idx] * DISK_SECTOR, NULL, what);
+  if (st)
+    return st;
+  for (j = 0; j < sp->h.gtes; j++)
+    slot->gt[j] = le32toh(slot->gt[j]);
+  st = sparse_gt_check(&sp->h, slot->gt, file_size / DISK_SECTOR, what);
+  if (st)
+    return st;
+  slot->idx = idx;
+  *out = slot->gt;
+  return DISK_OK;
+}
+
+/* Appends a zeroed grain table and points directory entry idx of the
+ * directory at dir_off (in memory: dir) to it. */
+static int alloc_gt(struct sparse *sp, int fd, uint32_t *dir,
+                    uint64_t dir_off, uint64_t idx, const char *what)
+{
+  uint64_t at = sp->next_sector;
+  uint8_t le[4];
+  void *zero;
+  int st;
+
+  if (at + sp->gt_sectors > SPARSE_MAX_SECTOR) {
+    fvx_error("%s: sparse extent is full (32-bit sector offsets)", what);
+    return DISK_E_NOSPACE;
+  }
+  zero = calloc(1, (size_t)(sp->gt_sectors * DISK_SECTOR));
+  if (!zero)
+    return DISK_E_NOMEM;
+  st = disk_pwrite(fd, zero, (size_t)(sp->gt_sectors * DISK_SECTOR),
+                   at * DISK_SECTOR, what);
+  free(zero);
+  if (st)
+    return st;
+  sp->next_sector += sp->gt_sectors;
+  wr32(le, (uint32_t)at);
+  st = disk_pwrite(fd, le, 4, dir_off * DISK_SECTOR + idx * 4, what);
+  if (st)
+    return st;
+  dir[idx] = (uint32_t)at;
+  return DISK_OK;
+}
+
+int sparse_gte_set(struct sparse *sp, int fd, uint64_t idx, uint32_t j,
+                   uint32_t val, const char *what)
+{
+  struct gt_slot *slot = &sp->cache[idx % SPARSE_GT_CACHE];
+  uint8_t le[4];
+  int st;
+
+  if (sp->gd[idx] == 0) {
+    st = alloc_gt(sp, fd, sp->gd, sp->h.gd_offset, idx, what);
+    if (st)
+      return st;
+  }
+  if (sp->rgd && sp->rgd[idx] == 0) {
+    st = alloc_gt(sp, fd, sp->rgd, sp->h.rgd_offset, idx, what);
+    if (st)
+      return st;
+  }
+  wr32(le, val);
+  st = disk_pwrite(fd, le, 4, (uint64_t)sp->gd[idx] * DISK_SECTOR + j * 4ull,
+                   what);
+  if (!st && sp->rgd)
+    st = disk_pwrite(fd, le, 4,
+                     (uint64_t)sp->rgd[idx] * DISK_SECTOR + j * 4ull, what);
+  if (st)
+    return st;
+  if (slot->gt && slot->idx == idx)
+    slot->gt[j] = val;
+  return DISK_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * io.c -- full-length pread/pwrite, errno and status names.
+ *
+ * Short reads at the end of a file are zero-filled: a flat extent may be
+ * shorter than its descriptor says (a sparse file), and reading it must give
+ * zeros, as qemu and VMware do.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "disk/disk.h"
+#include "disk/extent.h"
+#include "util/log.h"
+
+int disk_errno_status(int err)
+{
+  switch (err) {
+  case ENOMEM:
+    return DISK_E_NOMEM;
+  case ENOENT:
+  case ENOTDIR:
+    return DISK_E_NOTFOUND;
+  case EACCES:
+  case EPERM:
+    return DISK_E_ACCESS;
+  case EEXIST:
+    return DISK_E_EXISTS;
+  case EROFS:
+    return DISK_E_READONLY;
+  case ENOSPC:
+  case EDQUOT:
+    return DISK_E_NOSPACE;
+  case EFBIG:
+    return DISK_E_TOOBIG;
+  case ENAMETOOLONG:
+    return DISK_E_NAME;
+  case EAGAIN:
+    return DISK_E_LOCKED;
+  default:
+    return DISK_E_IO;
+  }
+}
+
+int disk_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got,
+               const char *what)
+{
+  size_t done = 0;
+
+  if (off > (uint64_t)INT64_MAX - len) {
+    fvx_error("%s: read at offset %llu is out of range", what,
+              (unsigned long long)off);
+    return DISK_E_NEEDSREPAIR;
+  }
+  while (done < len) {
+    ssize_t r = pread(fd, (char *)buf + done, len - done,
+                      (off_t)(off + done));
+
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      fvx_error("%s: read failed: %s", what, strerror(errno));
+      return disk_errno_status(errno);
+    }
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  if (done < len)
+    memset((char *)buf + done, 0, len - done);
+  if (got)
+    *got = done;
+  return DISK_OK;
+}
+
+int disk_pwrite(int fd, const void *buf, size_t len, uint64_t off,
+                const char *what)
+{
+  size_t done = 0;
+
+  if (off > (uint64_t)INT64_MAX - len) {
+    fvx_error("%s: write at offset %llu is out of range", what,
+              (unsigned long long)off);
+    return DISK_E_TOOBIG;
+  }
+  while (done < len) {
+    ssize_t r = pwrite(fd, (const char *)buf + done, len - done,
+                       (off_t)(off + done));
+
+    if (r < 0) {
+      if (errno == EINTR)
+        continue;
+      fvx_error("%s: write failed: %s", what, strerror(errno));
+      return disk_errno_status(errno);
+    }
+    done += (size_t)r;
+  }
+  return DISK_OK;
+}
+
+const char *disk_status_str(int status)
+{
+  switch ((enum disk_status)status) {
+  case DISK_OK:
+    return "success";
+  case DISK_E_NOMEM:
+    return "out of memory";
+  case DISK_E_IO:
+    return "I/O error";
+  case DISK_E_NOTFOUND:
+    return "file not found";
+  case DISK_E_ACCESS:
+    return "permission denied";
+  case DISK_E_EXISTS:
+    return "file exists";
+  case DISK_E_LOCKED:
+    return "disk locked by another writer";
+  case DISK_E_READONLY:
+    return "disk is read-only";
+  case DISK_E_NOSPACE:
+    return "no space left";
+  case DISK_E_ARG:
+    return "invalid argument";
+  case DISK_E_RANGE:
+    return "sectors out of range";
+  case DISK_E_DESCRIPTOR:
+    return "invalid descriptor";
+  case DISK_E_CORRUPT:
+    return "invalid sparse header";
+  case DISK_E_NEEDSREPAIR:
+    return "damaged sparse metadata";
+  case DISK_E_VERSION:
+    return "unsupported format version";
+  case DISK_E_UNSUPPORTED:
+    return "unsupported disk feature";
+  case DISK_E_CID:
+    return "parent content ID mismatch";
+  case DISK_E_CHAIN:
+    return "parent chain loops";
+  case DISK_E_TOODEEP:
+    return "parent chain too long";
+  case DISK_E_PARENT:
+    return "parent disk missing";
+  case DISK_E_KEY:
+    return "metadata key not found";
+  case DISK_E_TOOSMALL:
+    return "buffer too small";
+  case DISK_E_TOOBIG:
+    return "capacity too large";
+  case DISK_E_CANTREPAIR:
+    return "damage cannot be repaired";
+  case DISK_E_NAME:
+    return "unusable file name";
+  }
+  return "unknown status";
+}

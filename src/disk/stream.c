@@ -1,0 +1,480 @@
+/*
+ * stream.c -- streamOptimized extents: compressed grains framed by markers.
+ *
+ * Reading: every allocated grain-table entry points at a grain marker
+ * (64-bit LBA, 32-bit compressed size) followed by zlib data.  map() reports
+ * such runs as CODED; read() inflates one grain at a time into the scratch
+ * grain (the last grain decoded stays cached, so sequential sub-grain reads
+ * inflate each grain once).  The marker's LBA must be the grain's own and
+ * its size must fit the bounded compressed buffer, else the extent needs
+ * repair.  When the header's directory offset is "at end", the footer (a
+ * copy of the header three sectors before the end, between a footer marker
+ * and the end-of-stream marker) gives it.
+ *
+ * Writing is sequential only (VMware: no random writes): the writer appends
+ * marker-framed grains in increasing order, emits each grain table (with its
+ * marker) once its grains are written, then the directory, the footer and
+ * the end-of-stream marker.  Tables with no grain stay unallocated (0).
+ */
+#include "disk/stream.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "disk/descriptor.h"
+#include "disk/disk.h"
+#include "util/log.h"
+
+#define MARKER_EOS 0u
+#define MARKER_GT 1u
+#define MARKER_GD 2u
+#define MARKER_FOOTER 3u
+#define GRAIN_HDR 12u /* lba (8) + size (4) */
+#define STREAM_DESC_SECTORS 20u
+#define STREAM_OVERHEAD 128u
+
+static uint64_t zcap_for(uint64_t grain_bytes)
+{
+  return compressBound((uLong)grain_bytes) + GRAIN_HDR + DISK_SECTOR;
+}
+
+static int lookup(struct extent *e, uint64_t g, uint32_t *out)
+{
+  struct sparse *sp = e->sp;
+  uint32_t *gt;
+  int st;
+
+  st = sparse_gt_get(sp, e->fd, e->file_size, g / sp->h.gtes, &gt, e->path);
+  if (st)
+    return st;
+  *out = gt ? gt[g % sp->h.gtes] : 0;
+  return DISK_OK;
+}
+
+static int stream_map(struct extent *e, uint64_t sector, uint64_t n,
+                      struct extent_map *out)
+{
+  uint64_t grain = e->sp->h.grain, g = sector / grain;
+  uint64_t len = grain - sector % grain;
+  uint32_t v;
+  int st;
+
+  st = lookup(e, g, &v);
+  if (st)
+    return st;
+  out->kind = v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : MAP_CODED;
+  out->offset = 0;
+  while (len < n) {
+    enum map_kind k;
+
+    st = lookup(e, ++g, &v);
+    if (st)
+      return st;
+    k = v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : MAP_CODED;
+    if (k != out->kind)
+      break;
+    len += grain;
+  }
+  out->len = len < n ? len : n;
+  return DISK_OK;
+}
+
+/* Inflates grain g (entry v > 1) into sp->grain_buf. */
+static int decode_grain(struct extent *e, uint64_t g, uint32_t v)
+{
+  struct sparse *sp = e->sp;
+  uint64_t off = (uint64_t)v * DISK_SECTOR;
+  const uint8_t *data = sp->zbuf;
+  size_t got, zlen;
+  uLongf dlen = (uLongf)sp->grain_bytes;
+  int st, zr;
+
+  if (sp->cached_valid && sp->cached_grain == g)
+    return DISK_OK;
+  sp->cached_valid = false;
+  st = disk_pread(e->fd, sp->zbuf, sp->zcap, off, &got, e->path);
+  if (st)
+    return st;
+  zlen = got;
+  if (sp->h.flags & SPARSE_FLAG_MARKERS) {
+    uint64_t lba;
+    uint32_t size;
+
+    memcpy(&lba, sp->zbuf, 8);
+    memcpy(&size, sp->zbuf + 8, 4);
+    lba = le64toh(lba);
+    size = le32toh(size);
+    if (got < GRAIN_HDR || lba != g * sp->h.grain ||
+        size > got - GRAIN_HDR) {
+      fvx_error("%s: grain marker at sector %" PRIu32 " is damaged "
+                "(lba %" PRIu64 ", size %" PRIu32 ")", e->path, v, lba, size);
+      return DISK_E_NEEDSREPAIR;
+    }
+    data += GRAIN_HDR;
+    zlen = size;
+  }
+  zr = uncompress(sp->grain_buf, &dlen, data, (uLong)zlen);
+  if (zr != Z_OK) {
+    fvx_error("%s: compressed grain %" PRIu64 " does not inflate (zlib %d)",
+              e->path, g, zr);
+    return DISK_E_NEEDSREPAIR;
+  }
+  if (dlen < sp->grain_bytes)
+    memset(sp->grain_buf + dlen, 0, (size_t)(sp->grain_bytes - dlen));
+  sp->cached_grain = g;
+  sp->cached_valid = true;
+  return DISK_OK;
+}
+
+static int stream_read(struct extent *e, uint64_t sector, uint64_t n,
+                       uint8_t *buf)
+{
+  struct sparse *sp = e->sp;
+  uint64_t grain = sp->h.grain;
+  int st;
+
+  while (n) {
+    uint64_t g = sector / grain, in = sector % grain;
+    uint64_t m = grain - in < n ? grain - in : n;
+    uint32_t v;
+
+    st = lookup(e, g, &v);
+    if (st)
+      return st;
+    if (v <= 1) {
+      memset(buf, 0, (size_t)(m * DISK_SECTOR));
+    } else {
+      st = decode_grain(e, g, v);
+      if (st)
+        return st;
+      memcpy(buf, sp->grain_buf + in * DISK_SECTOR,
+             (size_t)(m * DISK_SECTOR));
+    }
+    sector += m;
+    n -= m;
+    buf += m * DISK_SECTOR;
+  }
+  return DISK_OK;
+}
+
+static int stream_flush(struct extent *e)
+{
+  (void)e;
+  return DISK_OK;
+}
+
+static void stream_close(struct extent *e)
+{
+  sparse_free(e->sp);
+  e->sp = NULL;
+}
+
+static const struct extent_ops stream_ops = {
+    .name = "streamOptimized",
+    .map = stream_map,
+    .read = stream_read,
+    .flush = stream_flush,
+    .close = stream_close,
+};
+
+/* Reads the footer's header copy (when the directory is at the end). */
+static int read_footer(struct extent *e, struct sparse_header *h)
+{
+  uint8_t raw[3 * DISK_SECTOR];
+  uint32_t type;
+  int st;
+
+  if (e->file_size < 4 * DISK_SECTOR) {
+    fvx_error("%s: stream has no footer", e->path);
+    return DISK_E_CORRUPT;
+  }
+  st = disk_pread(e->fd, raw, sizeof raw,
+                  (e->file_size & ~(uint64_t)(DISK_SECTOR - 1)) -
+                      3 * DISK_SECTOR,
+                  NULL, e->path);
+  if (st)
+    return st;
+  memcpy(&type, raw + 12, 4);
+  if (le32toh(type) != MARKER_FOOTER) {
+    fvx_error("%s: stream footer marker missing", e->path);
+    return DISK_E_CORRUPT;
+  }
+  st = sparse_header_decode(h, raw + DISK_SECTOR, e->path);
+  if (st)
+    return st;
+  if (h->gd_offset == SPARSE_GD_AT_END) {
+    fvx_error("%s: stream footer has no grain directory", e->path);
+    return DISK_E_CORRUPT;
+  }
+  return DISK_OK;
+}
+
+int stream_open(struct extent *e, const struct sparse_header *hdr)
+{
+  struct sparse_header h = *hdr;
+  int st;
+
+  if (h.gd_offset == SPARSE_GD_AT_END) {
+    st = read_footer(e, &h);
+    if (st)
+      return st;
+    if (h.capacity != hdr->capacity || h.grain != hdr->grain ||
+        h.gtes != hdr->gtes) {
+      fvx_error("%s: stream footer disagrees with the header", e->path);
+      return DISK_E_CORRUPT;
+    }
+  }
+  st = sparse_load(&e->sp, e->fd, &h, e->file_size, e->path);
+  if (st)
+    return st;
+  e->sp->zcap = (size_t)zcap_for(e->sp->grain_bytes);
+  e->sp->zbuf = malloc(e->sp->zcap);
+  st = e->sp->zbuf ? sparse_grain_buf(e->sp) : DISK_E_NOMEM;
+  if (st) {
+    sparse_free(e->sp);
+    e->sp = NULL;
+    return st;
+  }
+  e->ops = &stream_ops;
+  return DISK_OK;
+}
+
+/* ---- writer ---------------------------------------------------------- */
+
+struct stream_writer {
+  int fd;
+  char *path;
+  struct sparse_header h;
+  uint64_t num_gts;
+  uint64_t pos;          /* next free sector */
+  uint32_t *gd;          /* directory, host order */
+  uint32_t *gt;          /* current table, host order */
+  uint64_t cur_gt;       /* index of gt, UINT64_MAX when none */
+  bool gt_used;
+  uint8_t *zbuf;
+  size_t zcap;
+};
+
+static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
+{
+  uint8_t m[DISK_SECTOR] = {0};
+  uint64_t v = htole64(val);
+  uint32_t t = htole32(type);
+  int st;
+
+  memcpy(m, &v, 8);
+  memcpy(m + 12, &t, 4);
+  st = disk_pwrite(w->fd, m, sizeof m, w->pos * DISK_SECTOR, w->path);
+  if (!st)
+    w->pos++;
+  return st;
+}
+
+/* Writes a table (or directory) of n entries with its marker. */
+static int put_table(struct stream_writer *w, const uint32_t *t, uint64_t n,
+                     uint32_t type, uint64_t *at)
+{
+  uint64_t sectors = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR, i;
+  uint32_t *le = calloc(1, (size_t)(sectors * DISK_SECTOR));
+  int st;
+
+  if (!le)
+    return DISK_E_NOMEM;
+  for (i = 0; i < n; i++)
+    le[i] = htole32(t[i]);
+  st = put_marker(w, sectors, type);
+  if (!st) {
+    *at = w->pos;
+    st = disk_pwrite(w->fd, le, (size_t)(sectors * DISK_SECTOR),
+                     w->pos * DISK_SECTOR, w->path);
+  }
+  free(le);
+  if (!st)
+    w->pos += sectors;
+  return st;
+}
+
+static int flush_gt(struct stream_writer *w)
+{
+  uint64_t at;
+  int st;
+
+  if (w->cur_gt == UINT64_MAX || !w->gt_used)
+    return DISK_OK;
+  st = put_table(w, w->gt, w->h.gtes, MARKER_GT, &at);
+  if (st)
+    return st;
+  if (at > SPARSE_MAX_SECTOR)
+    return DISK_E_NOSPACE;
+  w->gd[w->cur_gt] = (uint32_t)at;
+  return DISK_OK;
+}
+
+int stream_writer_open(struct stream_writer **out, const char *path,
+                       uint64_t capacity, const char *desc)
+{
+  struct stream_writer *w;
+  size_t dlen = strlen(desc);
+  uint8_t raw[DISK_SECTOR];
+  int st;
+
+  *out = NULL;
+  if (dlen > STREAM_DESC_SECTORS * DISK_SECTOR)
+    return DISK_E_DESCRIPTOR;
+  w = calloc(1, sizeof *w);
+  if (!w)
+    return DISK_E_NOMEM;
+  w->fd = -1;
+  w->h.version = 3;
+  w->h.flags = SPARSE_FLAG_NL_TEST | SPARSE_FLAG_COMPRESSED |
+               SPARSE_FLAG_MARKERS;
+  w->h.capacity = capacity;
+  w->h.grain = STREAM_GRAIN;
+  w->h.desc_offset = 1;
+  w->h.desc_size = STREAM_DESC_SECTORS;
+  w->h.gtes = 512;
+  w->h.gd_offset = SPARSE_GD_AT_END;
+  w->h.overhead = STREAM_OVERHEAD;
+  w->h.compress = SPARSE_COMPRESS_DEFLATE;
+  w->num_gts = sparse_num_gts(&w->h);
+  w->cur_gt = UINT64_MAX;
+  w->pos = STREAM_OVERHEAD;
+  w->zcap = (size_t)zcap_for(STREAM_GRAIN * DISK_SECTOR);
+  w->path = strdup(path);
+  w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
+  w->gt = calloc(w->h.gtes, 4);
+  w->zbuf = malloc(w->zcap);
+  if (!w->path || !w->gd || !w->gt || !w->zbuf) {
+    st = DISK_E_NOMEM;
+    goto fail;
+  }
+  if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES) {
+    st = DISK_E_TOOBIG;
+    goto fail;
+  }
+  w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (w->fd < 0) {
+    st = disk_errno_status(errno);
+    fvx_error("%s: cannot create: %s", path, strerror(errno));
+    goto fail;
+  }
+  sparse_header_encode(&w->h, raw);
+  st = disk_pwrite(w->fd, raw, sizeof raw, 0, path);
+  if (!st)
+    st = disk_pwrite(w->fd, desc, dlen, DISK_SECTOR, path);
+  if (st) {
+    stream_writer_abort(w);
+    return st;
+  }
+  *out = w;
+  return DISK_OK;
+fail:
+  if (w->fd >= 0)
+    close(w->fd);
+  free(w->path);
+  free(w->gd);
+  free(w->gt);
+  free(w->zbuf);
+  free(w);
+  return st;
+}
+
+int stream_writer_put(struct stream_writer *w, uint64_t grain,
+                      const uint8_t *data)
+{
+  uint64_t gi = grain / w->h.gtes;
+  uLongf zlen = (uLongf)(w->zcap - GRAIN_HDR);
+  uint64_t lba = htole64(grain * w->h.grain), sectors;
+  uint32_t size;
+  int st;
+
+  if (grain * w->h.grain >= w->h.capacity ||
+      (w->cur_gt != UINT64_MAX && gi < w->cur_gt))
+    return DISK_E_ARG;
+  if (gi != w->cur_gt) {
+    st = flush_gt(w);
+    if (st)
+      return st;
+    memset(w->gt, 0, (size_t)w->h.gtes * 4);
+    w->cur_gt = gi;
+    w->gt_used = false;
+  }
+  if (compress2(w->zbuf + GRAIN_HDR, &zlen, data,
+                (uLong)(w->h.grain * DISK_SECTOR), Z_DEFAULT_COMPRESSION) !=
+      Z_OK)
+    return DISK_E_NOMEM;
+  size = htole32((uint32_t)zlen);
+  memcpy(w->zbuf, &lba, 8);
+  memcpy(w->zbuf + 8, &size, 4);
+  sectors = (GRAIN_HDR + zlen + DISK_SECTOR - 1) / DISK_SECTOR;
+  memset(w->zbuf + GRAIN_HDR + zlen, 0,
+         (size_t)(sectors * DISK_SECTOR - GRAIN_HDR - zlen));
+  if (w->pos + sectors > SPARSE_MAX_SECTOR)
+    return DISK_E_NOSPACE;
+  st = disk_pwrite(w->fd, w->zbuf, (size_t)(sectors * DISK_SECTOR),
+                   w->pos * DISK_SECTOR, w->path);
+  if (st)
+    return st;
+  w->gt[grain % w->h.gtes] = (uint32_t)w->pos;
+  w->gt_used = true;
+  w->pos += sectors;
+  return DISK_OK;
+}
+
+static void writer_free(struct stream_writer *w)
+{
+  free(w->path);
+  free(w->gd);
+  free(w->gt);
+  free(w->zbuf);
+  free(w);
+}
+
+int stream_writer_finish(struct stream_writer *w)
+{
+  struct sparse_header foot;
+  uint8_t raw[DISK_SECTOR];
+  uint64_t at = 0;
+  int st;
+
+  st = flush_gt(w);
+  if (!st)
+    st = put_table(w, w->gd, w->num_gts, MARKER_GD, &at);
+  if (!st) {
+    foot = w->h;
+    foot.gd_offset = at;
+    sparse_header_encode(&foot, raw);
+    st = put_marker(w, 1, MARKER_FOOTER);
+    if (!st)
+      st = disk_pwrite(w->fd, raw, sizeof raw, w->pos * DISK_SECTOR,
+                       w->path);
+    if (!st) {
+      w->pos++;
+      st = put_marker(w, 0, MARKER_EOS);
+    }
+  }
+  if (!st && fsync(w->fd) != 0)
+    st = DISK_E_IO;
+  if (st) {
+    stream_writer_abort(w);
+    return st;
+  }
+  close(w->fd);
+  writer_free(w);
+  return DISK_OK;
+}
+
+void stream_writer_abort(struct stream_writer *w)
+{
+  if (!w)
+    return;
+  close(w->fd);
+  unlink(w->path);
+  writer_free(w);
+}
