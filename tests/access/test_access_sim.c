@@ -415,6 +415,34 @@ static void esx_host_is_refused_with_vddks_words(void **state)
   fvx_sim_stop(&esx);
 }
 
+/* Counts the simulator's live sessions of user "admin". */
+static int admin_sessions(void)
+{
+  char *out = NULL;
+  int n = 0;
+
+  assert_int_equal(fvx_sim_admin(&sim, "GET", "/sessions", NULL, &out), 200);
+  for (const char *p = out; (p = strstr(p, "\"user\":\"admin\"")); p++)
+    n++;
+  free(out);
+  return n;
+}
+
+static void exit_logs_out_pooled_sessions(void **state)
+{
+  VixDiskLibConnectParams p;
+
+  (void)state;
+  params(&p, vms[2]);
+  assert_int_equal(VixDiskLib_PrepareForAccess(&p, "exit"), VIX_OK);
+  assert_int_equal(VixDiskLib_EndAccess(&p, "exit"), VIX_OK);
+  assert_true(admin_sessions() >= 1);
+  VixDiskLib_Exit();
+  assert_int_equal(admin_sessions(), 0);
+  assert_int_equal(VixDiskLib_InitEx(8, 0, NULL, warn_fn, NULL, NULL, NULL),
+                   VIX_OK);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -430,6 +458,7 @@ int main(void)
     cmocka_unit_test(snapshot_round_trip),
     cmocka_unit_test(session_cookie_credentials),
     cmocka_unit_test(esx_host_is_refused_with_vddks_words),
+    cmocka_unit_test(exit_logs_out_pooled_sessions),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
