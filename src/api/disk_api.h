@@ -11,15 +11,23 @@
 #include "disk/disk.h"
 #include "vixDiskLib.h"
 
-#define FVX_DISK_MAGIC 0x46564448u /* "FVDH" */
+#define FVX_DISK_MAGIC 0x46564448u          /* "FVDH" */
+#define FVX_DISK_MAGIC_ATTACHED 0x46564441u /* "FVDA" */
 
 /* The object behind VixDiskLibHandle.  Allocated by VixDiskLib_Open, freed
- * (magic zeroed first) by VixDiskLib_Close. */
+ * (magic zeroed first) by VixDiskLib_Close.  A handle passed to
+ * VixDiskLib_Attach as the parent is invalid afterwards (VDDK's rule, on
+ * failure too): its disk moves into the child's or is closed, its magic
+ * becomes FVX_DISK_MAGIC_ATTACHED, and the struct is parked on the child
+ * and freed when the child closes -- so a mistaken Close of the parent is
+ * refused (VIX_E_INVALID_ARG) instead of touching freed memory. */
 struct VixDiskLibHandleStruct {
   uint32_t magic;                     /* FVX_DISK_MAGIC while open */
   struct VixDiskLibConnectParam *conn; /* borrowed; counts us in open_handles */
-  struct disk *disk;                  /* owned */
+  struct disk *disk;                  /* owned; NULL once attached */
   uint32_t flags;                     /* VIXDISKLIB_FLAG_OPEN_* as given */
+  struct VixDiskLibHandleStruct *parked; /* attached parents we free */
+  struct VixDiskLibHandleStruct *next;   /* next in the owner's parked list */
 };
 
 /* Maps a disk-layer status to its VixError (disk_errors.c).  Can't fail. */

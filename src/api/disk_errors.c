@@ -39,6 +39,9 @@ static const struct {
     {DISK_E_TOOBIG, VIX_E_FILE_TOO_BIG},
     {DISK_E_CANTREPAIR, VIX_E_DISK_CANTREPAIR},
     {DISK_E_NAME, VIX_E_FILE_NAME_INVALID},
+    {DISK_E_CANTSHRINK, VIX_E_DISK_CANTSHRINK},
+    {DISK_E_CAPACITY, VIX_E_DISK_CAPACITY_MISMATCH},
+    {DISK_E_ROOTLINK, VIX_E_DISK_ATTACH_ROOTLINK},
 };
 
 VixError fvx_disk_error(int status)
@@ -57,6 +60,11 @@ VixError fvx_disk_handle_check(const char *fn, VixDiskLibHandle h)
 
   if (err)
     return err;
+  if (h && h->magic == FVX_DISK_MAGIC_ATTACHED) {
+    fvx_error("%s: the disk handle was the parent of VixDiskLib_Attach and "
+              "is no longer valid (the child handle holds its chain)", fn);
+    return VIX_E_INVALID_ARG;
+  }
   if (!h || h->magic != FVX_DISK_MAGIC) {
     fvx_error("%s: invalid disk handle (NULL, closed, or not a handle)", fn);
     return VIX_E_INVALID_ARG;

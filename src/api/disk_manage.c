@@ -1,8 +1,7 @@
 /*
  * disk_manage.c -- the external interface for whole-disk operations:
  * Create, CreateChild, Clone, Unlink, Rename, Grow, SpaceNeededForClone,
- * CheckRepair, and the ones freevix does not implement (Shrink, Defragment,
- * Attach, IsAttachPossible: VIX_E_NOT_SUPPORTED, see docs/api-status.md).
+ * CheckRepair, Shrink, Defragment, IsAttachPossible, Attach.
  *
  * Every one is local-only: remote connections get VIX_E_NOT_SUPPORTED.
  */
@@ -187,45 +186,86 @@ VixError VixDiskLib_CheckRepair(const VixDiskLibConnection connection,
   return fvx_disk_error(disk_check(filename, repair != 0));
 }
 
-static VixError not_supported(const char *fn, VixDiskLibHandle h)
-{
-  VixError err = fvx_disk_handle_check(fn, h);
-
-  if (err)
-    return err;
-  fvx_error("%s is not implemented by freevix (see docs/api-status.md)", fn);
-  return VIX_E_NOT_SUPPORTED;
-}
-
 VixError VixDiskLib_Shrink(VixDiskLibHandle diskHandle,
                            VixDiskLibProgressFunc progressFunc,
                            void *progressCallbackData)
 {
-  (void)progressFunc;
-  (void)progressCallbackData;
-  return not_supported("VixDiskLib_Shrink", diskHandle);
+  struct fvx_progress prog = {progressFunc, progressCallbackData};
+  VixError err = fvx_disk_handle_check("VixDiskLib_Shrink", diskHandle);
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Shrink", "%p)", (void *)diskHandle);
+  return fvx_disk_error(
+      disk_shrink(diskHandle->disk, fvx_disk_progress, &prog));
 }
 
 VixError VixDiskLib_Defragment(VixDiskLibHandle diskHandle,
                                VixDiskLibProgressFunc progressFunc,
                                void *progressCallbackData)
 {
-  (void)progressFunc;
-  (void)progressCallbackData;
-  return not_supported("VixDiskLib_Defragment", diskHandle);
+  struct fvx_progress prog = {progressFunc, progressCallbackData};
+  VixError err = fvx_disk_handle_check("VixDiskLib_Defragment", diskHandle);
+
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_Defragment", "%p)", (void *)diskHandle);
+  return fvx_disk_error(
+      disk_defragment(diskHandle->disk, fvx_disk_progress, &prog));
+}
+
+/* Both handles live and distinct. */
+static VixError attach_args(const char *fn, VixDiskLibHandle parent,
+                            VixDiskLibHandle child)
+{
+  VixError err = fvx_disk_handle_check(fn, parent);
+
+  if (!err)
+    err = fvx_disk_handle_check(fn, child);
+  if (!err && parent == child) {
+    fvx_error("%s: parent and child are the same handle", fn);
+    err = VIX_E_INVALID_ARG;
+  }
+  return err;
 }
 
 VixError VixDiskLib_IsAttachPossible(VixDiskLibHandle parent,
                                      VixDiskLibHandle child)
 {
-  VixError err = fvx_disk_handle_check("VixDiskLib_IsAttachPossible", child);
+  VixError err = attach_args("VixDiskLib_IsAttachPossible", parent, child);
 
-  return err ? err : not_supported("VixDiskLib_IsAttachPossible", parent);
+  if (err)
+    return err;
+  FVX_API_TRACE("VixDiskLib_IsAttachPossible", "parent=%p, child=%p)",
+                (void *)parent, (void *)child);
+  return fvx_disk_error(disk_attach_check(parent->disk, child->disk));
 }
 
 VixError VixDiskLib_Attach(VixDiskLibHandle parent, VixDiskLibHandle child)
 {
-  VixError err = fvx_disk_handle_check("VixDiskLib_Attach", child);
+  VixError err = attach_args("VixDiskLib_Attach", parent, child);
+  struct VixDiskLibHandleStruct *tail;
+  int st;
 
-  return err ? err : not_supported("VixDiskLib_Attach", parent);
+  if (err)
+    return err; /* argument errors leave both handles as they were */
+  FVX_API_TRACE("VixDiskLib_Attach", "parent=%p, child=%p)", (void *)parent,
+                (void *)child);
+  st = disk_attach(parent->disk, child->disk);
+  /* VDDK: "the parent handle is invalid" afterwards, also on failure (the
+   * programming guide: do not close it).  disk_attach moved its disk into
+   * the child or closed it; the struct is parked on the child, with
+   * whatever the parent had parked, and freed when the child closes. */
+  parent->magic = FVX_DISK_MAGIC_ATTACHED;
+  parent->disk = NULL;
+  if (fvx_conn_valid(parent->conn))
+    __atomic_sub_fetch(&parent->conn->open_handles, 1, __ATOMIC_RELAXED);
+  parent->conn = NULL;
+  parent->next = parent->parked;
+  parent->parked = NULL;
+  for (tail = parent; tail->next; tail = tail->next)
+    ;
+  tail->next = child->parked;
+  child->parked = parent;
+  return fvx_disk_error(st);
 }

@@ -78,6 +78,13 @@ VixError VixDiskLib_Close(VixDiskLibHandle diskHandle)
   st = disk_close(diskHandle->disk);
   if (fvx_conn_valid(diskHandle->conn))
     __atomic_sub_fetch(&diskHandle->conn->open_handles, 1, __ATOMIC_RELAXED);
+  while (diskHandle->parked) { /* parents consumed by Attach */
+    struct VixDiskLibHandleStruct *p = diskHandle->parked;
+
+    diskHandle->parked = p->next;
+    memset(p, 0, sizeof *p);
+    free(p);
+  }
   memset(diskHandle, 0, sizeof *diskHandle);
   free(diskHandle);
   return fvx_disk_error(st);

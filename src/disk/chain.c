@@ -15,6 +15,10 @@
  * a new CID, as VMware and qemu do, so children made from the old content
  * notice the change.
  *
+ * Attach (VDDK's VixDiskLib_Attach) appends a second chain's links below a
+ * chain whose bottom link names a parent it did not open (a redo log opened
+ * SINGLE_LINK): the same capacity and CID rules as an open apply.
+ *
  * Locking: a writable open takes an OFD write lock (fcntl F_OFD_SETLK) on one
  * byte far beyond the end of the descriptor file (byte DISK_LOCK_BYTE, so it
  * never meets qemu's own locks at bytes 100-299); a second writable open, in
@@ -89,6 +93,16 @@ int disk_lock_writer(int fd, const char *what)
   }
   fvx_error("%s: cannot lock: %s", what, strerror(errno));
   return DISK_E_IO;
+}
+
+const char *disk_parent_hint(const char *child_path, const char *ppath)
+{
+  const char *cs = strrchr(child_path, '/'), *ps = strrchr(ppath, '/');
+
+  if (cs && ps && cs - child_path == ps - ppath &&
+      strncmp(child_path, ppath, (size_t)(cs - child_path)) == 0)
+    return ps + 1;
+  return ppath;
 }
 
 uint32_t disk_new_cid(void)
@@ -679,6 +693,120 @@ int disk_block_status(struct disk *d, uint64_t sector, uint64_t n,
   if (!st && n == 0)
     st = DISK_E_ARG;
   return st ? st : link_status(d, 0, sector, n, len, allocated);
+}
+
+/* ---- attach ------------------------------------------------------------------ */
+
+int disk_attach_check(const struct disk *parent, const struct disk *child)
+{
+  const struct link *bottom, *ptop;
+  size_t i, j;
+
+  if (!parent || !child || parent == child || !parent->n || !child->n)
+    return DISK_E_ARG;
+  bottom = child->links[child->n - 1];
+  ptop = parent->links[0];
+  if (!bottom->desc.parent_hint) {
+    fvx_error("%s: a base disk (no parentFileNameHint) cannot continue into "
+              "%s: attach a redo log opened SINGLE_LINK", bottom->path,
+              ptop->path);
+    return DISK_E_ROOTLINK;
+  }
+  if (disk_capacity(child) != disk_capacity(parent)) {
+    fvx_error("%s: capacity %" PRIu64 " sectors, its parent %s has %" PRIu64,
+              bottom->path, disk_capacity(child), ptop->path,
+              disk_capacity(parent));
+    return DISK_E_CAPACITY;
+  }
+  if (bottom->desc.parent_cid != ptop->desc.cid) {
+    fvx_error("%s: parent %s has CID %08x, the child expects %08x",
+              bottom->path, ptop->path, ptop->desc.cid,
+              bottom->desc.parent_cid);
+    return DISK_E_CID;
+  }
+  if (child->n + parent->n > DISK_MAX_LINKS) {
+    fvx_error("%s: attaching makes more than %d links", bottom->path,
+              DISK_MAX_LINKS);
+    return DISK_E_TOODEEP;
+  }
+  for (i = 0; i < child->n; i++)
+    for (j = 0; j < parent->n; j++)
+      if (child->links[i]->dev == parent->links[j]->dev &&
+          child->links[i]->ino == parent->links[j]->ino) {
+        fvx_error("%s is in both chains", parent->links[j]->path);
+        return DISK_E_CHAIN;
+      }
+  return DISK_OK;
+}
+
+/* Points bottom's parentFileNameHint at ptop when it leads elsewhere (the
+ * parent moved, or was opened under another name); only a writable bottom
+ * link can be updated, else the attachment holds in memory only. */
+static int fix_hint(struct link *bottom, const struct link *ptop)
+{
+  char *resolved = disk_path_resolve(bottom->path, bottom->desc.parent_hint);
+  char *old, *hint;
+  struct stat sb;
+  bool same;
+  int st;
+
+  if (!resolved)
+    return DISK_E_NOMEM;
+  same = stat(resolved, &sb) == 0 && sb.st_dev == ptop->dev &&
+         sb.st_ino == ptop->ino;
+  free(resolved);
+  if (same)
+    return DISK_OK;
+  if (!bottom->writable || bottom->synthetic || !desc_value_ok(ptop->path)) {
+    fvx_info("%s: parentFileNameHint \"%s\" does not lead to %s; attached "
+             "for this handle only", bottom->path, bottom->desc.parent_hint,
+             ptop->path);
+    return DISK_OK;
+  }
+  hint = strdup(disk_parent_hint(bottom->path, ptop->path));
+  if (!hint)
+    return DISK_E_NOMEM;
+  old = bottom->desc.parent_hint;
+  bottom->desc.parent_hint = hint;
+  st = link_write_desc(bottom);
+  if (st) {
+    bottom->desc.parent_hint = old;
+    free(hint);
+    return st;
+  }
+  fvx_info("%s: parentFileNameHint \"%s\" -> \"%s\"", bottom->path, old,
+           hint);
+  free(old);
+  return DISK_OK;
+}
+
+int disk_attach(struct disk *parent, struct disk *child)
+{
+  struct link *ptop;
+  size_t i;
+  int st;
+
+  if (!parent || !child || parent == child)
+    return DISK_E_ARG;
+  st = disk_attach_check(parent, child);
+  if (!st)
+    st = fix_hint(child->links[child->n - 1], parent->links[0]);
+  ptop = parent->links[0];
+  if (!st && ptop->writable)
+    st = link_flush(ptop);
+  if (st) {
+    disk_close(parent);
+    return st;
+  }
+  /* Parents are read-only; a writer lock the parent held stays with its
+   * file descriptor until child closes. */
+  ptop->writable = false;
+  for (i = 0; i < parent->n; i++)
+    child->links[child->n++] = parent->links[i];
+  parent->n = 0;
+  free(parent);
+  child->flags &= ~DISK_OPEN_SINGLE_LINK;
+  return DISK_OK;
 }
 
 /* ---- info and metadata ---------------------------------------------------- */

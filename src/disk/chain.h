@@ -43,6 +43,10 @@ int link_write_desc(struct link *l);
 char *disk_path_resolve(const char *base, const char *name);
 /* Takes the writer lock on fd (DISK_E_LOCKED when held elsewhere). */
 int disk_lock_writer(int fd, const char *what);
+/* parentFileNameHint for a child at child_path whose parent is at ppath:
+ * the parent's file name when both share a directory, else ppath itself
+ * (a pointer into ppath). */
+const char *disk_parent_hint(const char *child_path, const char *ppath);
 /* A fresh random content ID (never 0xffffffff or 0xfffffffe). */
 uint32_t disk_new_cid(void);
 /* Kind named by a createType (DISK_KIND_UNKNOWN for others) and back. */

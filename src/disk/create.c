@@ -365,18 +365,6 @@ int disk_create(const char *path, const struct disk_create_params *p)
   return st;
 }
 
-/* parentFileNameHint for a child at child_path: the parent's file name when
- * both share a directory, else its absolute path. */
-static const char *parent_hint(const char *child_path, const char *ppath)
-{
-  const char *cs = strrchr(child_path, '/'), *ps = strrchr(ppath, '/');
-
-  if (cs && ps && cs - child_path == ps - ppath &&
-      strncmp(child_path, ppath, (size_t)(cs - child_path)) == 0)
-    return ps + 1;
-  return ppath;
-}
-
 int disk_create_child(struct disk *d, const char *path, enum disk_kind kind)
 {
   struct link *top = disk_top(d);
@@ -399,7 +387,7 @@ int disk_create_child(struct disk *d, const char *path, enum disk_kind kind)
   for (i = 0; !st && i < top->desc.n_ddb; i++)
     st = desc_ddb_set(&desc, top->desc.ddb[i].key, top->desc.ddb[i].value);
   if (!st)
-    st = desc_set_str(&desc.parent_hint, parent_hint(path, top->path));
+    st = desc_set_str(&desc.parent_hint, disk_parent_hint(path, top->path));
   if (!st)
     st = create_link(path, kind, top->capacity, &desc);
   desc_free(&desc);

@@ -54,6 +54,9 @@ enum disk_status {
   DISK_E_TOOBIG = -22,     /* capacity beyond what the format can hold */
   DISK_E_CANTREPAIR = -23, /* CheckRepair found damage it cannot fix */
   DISK_E_NAME = -24,       /* file name unusable (quotes, too long) */
+  DISK_E_CANTSHRINK = -25, /* shrink asked of a child (redo log) */
+  DISK_E_CAPACITY = -26,   /* attach: parent and child capacities differ */
+  DISK_E_ROOTLINK = -27,   /* attach: the child names no parent */
 };
 
 /* Short English name of a status ("corrupt sparse header"); static. */
@@ -189,6 +192,36 @@ int disk_grow(const char *path, uint64_t capacity, bool update_geometry,
 
 /* Bytes a clone of d into 'kind' (DISK_KIND_UNKNOWN: d's own kind) needs. */
 int disk_space_for_clone(struct disk *d, enum disk_kind kind, uint64_t *out);
+
+/* Shrink (drop_zero) and defragment d's top link, which must be writable
+ * (DISK_E_READONLY).  Each sparse extent is rewritten into a temporary file
+ * next to it -- referenced grains in logical order, back to back, after the
+ * same metadata -- which is synced and renamed over the extent, so a crash
+ * leaves the old or the new file, both whole.  Shrink also drops grains that
+ * are all zeros; it refuses a child (DISK_E_CANTSHRINK: a zero grain in a
+ * redo log hides its parent's data) and disks without sparse extents or
+ * with streamOptimized ones (DISK_E_UNSUPPORTED).  Defragment is a no-op on
+ * flat disks.  Contents and CID are unchanged; d stays open and usable (the
+ * writer lock moves to the new file).  On failure every extent is either
+ * the old or the new file, and d is usable. */
+int disk_shrink(struct disk *d, disk_progress_fn *progress, void *opaque);
+int disk_defragment(struct disk *d, disk_progress_fn *progress, void *opaque);
+
+/* Whether child's chain can continue into parent's: child's bottom link must
+ * name a parent (DISK_E_ROOTLINK), the capacities must agree
+ * (DISK_E_CAPACITY), the bottom link's parentCID must be parent's top CID
+ * (DISK_E_CID), the chains may not share a file (DISK_E_CHAIN) and together
+ * hold at most DISK_MAX_LINKS links (DISK_E_TOODEEP).  Changes nothing. */
+int disk_attach_check(const struct disk *parent, const struct disk *child);
+
+/* Appends parent's links below child's (VDDK's Attach).  parent is consumed
+ * whatever the result (except DISK_E_ARG for a NULL disk or parent ==
+ * child, which changes nothing): on success its links move into child
+ * (read-only from now on; a writer lock it held stays held until child
+ * closes) and the empty struct is freed; on failure it is closed.  When child's parentFileNameHint
+ * does not lead to parent's top file and child is writable, the hint is
+ * rewritten to name it (otherwise the attachment lives in memory only). */
+int disk_attach(struct disk *parent, struct disk *child);
 
 /* Checks the sparse metadata of the link at path: DISK_OK when sound,
  * DISK_E_NEEDSREPAIR when damaged (repair false, or repair impossible gives

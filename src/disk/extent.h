@@ -24,6 +24,7 @@
 #define FVX_DISK_EXTENT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -91,6 +92,27 @@ int sparse_open(struct extent *e);
 int sparse_grow(struct extent *e, uint64_t capacity);
 int sparse_check(struct extent *e, bool repair, uint64_t *bad);
 
+/* Progress of a compaction over several extents: 'done' of 'total' grain
+ * slots; fn (may be NULL) hears each new whole percentage. */
+struct compact_progress {
+  void (*fn)(void *opaque, int percent);
+  void *opaque;
+  uint64_t done, total;
+  int last;
+};
+
+/* Rewrites the writable sparse extent e (sparse.c): a temporary file next
+ * to it gets the same header fields, descriptor area and allocated tables,
+ * then the referenced grains in logical order (with drop_zero, grains that
+ * are all zeros are left out and their entries cleared); it is fsynced and
+ * renamed over e->path, and e switches to it.  With lock, the new file gets
+ * the writer lock before it replaces the old one, and *lock_fd receives a
+ * second descriptor of it for the link (else -1).  DISK_E_UNSUPPORTED for
+ * a stream extent.  On failure e is unchanged and the temporary file is
+ * gone. */
+int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
+                   struct compact_progress *pr);
+
 /* Full pread/pwrite: DISK_OK, or DISK_E_IO (logged with 'what').  pread
  * zero-fills bytes past the end of the file and reports how many were real
  * through *got (may be NULL). */
@@ -100,5 +122,9 @@ int disk_pwrite(int fd, const void *buf, size_t len, uint64_t off,
                 const char *what);
 /* Maps an errno to a status. */
 int disk_errno_status(int err);
+/* The flush() of file-backed extents: fdatasync (DISK_E_IO, logged). */
+int disk_extent_sync(struct extent *e);
+/* True when the len bytes at buf are all zero. */
+bool disk_all_zero(const void *buf, size_t len);
 
 #endif

@@ -34,15 +34,6 @@ static int flat_write(struct extent *e, uint64_t sector, uint64_t n,
   return st;
 }
 
-static int flat_flush(struct extent *e)
-{
-  if (fdatasync(e->fd) != 0) {
-    fvx_error("%s: fdatasync failed", e->path);
-    return DISK_E_IO;
-  }
-  return DISK_OK;
-}
-
 static void flat_close(struct extent *e)
 {
   (void)e;
@@ -52,7 +43,7 @@ static const struct extent_ops flat_ops = {
     .name = "flat",
     .map = flat_map,
     .write = flat_write,
-    .flush = flat_flush,
+    .flush = disk_extent_sync,
     .close = flat_close,
 };
 

@@ -1,7 +1,8 @@
 /*
  * grain.c -- hosted sparse metadata: header codec, directory and table
- * checks, the bounded grain-table cache.  See grain.h for the layout and
- * the invariants every loaded structure satisfies.
+ * checks, the bounded grain-table cache, and the entry lookup, run mapping
+ * and close that the sparse and stream backends share.  See grain.h for the
+ * layout and the invariants every loaded structure satisfies.
  */
 #include "disk/grain.h"
 
@@ -428,4 +429,59 @@ int sparse_gte_set(struct sparse *sp, int fd, uint64_t idx, uint32_t j,
   if (slot->gt && slot->idx == idx)
     slot->gt[j] = val;
   return DISK_OK;
+}
+
+/* ---- shared by the sparse and stream backends ------------------------------ */
+
+int sparse_entry(struct extent *e, uint64_t g, uint32_t *out)
+{
+  struct sparse *sp = e->sp;
+  uint32_t *gt;
+  int st;
+
+  st = sparse_gt_get(sp, e->fd, e->file_size, g / sp->h.gtes, &gt, e->path);
+  if (st)
+    return st;
+  *out = gt ? gt[g % sp->h.gtes] : 0;
+  return DISK_OK;
+}
+
+static enum map_kind entry_kind(uint32_t v, enum map_kind alloc)
+{
+  return v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : alloc;
+}
+
+int sparse_map_run(struct extent *e, uint64_t sector, uint64_t n,
+                   enum map_kind alloc, struct extent_map *out)
+{
+  uint64_t grain = e->sp->h.grain;
+  uint64_t g0 = sector / grain, g = g0, len = grain - sector % grain;
+  uint32_t first, v;
+  int st;
+
+  st = sparse_entry(e, g, &first);
+  if (st)
+    return st;
+  out->kind = entry_kind(first, alloc);
+  out->offset = out->kind == MAP_DATA
+                    ? ((uint64_t)first + sector % grain) * DISK_SECTOR
+                    : 0;
+  while (len < n) {
+    st = sparse_entry(e, g + 1, &v);
+    if (st)
+      return st;
+    if (entry_kind(v, alloc) != out->kind ||
+        (out->kind == MAP_DATA && v != first + (g + 1 - g0) * grain))
+      break;
+    g++;
+    len += grain;
+  }
+  out->len = len < n ? len : n;
+  return DISK_OK;
+}
+
+void sparse_extent_close(struct extent *e)
+{
+  sparse_free(e->sp);
+  e->sp = NULL;
 }

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disk/extent.h"
+
 #define SPARSE_MAGIC 0x564d444bu /* "KDMV" little-endian */
 #define SPARSE_GD_AT_END UINT64_MAX
 #define SPARSE_FLAG_NL_TEST 0x1u
@@ -113,5 +115,19 @@ int sparse_gte_set(struct sparse *sp, int fd, uint64_t idx, uint32_t j,
 
 /* Allocates the scratch grain buffer if needed. */
 int sparse_grain_buf(struct sparse *sp);
+
+/* ---- shared by the sparse and stream backends ---------------------------- */
+
+/* Grain-table entry of grain g of extent e (0 when its table is not
+ * allocated). */
+int sparse_entry(struct extent *e, uint64_t g, uint32_t *out);
+/* map() over grain-table entries: runs of unallocated grains are HOLE, of
+ * zeroed grains ZERO, of allocated grains 'alloc' -- for MAP_DATA only
+ * grains lying back to back in the file form one run (offset set), for
+ * MAP_CODED any allocated grains do (offset 0). */
+int sparse_map_run(struct extent *e, uint64_t sector, uint64_t n,
+                   enum map_kind alloc, struct extent_map *out);
+/* The backends' close(): frees e->sp. */
+void sparse_extent_close(struct extent *e);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * io.c -- full-length pread/pwrite, errno and status names.
+ * io.c -- full-length pread/pwrite, the all-zeros test, errno and status
+ * names.
  *
  * Short reads at the end of a file are zero-filled: a flat extent may be
  * shorter than its descriptor says (a sparse file), and reading it must give
@@ -98,6 +99,29 @@ int disk_pwrite(int fd, const void *buf, size_t len, uint64_t off,
   return DISK_OK;
 }
 
+int disk_extent_sync(struct extent *e)
+{
+  if (fdatasync(e->fd) != 0) {
+    fvx_error("%s: fdatasync failed: %s", e->path, strerror(errno));
+    return DISK_E_IO;
+  }
+  return DISK_OK;
+}
+
+bool disk_all_zero(const void *buf, size_t len)
+{
+  static const uint8_t zero[4096];
+  const uint8_t *p = buf;
+
+  while (len >= sizeof zero) {
+    if (memcmp(p, zero, sizeof zero))
+      return false;
+    p += sizeof zero;
+    len -= sizeof zero;
+  }
+  return memcmp(p, zero, len) == 0;
+}
+
 const char *disk_status_str(int status)
 {
   switch ((enum disk_status)status) {
@@ -151,6 +175,12 @@ const char *disk_status_str(int status)
     return "damage cannot be repaired";
   case DISK_E_NAME:
     return "unusable file name";
+  case DISK_E_CANTSHRINK:
+    return "a child disk cannot be shrunk";
+  case DISK_E_CAPACITY:
+    return "parent and child capacities differ";
+  case DISK_E_ROOTLINK:
+    return "the child is a base disk, not a redo log";
   }
   return "unknown status";
 }

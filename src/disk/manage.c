@@ -1,6 +1,6 @@
 /*
  * manage.c -- whole-disk operations: clone (with type conversion), unlink,
- * rename, grow, space estimates, check/repair.
+ * rename, grow, shrink and defragment, space estimates, check/repair.
  *
  * Clone reads the source through its chain in 1 MiB chunks, skipping chunks
  * the allocation map says are holes and grains that are all zeros, and
@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "disk/chain.h"
@@ -26,19 +27,6 @@
 #include "util/log.h"
 
 #define CLONE_CHUNK 2048u /* sectors (1 MiB), a multiple of STREAM_GRAIN */
-
-static bool all_zero(const uint8_t *p, size_t n)
-{
-  static const uint8_t zero[4096];
-
-  while (n >= sizeof zero) {
-    if (memcmp(p, zero, sizeof zero))
-      return false;
-    p += sizeof zero;
-    n -= sizeof zero;
-  }
-  return memcmp(p, zero, n) == 0;
-}
 
 /* True when any sector of [pos, pos+n) is allocated. */
 static int any_allocated(struct disk *s, uint64_t pos, uint64_t n, bool *out)
@@ -84,7 +72,7 @@ static int copy_data(struct disk *s, struct disk *t, struct stream_writer *w,
       uint64_t m = n - g < STREAM_GRAIN ? n - g : STREAM_GRAIN;
       const uint8_t *p = buf + g * DISK_SECTOR;
 
-      if (all_zero(p, (size_t)(STREAM_GRAIN * DISK_SECTOR)))
+      if (disk_all_zero(p, (size_t)(STREAM_GRAIN * DISK_SECTOR)))
         continue;
       st = w ? stream_writer_put(w, (pos + g) / STREAM_GRAIN, p)
              : disk_write(t, pos + g, m, p);
@@ -419,6 +407,84 @@ int disk_grow(const char *path, uint64_t capacity, bool update_geometry,
 out:
   link_close(l);
   return st;
+}
+
+/* Shrink and Defragment: every sparse extent of the top link is compacted
+ * (sparse.c); where the extent file is the link's own (monolithicSparse),
+ * the link's descriptor and lock move to the new file with it. */
+static int compact(struct disk *d, bool shrink, disk_progress_fn *progress,
+                   void *opaque)
+{
+  struct link *l = disk_top(d);
+  struct compact_progress pr = {progress, opaque, 0, 0, -1};
+  const char *op = shrink ? "shrink" : "defragment";
+  size_t i, n_sparse = 0;
+  int st = DISK_OK;
+
+  if (!l->writable)
+    return DISK_E_READONLY;
+  if (shrink && l->desc.parent_hint) {
+    fvx_error("%s: a child (redo log) cannot be shrunk: its zero grains "
+              "hide the parent's data", l->path);
+    return DISK_E_CANTSHRINK;
+  }
+  for (i = 0; i < l->n_ext; i++) {
+    struct extent *e = &l->ext[i];
+
+    if (e->type != DESC_EXT_SPARSE)
+      continue;
+    if (!e->ops->write || !e->writable) {
+      fvx_error("%s: cannot %s %s extents", e->path, op, e->ops->name);
+      return e->ops->write ? DISK_E_READONLY : DISK_E_UNSUPPORTED;
+    }
+    n_sparse++;
+    pr.total += e->sp->num_gts * e->sp->h.gtes;
+  }
+  if (n_sparse == 0) {
+    if (!shrink)
+      goto done; /* flat disks are as contiguous as the host makes them */
+    fvx_error("%s: only sparse disks can be shrunk (this one is %s)",
+              l->path, l->desc.create_type);
+    return DISK_E_UNSUPPORTED;
+  }
+  for (i = 0; !st && i < l->n_ext; i++) {
+    struct extent *e = &l->ext[i];
+    struct stat sb;
+    bool own;
+    int lfd;
+
+    if (e->type != DESC_EXT_SPARSE)
+      continue;
+    own = fstat(e->fd, &sb) == 0 && sb.st_dev == l->dev &&
+          sb.st_ino == l->ino;
+    st = sparse_compact(e, shrink, own, &lfd, &pr);
+    if (lfd >= 0) {
+      close(l->fd);
+      l->fd = lfd;
+      if (fstat(lfd, &sb) == 0) {
+        l->dev = sb.st_dev;
+        l->ino = sb.st_ino;
+      }
+      if (l->embedded)
+        l->desc_off = e->sp->h.desc_offset * DISK_SECTOR;
+    }
+  }
+  if (st)
+    return st;
+done:
+  if (progress && pr.last != 100)
+    progress(opaque, 100);
+  return DISK_OK;
+}
+
+int disk_shrink(struct disk *d, disk_progress_fn *progress, void *opaque)
+{
+  return compact(d, true, progress, opaque);
+}
+
+int disk_defragment(struct disk *d, disk_progress_fn *progress, void *opaque)
+{
+  return compact(d, false, progress, opaque);
 }
 
 int disk_space_for_clone(struct disk *d, enum disk_kind kind, uint64_t *out)

@@ -12,65 +12,36 @@
  * grain, what lies below (parent or zeros) fill one whole grain, written
  * before its grain-table entry (and the redundant entry) so a crash leaves
  * at worst an unreferenced grain, never a table pointing at garbage.
+ *
+ * Maintenance: grow (directory extended or moved), check/repair (entries
+ * outside the grain area or sharing a grain), and compaction for Shrink and
+ * Defragment: the extent is rewritten into a temporary file beside it with
+ * the referenced grains in logical order, fsynced, checked by loading it,
+ * and renamed over the old file (then the directory is fsynced), so a crash
+ * at any point leaves either the old file or the new one, each whole; a
+ * leftover "<extent>.fvxtmpXXXXXX" is the only trace of an interrupted run.
  */
 #include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "disk/chain.h"
 #include "disk/disk.h"
 #include "disk/extent.h"
 #include "disk/grain.h"
 #include "disk/stream.h"
 #include "util/log.h"
 
-/* Entry of grain g (0 when its table is not allocated). */
-static int lookup(struct extent *e, uint64_t g, uint32_t *out)
-{
-  struct sparse *sp = e->sp;
-  uint32_t *gt;
-  int st;
-
-  st = sparse_gt_get(sp, e->fd, e->file_size, g / sp->h.gtes, &gt, e->path);
-  if (st)
-    return st;
-  *out = gt ? gt[g % sp->h.gtes] : 0;
-  return DISK_OK;
-}
-
-static enum map_kind entry_kind(uint32_t v)
-{
-  return v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : MAP_DATA;
-}
-
 static int sparse_map(struct extent *e, uint64_t sector, uint64_t n,
                       struct extent_map *out)
 {
-  uint64_t grain = e->sp->h.grain;
-  uint64_t g = sector / grain, in = sector % grain, len;
-  uint32_t v, first;
-  int st;
-
-  st = lookup(e, g, &first);
-  if (st)
-    return st;
-  len = grain - in;
-  out->kind = entry_kind(first);
-  out->offset = ((uint64_t)first + in) * DISK_SECTOR;
-  while (len < n) {
-    st = lookup(e, g + 1, &v);
-    if (st)
-      return st;
-    if (entry_kind(v) != out->kind ||
-        (out->kind == MAP_DATA && v != first + (g + 1 - sector / grain) *
-                                               grain))
-      break;
-    g++;
-    len += grain;
-  }
-  out->len = len < n ? len : n;
-  return DISK_OK;
+  return sparse_map_run(e, sector, n, MAP_DATA, out);
 }
 
 static int sparse_write(struct extent *e, uint64_t sector, uint64_t n,
@@ -87,7 +58,7 @@ static int sparse_write(struct extent *e, uint64_t sector, uint64_t n,
     uint64_t at;
     uint32_t v;
 
-    st = lookup(e, g, &v);
+    st = sparse_entry(e, g, &v);
     if (st)
       return st;
     if (v > 1) {
@@ -141,27 +112,12 @@ static int sparse_write(struct extent *e, uint64_t sector, uint64_t n,
   return DISK_OK;
 }
 
-static int sparse_flush(struct extent *e)
-{
-  if (fdatasync(e->fd) != 0) {
-    fvx_error("%s: fdatasync failed", e->path);
-    return DISK_E_IO;
-  }
-  return DISK_OK;
-}
-
-static void sparse_close(struct extent *e)
-{
-  sparse_free(e->sp);
-  e->sp = NULL;
-}
-
 static const struct extent_ops sparse_ops = {
     .name = "sparse",
     .map = sparse_map,
     .write = sparse_write,
-    .flush = sparse_flush,
-    .close = sparse_close,
+    .flush = disk_extent_sync,
+    .close = sparse_extent_close,
 };
 
 int sparse_open(struct extent *e)
@@ -198,11 +154,12 @@ int sparse_open(struct extent *e)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
-static int write_dir(struct extent *e, const uint32_t *dir, uint64_t n,
-                     uint64_t at)
+/* Writes a directory of n entries (host order) at sector 'at' of fd. */
+static int write_dir(int fd, const char *what, const uint32_t *dir,
+                     uint64_t n, uint64_t at)
 {
-  uint32_t *le = calloc(1, (size_t)((n * 4 + DISK_SECTOR) / DISK_SECTOR *
-                                    DISK_SECTOR));
+  uint64_t bytes = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR * DISK_SECTOR;
+  uint32_t *le = calloc(1, (size_t)(bytes ? bytes : DISK_SECTOR));
   uint64_t i;
   int st;
 
@@ -210,9 +167,7 @@ static int write_dir(struct extent *e, const uint32_t *dir, uint64_t n,
     return DISK_E_NOMEM;
   for (i = 0; i < n; i++)
     le[i] = htole32(dir[i]);
-  st = disk_pwrite(e->fd, le, (size_t)((n * 4 + DISK_SECTOR - 1) /
-                                       DISK_SECTOR * DISK_SECTOR),
-                   at * DISK_SECTOR, e->path);
+  st = disk_pwrite(fd, le, (size_t)bytes, at * DISK_SECTOR, what);
   free(le);
   return st;
 }
@@ -255,9 +210,9 @@ int sparse_grow(struct extent *e, uint64_t capacity)
     if (!rgd)
       h.flags &= ~SPARSE_FLAG_RGD;
   }
-  st = write_dir(e, gd, n, h.gd_offset);
+  st = write_dir(e->fd, e->path, gd, n, h.gd_offset);
   if (!st && rgd)
-    st = write_dir(e, rgd, n, h.rgd_offset);
+    st = write_dir(e->fd, e->path, rgd, n, h.rgd_offset);
   if (!st) {
     sparse_header_encode(&h, raw);
     st = disk_pwrite(e->fd, raw, sizeof raw, 0, e->path);
@@ -382,5 +337,262 @@ out:
   free(gt);
   free(refs);
   free(tabs);
+  return st;
+}
+
+/* ---- compaction (Shrink, Defragment) --------------------------------------- */
+
+static void tick(struct compact_progress *pr, uint64_t n)
+{
+  int pct;
+
+  pr->done += n;
+  pct = pr->total ? (int)(pr->done * 100 / pr->total) : 100;
+  if (pct > 100)
+    pct = 100;
+  if (pr->fn && pct != pr->last) {
+    pr->fn(pr->opaque, pct);
+    pr->last = pct;
+  }
+}
+
+/* Creates "<path>.fvxtmpXXXXXX" (mode of the original) beside path. */
+static int make_temp(const char *path, mode_t mode, char **tmp, int *fd)
+{
+  size_t len = strlen(path) + sizeof ".fvxtmpXXXXXX";
+  int err;
+
+  *tmp = malloc(len);
+  if (!*tmp)
+    return DISK_E_NOMEM;
+  snprintf(*tmp, len, "%s.fvxtmpXXXXXX", path);
+  *fd = mkostemp(*tmp, O_CLOEXEC);
+  if (*fd < 0) {
+    err = errno;
+    fvx_error("%s: cannot create a temporary file: %s", *tmp, strerror(err));
+    free(*tmp);
+    *tmp = NULL;
+    return disk_errno_status(err);
+  }
+  if (fchmod(*fd, mode & 07777) != 0) {
+    err = errno;
+    fvx_error("%s: cannot set its mode: %s", *tmp, strerror(err));
+    return disk_errno_status(err);
+  }
+  return DISK_OK;
+}
+
+/* fsync of the directory holding path, so a rename in it is durable. */
+static int sync_dir(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  char *dir = strndup(path, slash && slash != path ? (size_t)(slash - path)
+                                                   : 1);
+  int fd, st = DISK_OK;
+
+  if (!dir)
+    return DISK_E_NOMEM;
+  if (!slash)
+    dir[0] = '.';
+  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || fsync(fd) != 0) {
+    fvx_error("%s: cannot sync the directory: %s", dir, strerror(errno));
+    st = DISK_E_IO;
+  }
+  if (fd >= 0)
+    close(fd);
+  free(dir);
+  return st;
+}
+
+/* Copies the grains table i references into the new file from *pos on,
+ * rewriting tab (host order, the table's entries) to the new places. */
+static int copy_grains(struct extent *e, int fd, const char *tmp,
+                       uint32_t *tab, bool drop_zero, uint64_t *pos)
+{
+  struct sparse *sp = e->sp;
+  uint32_t j;
+  int st;
+
+  for (j = 0; j < sp->h.gtes; j++) {
+    if (tab[j] <= 1)
+      continue;
+    st = disk_pread(e->fd, sp->grain_buf, (size_t)sp->grain_bytes,
+                    (uint64_t)tab[j] * DISK_SECTOR, NULL, e->path);
+    if (st)
+      return st;
+    if (drop_zero && disk_all_zero(sp->grain_buf, (size_t)sp->grain_bytes)) {
+      tab[j] = 0;
+      continue;
+    }
+    if (*pos + sp->h.grain > SPARSE_MAX_SECTOR) {
+      fvx_error("%s: sparse extent is full (32-bit sector offsets)", tmp);
+      return DISK_E_NOSPACE;
+    }
+    st = disk_pwrite(fd, sp->grain_buf, (size_t)sp->grain_bytes,
+                     *pos * DISK_SECTOR, tmp);
+    if (st)
+      return st;
+    tab[j] = (uint32_t)*pos;
+    *pos += sp->h.grain;
+  }
+  return DISK_OK;
+}
+
+int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
+                   struct compact_progress *pr)
+{
+  struct sparse *sp = e->sp, *nsp = NULL;
+  struct sparse_header h;
+  uint64_t gds, gts, ntab = 0, i, k = 0, pos, gd_tabs, rgd_tabs = 0;
+  uint32_t *ngd = NULL, *nrgd = NULL, *tab = NULL, *gt;
+  uint8_t raw[DISK_SECTOR], *area = NULL;
+  struct stat sb;
+  char *tmp = NULL;
+  int fd = -1, lfd = -1, st;
+
+  *lock_fd = -1;
+  if (e->ops != &sparse_ops) {
+    fvx_error("%s: %s extents cannot be compacted", e->path, e->ops->name);
+    return DISK_E_UNSUPPORTED;
+  }
+  if (!e->writable)
+    return DISK_E_READONLY;
+  /* New layout: header, descriptor area, redundant directory and its
+   * tables, directory and its tables, grains from a grain-aligned overhead;
+   * only the tables the old directory has are kept (qemu never allocates
+   * one, so its files stay writable by qemu). */
+  h = sp->h;
+  gds = (sp->num_gts * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+  gts = sp->gt_sectors;
+  for (i = 0; i < sp->num_gts; i++)
+    ntab += sp->gd[i] != 0;
+  h.desc_offset = h.desc_size ? 1 : 0;
+  pos = 1 + h.desc_size;
+  if (sp->rgd) {
+    h.rgd_offset = pos;
+    rgd_tabs = pos + gds;
+    pos = rgd_tabs + ntab * gts;
+  } else {
+    h.rgd_offset = 0;
+    h.flags &= ~SPARSE_FLAG_RGD;
+  }
+  h.gd_offset = pos;
+  gd_tabs = pos + gds;
+  h.overhead = (gd_tabs + ntab * gts + h.grain - 1) / h.grain * h.grain;
+  h.unclean = 0;
+  pos = h.overhead;
+  if (pos > SPARSE_MAX_SECTOR)
+    return DISK_E_NOSPACE;
+
+  ngd = calloc((size_t)(sp->num_gts ? sp->num_gts : 1), 4);
+  nrgd = sp->rgd ? calloc((size_t)(sp->num_gts ? sp->num_gts : 1), 4) : NULL;
+  tab = calloc(1, (size_t)(gts * DISK_SECTOR));
+  area = h.desc_size ? malloc((size_t)(h.desc_size * DISK_SECTOR)) : NULL;
+  st = sparse_grain_buf(sp);
+  if (!ngd || (sp->rgd && !nrgd) || !tab || (h.desc_size && !area))
+    st = DISK_E_NOMEM;
+  if (st)
+    goto out;
+  if (fstat(e->fd, &sb) != 0) {
+    st = disk_errno_status(errno);
+    goto out;
+  }
+  st = make_temp(e->path, sb.st_mode, &tmp, &fd);
+  if (!st && h.desc_size) {
+    st = disk_pread(e->fd, area, (size_t)(h.desc_size * DISK_SECTOR),
+                    sp->h.desc_offset * DISK_SECTOR, NULL, e->path);
+    if (!st)
+      st = disk_pwrite(fd, area, (size_t)(h.desc_size * DISK_SECTOR),
+                       DISK_SECTOR, tmp);
+  }
+  for (i = 0; !st && i < sp->num_gts; i++) {
+    if (sp->gd[i]) {
+      uint32_t j;
+
+      st = sparse_gt_get(sp, e->fd, e->file_size, i, &gt, e->path);
+      if (st)
+        break;
+      memcpy(tab, gt, (size_t)sp->h.gtes * 4);
+      st = copy_grains(e, fd, tmp, tab, drop_zero, &pos);
+      for (j = 0; j < sp->h.gtes; j++)
+        tab[j] = htole32(tab[j]);
+      ngd[i] = (uint32_t)(gd_tabs + k * gts);
+      if (!st)
+        st = disk_pwrite(fd, tab, (size_t)(gts * DISK_SECTOR),
+                         ngd[i] * DISK_SECTOR, tmp);
+      if (nrgd) {
+        nrgd[i] = (uint32_t)(rgd_tabs + k * gts);
+        if (!st)
+          st = disk_pwrite(fd, tab, (size_t)(gts * DISK_SECTOR),
+                           nrgd[i] * DISK_SECTOR, tmp);
+      }
+      k++;
+    }
+    if (!st)
+      tick(pr, sp->h.gtes);
+  }
+  if (!st)
+    st = write_dir(fd, tmp, ngd, sp->num_gts, h.gd_offset);
+  if (!st && nrgd)
+    st = write_dir(fd, tmp, nrgd, sp->num_gts, h.rgd_offset);
+  if (!st) {
+    sparse_header_encode(&h, raw);
+    st = disk_pwrite(fd, raw, sizeof raw, 0, tmp);
+  }
+  if (!st && ftruncate(fd, (off_t)(pos * DISK_SECTOR)) != 0)
+    st = disk_errno_status(errno);
+  if (!st && fsync(fd) != 0) {
+    fvx_error("%s: fsync failed: %s", tmp, strerror(errno));
+    st = DISK_E_IO;
+  }
+  /* Load the new file as an open would (every check applies) before it
+   * replaces the old one. */
+  if (!st)
+    st = sparse_load(&nsp, fd, &h, pos * DISK_SECTOR, tmp);
+  if (!st && lock) {
+    st = disk_lock_writer(fd, e->path);
+    if (!st) {
+      lfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (lfd < 0)
+        st = disk_errno_status(errno);
+    }
+  }
+  if (!st && rename(tmp, e->path) != 0) {
+    st = disk_errno_status(errno);
+    fvx_error("%s: cannot replace with %s: %s", e->path, tmp,
+              strerror(errno));
+  }
+  if (st)
+    goto out;
+  /* Committed: the new file is in place. */
+  free(tmp);
+  tmp = NULL;
+  fvx_debug("%s: rewritten, %" PRIu64 " -> %" PRIu64 " bytes", e->path,
+            e->file_size, pos * DISK_SECTOR);
+  close(e->fd);
+  e->fd = fd;
+  fd = -1;
+  e->file_size = pos * DISK_SECTOR;
+  sparse_free(e->sp);
+  e->sp = nsp;
+  nsp = NULL;
+  *lock_fd = lfd;
+  lfd = -1;
+  st = sync_dir(e->path);
+out:
+  if (fd >= 0)
+    close(fd);
+  if (lfd >= 0)
+    close(lfd);
+  if (tmp) {
+    unlink(tmp);
+    free(tmp);
+  }
+  sparse_free(nsp);
+  free(ngd);
+  free(nrgd);
+  free(tab);
+  free(area);
   return st;
 }

@@ -44,45 +44,10 @@ static uint64_t zcap_for(uint64_t grain_bytes)
   return compressBound((uLong)grain_bytes) + GRAIN_HDR + DISK_SECTOR;
 }
 
-static int lookup(struct extent *e, uint64_t g, uint32_t *out)
-{
-  struct sparse *sp = e->sp;
-  uint32_t *gt;
-  int st;
-
-  st = sparse_gt_get(sp, e->fd, e->file_size, g / sp->h.gtes, &gt, e->path);
-  if (st)
-    return st;
-  *out = gt ? gt[g % sp->h.gtes] : 0;
-  return DISK_OK;
-}
-
 static int stream_map(struct extent *e, uint64_t sector, uint64_t n,
                       struct extent_map *out)
 {
-  uint64_t grain = e->sp->h.grain, g = sector / grain;
-  uint64_t len = grain - sector % grain;
-  uint32_t v;
-  int st;
-
-  st = lookup(e, g, &v);
-  if (st)
-    return st;
-  out->kind = v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : MAP_CODED;
-  out->offset = 0;
-  while (len < n) {
-    enum map_kind k;
-
-    st = lookup(e, ++g, &v);
-    if (st)
-      return st;
-    k = v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : MAP_CODED;
-    if (k != out->kind)
-      break;
-    len += grain;
-  }
-  out->len = len < n ? len : n;
-  return DISK_OK;
+  return sparse_map_run(e, sector, n, MAP_CODED, out);
 }
 
 /* Inflates grain g (entry v > 1) into sp->grain_buf. */
@@ -144,7 +109,7 @@ static int stream_read(struct extent *e, uint64_t sector, uint64_t n,
     uint64_t m = grain - in < n ? grain - in : n;
     uint32_t v;
 
-    st = lookup(e, g, &v);
+    st = sparse_entry(e, g, &v);
     if (st)
       return st;
     if (v <= 1) {
@@ -169,18 +134,12 @@ static int stream_flush(struct extent *e)
   return DISK_OK;
 }
 
-static void stream_close(struct extent *e)
-{
-  sparse_free(e->sp);
-  e->sp = NULL;
-}
-
 static const struct extent_ops stream_ops = {
     .name = "streamOptimized",
     .map = stream_map,
     .read = stream_read,
     .flush = stream_flush,
-    .close = stream_close,
+    .close = sparse_extent_close,
 };
 
 /* Reads the footer's header copy (when the directory is at the end). */

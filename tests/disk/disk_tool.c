@@ -10,6 +10,9 @@
  *   disk_tool grow PATH SECTORS
  *   disk_tool check PATH [repair]
  *   disk_tool setmeta PATH KEY VALUE
+ *   disk_tool zero PATH START SECTORS       write zeros (allocates grains)
+ *   disk_tool shrink PATH
+ *   disk_tool defrag PATH
  * Exit 0 on success, 1 with a message on failure.
  */
 #include <fcntl.h>
@@ -127,6 +130,64 @@ static int cmd_dump(const char *path, const char *out, int single)
   return err ? fail("close", err) : 0;
 }
 
+static int cmd_zero(const char *path, uint64_t start, uint64_t n)
+{
+  static const uint8 zero[2048 * 512];
+  VixDiskLibHandle h;
+  VixError err = VixDiskLib_Open(conn, path, 0, &h);
+
+  if (err)
+    return fail("open", err);
+  while (!err && n) {
+    uint64_t k = n < 2048 ? n : 2048;
+
+    err = VixDiskLib_Write(h, start, k, zero);
+    start += k;
+    n -= k;
+  }
+  if (err) {
+    VixDiskLib_Close(h);
+    return fail("write", err);
+  }
+  err = VixDiskLib_Close(h);
+  return err ? fail("close", err) : 0;
+}
+
+/* Shrink or Defragment; the progress must only go up and end at 100. */
+static int last_pct = -1, pct_bad;
+
+static Bool on_progress(void *data, int pct)
+{
+  (void)data;
+  if (pct < last_pct)
+    pct_bad = 1;
+  last_pct = pct;
+  return TRUE;
+}
+
+static int cmd_compact(const char *path, int shrink)
+{
+  VixDiskLibHandle h;
+  VixError err = VixDiskLib_Open(conn, path, 0, &h);
+
+  if (err)
+    return fail("open", err);
+  err = shrink ? VixDiskLib_Shrink(h, on_progress, NULL)
+               : VixDiskLib_Defragment(h, on_progress, NULL);
+  if (err) {
+    VixDiskLib_Close(h);
+    return fail(shrink ? "shrink" : "defragment", err);
+  }
+  err = VixDiskLib_Close(h);
+  if (err)
+    return fail("close", err);
+  if (pct_bad || last_pct != 100) {
+    fprintf(stderr, "disk_tool: progress went back or did not end at 100\n");
+    return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   VixError err;
@@ -193,6 +254,13 @@ int main(int argc, char **argv)
       VixDiskLib_Close(h);
     }
     rc = err ? fail("setmeta", err) : 0;
+  } else if (!strcmp(argv[1], "zero") && argc == 5) {
+    rc = cmd_zero(argv[2], strtoull(argv[3], NULL, 0),
+                  strtoull(argv[4], NULL, 0));
+  } else if (!strcmp(argv[1], "shrink") && argc == 3) {
+    rc = cmd_compact(argv[2], 1);
+  } else if (!strcmp(argv[1], "defrag") && argc == 3) {
+    rc = cmd_compact(argv[2], 0);
   } else {
     fprintf(stderr, "disk_tool: bad command\n");
   }

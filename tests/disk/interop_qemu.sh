@@ -8,7 +8,12 @@
 #  2. every type freevix creates and writes (incl. a child chain, a vmfs
 #     descriptor and streamOptimized made by Clone) passes qemu-img check
 #     where qemu checks the format, reads bit-exact through qemu-img, and
-#     opens in vmdkinfo where libvmdk supports the format.
+#     opens in vmdkinfo where libvmdk supports the format;
+#  3. child chains, 4. grow;
+#  5. Defragment and Shrink (freevix's monolithicSparse and a three-extent
+#     twoGbMaxExtentSparse, and qemu-img's own monolithicSparse layout): the
+#     data stays bit-exact through freevix and qemu-img, qemu-img check and
+#     vmdkinfo pass, Shrink makes the files smaller, no temporary file stays.
 # Usage: interop_qemu.sh /path/to/disk_tool
 set -euo pipefail
 export LANG=C
@@ -119,6 +124,66 @@ if same "$T/ours.raw" "$T/qemu.raw" && qemu-img check -q -f vmdk "$T/c/base.vmdk
   ok "grown monolithicSparse reads bit-exact and checks"
 else bad "grown monolithicSparse"; fi
 vmdkinfo "$T/c/base.vmdk" >/dev/null 2>&1 && ok "grown disk opens in vmdkinfo" || bad "grown vmdkinfo"
+
+echo "# 5. defragment and shrink"
+# total bytes of the .vmdk files in a directory
+size() { stat -c %s "$1"/*.vmdk | awk '{s += $1} END {print s}'; }
+# rewritten DIR LABEL REF: DIR/d.vmdk still holds REF and passes the checks
+rewritten() {
+  local d=$1/d.vmdk
+  "$TOOL" dump "$d" "$T/ours.raw"
+  qemu-img convert -q -f vmdk -O raw "$d" "$T/qemu.raw"
+  if same "$3" "$T/ours.raw" && same "$3" "$T/qemu.raw"; then
+    ok "$2 reads bit-exact through freevix and qemu-img"
+  else bad "$2 data differs"; fi
+  if qemu-img check -q -f vmdk "$d"; then ok "$2 qemu-img check"
+  else bad "$2 qemu-img check"; fi
+  if command -v vmdkinfo >/dev/null; then
+    vmdkinfo "$d" >/dev/null 2>&1 && ok "$2 opens in vmdkinfo" || bad "$2 vmdkinfo"
+  fi
+  if ls "$1" | grep -q fvxtmp; then bad "$2 left a temporary file"; fi
+  rm -f "$T/ours.raw" "$T/qemu.raw"
+}
+# compact DIR LABEL: defragment, then zero some grains and shrink
+compact() {
+  local d=$1/d.vmdk s0 s1 s2
+  "$TOOL" dump "$d" "$T/before.raw"
+  s0=$(size "$1")
+  if "$TOOL" defrag "$d"; then ok "$2 defragmented"; else bad "$2 defragment"; fi
+  rewritten "$1" "$2 defragmented" "$T/before.raw"
+  s1=$(size "$1")
+  [ "$s1" -le "$s0" ] && ok "$2 defragment: $s0 -> $s1 bytes" || bad "$2 grew: $s0 -> $s1"
+  if "$TOOL" shrink "$d"; then ok "$2 shrunk"; else bad "$2 shrink"; fi
+  rewritten "$1" "$2 shrunk" "$T/before.raw"
+  s2=$(size "$1")
+  [ "$s2" -lt "$s1" ] && ok "$2 shrink: $s1 -> $s2 bytes" || bad "$2 shrink: $s1 -> $s2"
+  rm -f "$T/before.raw"
+}
+rm -rf "$T/s" && mkdir "$T/s"
+"$TOOL" create 1 "$T/s/d.vmdk" $((256 * 2048))
+"$TOOL" fill "$T/s/d.vmdk" 21 30
+"$TOOL" zero "$T/s/d.vmdk" 0 $((16 * 2048))
+compact "$T/s" "monolithicSparse"
+rm -rf "$T/s" && mkdir "$T/s"
+"$TOOL" create 3 "$T/s/d.vmdk" $SECT
+"$TOOL" fill "$T/s/d.vmdk" 23 1
+# zeros across the boundary of extents 1 and 2 (at 2047 MiB)
+"$TOOL" zero "$T/s/d.vmdk" $((2045 * 2048)) $((4 * 2048))
+compact "$T/s" "twoGbMaxExtentSparse"
+rm -rf "$T/s" && mkdir "$T/s"
+truncate -s 64M "$T/small.raw"
+for mb in 0 3 17 40 63; do
+  dd if=/dev/urandom of="$T/small.raw" bs=1M seek=$mb count=1 conv=notrunc status=none
+done
+qemu-img convert -q -f raw -O vmdk -o subformat=monolithicSparse "$T/small.raw" "$T/s/d.vmdk"
+"$TOOL" zero "$T/s/d.vmdk" $((3 * 2048)) 2048
+compact "$T/s" "qemu monolithicSparse"
+# qemu can still write the rewritten file
+if qemu-io -f vmdk -c "write -P 0x33 5M 200k" "$T/s/d.vmdk" >/dev/null &&
+   qemu-img check -q -f vmdk "$T/s/d.vmdk"; then
+  ok "qemu writes the shrunk file"
+else bad "qemu write after shrink"; fi
+rm -f "$T/small.raw"
 
 echo "# $fails failure(s)"
 [ $fails = 0 ]

@@ -16,33 +16,9 @@
 
 #include <cmocka.h>
 
+#include "disk_test.h"
 #include "testutil.h"
 #include "vixDiskLib.h"
-
-static const char *dir;
-static VixDiskLibConnection conn;
-
-static char *path_of(const char *name)
-{
-  static char p[8][4200];
-  static int i;
-
-  i = (i + 1) % 8;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
-
-static void create(const char *path, VixDiskLibDiskType type, uint64_t cap)
-{
-  VixDiskLibCreateParams p;
-
-  memset(&p, 0, sizeof p);
-  p.diskType = type;
-  p.adapterType = VIXDISKLIB_ADAPTER_SCSI_BUSLOGIC;
-  p.hwVersion = VIXDISKLIB_HWVERSION_WORKSTATION_5;
-  p.capacity = cap;
-  assert_int_equal(VixDiskLib_Create(conn, path, &p, NULL, NULL), VIX_OK);
-}
 
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -74,16 +50,6 @@ static uint64_t peek64(const char *path, uint64_t off)
   return le64toh(v);
 }
 
-static VixError open_err(const char *path, uint32 flags)
-{
-  VixDiskLibHandle h = NULL;
-  VixError err = VixDiskLib_Open(conn, path, flags, &h);
-
-  if (!err)
-    VixDiskLib_Close(h);
-  return err;
-}
-
 /* ---- nbdkit --------------------------------------------------------------- */
 
 struct done {
@@ -107,7 +73,7 @@ static void test_nbdkit_sequence(void **state)
   VixDiskLibHandle h;
   VixDiskLibInfo *info;
   VixDiskLibBlockList *bl;
-  const char *path = path_of("nbdkit.vmdk");
+  const char *path = dt_path("nbdkit.vmdk");
   uint8 wbuf[4096], rbuf[4096];
   struct done d = {0, 1};
   uint64_t cap = 10000; /* not a multiple of 128 */
@@ -181,19 +147,19 @@ static void test_nbdkit_sequence(void **state)
 
 static void test_arguments(void **state)
 {
-  const char *path = path_of("args.vmdk");
+  const char *path = dt_path("args.vmdk");
   VixDiskLibHandle h;
   uint8 buf[512];
   VixDiskLibBlockList *bl;
 
   (void)state;
-  create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
-  assert_int_equal(open_err("relative.vmdk", 0), VIX_E_FILE_NAME_INVALID);
-  assert_int_equal(open_err(path_of("missing.vmdk"), 0), VIX_E_FILE_NOT_FOUND);
-  assert_int_equal(VixDiskLib_Open(conn, path, 0x8000, &h), VIX_E_INVALID_ARG);
+  dt_create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
+  assert_int_equal(dt_open_err("relative.vmdk", 0), VIX_E_FILE_NAME_INVALID);
+  assert_int_equal(dt_open_err(dt_path("missing.vmdk"), 0), VIX_E_FILE_NOT_FOUND);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0x8000, &h), VIX_E_INVALID_ARG);
   assert_int_equal(VixDiskLib_Open(NULL, path, 0, &h), VIX_E_INVALID_ARG);
   assert_int_equal(VixDiskLib_Read(NULL, 0, 1, buf), VIX_E_INVALID_ARG);
-  assert_int_equal(VixDiskLib_Open(conn, path, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_Read(h, 2048, 1, buf), VIX_E_DISK_OUTOFRANGE);
   assert_int_equal(VixDiskLib_Read(h, UINT64_MAX, 2, buf),
                    VIX_E_DISK_OUTOFRANGE);
@@ -203,7 +169,7 @@ static void test_arguments(void **state)
   assert_int_equal(VixDiskLib_QueryAllocatedBlocks(h, 64, 128, 128, &bl),
                    VIX_E_INVALID_ARG);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  create(path_of("exists.vmdk"), VIXDISKLIB_DISK_MONOLITHIC_FLAT, 2048);
+  dt_create(dt_path("exists.vmdk"), VIXDISKLIB_DISK_MONOLITHIC_FLAT, 2048);
   {
     VixDiskLibCreateParams p;
 
@@ -211,11 +177,11 @@ static void test_arguments(void **state)
     p.diskType = VIXDISKLIB_DISK_MONOLITHIC_FLAT;
     p.adapterType = VIXDISKLIB_ADAPTER_IDE;
     p.capacity = 2048;
-    assert_int_equal(VixDiskLib_Create(conn, path_of("exists.vmdk"), &p,
+    assert_int_equal(VixDiskLib_Create(dt_conn, dt_path("exists.vmdk"), &p,
                                        NULL, NULL),
                      VIX_E_FILE_ALREADY_EXISTS);
     p.capacity = 0;
-    assert_int_equal(VixDiskLib_Create(conn, path_of("zero.vmdk"), &p, NULL,
+    assert_int_equal(VixDiskLib_Create(dt_conn, dt_path("zero.vmdk"), &p, NULL,
                                        NULL),
                      VIX_E_INVALID_ARG);
   }
@@ -223,29 +189,29 @@ static void test_arguments(void **state)
 
 static void test_locking(void **state)
 {
-  const char *path = path_of("lock.vmdk");
+  const char *path = dt_path("lock.vmdk");
   VixDiskLibHandle w, r1, r2;
 
   (void)state;
-  create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
-  assert_int_equal(VixDiskLib_Open(conn, path, 0, &w), VIX_OK);
-  assert_int_equal(open_err(path, 0), VIX_E_FILE_ALREADY_LOCKED);
-  assert_int_equal(VixDiskLib_Unlink(conn, path), VIX_E_FILE_ALREADY_LOCKED);
-  assert_int_equal(VixDiskLib_Open(conn, path,
+  dt_create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &w), VIX_OK);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_FILE_ALREADY_LOCKED);
+  assert_int_equal(VixDiskLib_Unlink(dt_conn, path), VIX_E_FILE_ALREADY_LOCKED);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path,
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &r1),
                    VIX_OK);
-  assert_int_equal(VixDiskLib_Open(conn, path,
+  assert_int_equal(VixDiskLib_Open(dt_conn, path,
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &r2),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Close(w), VIX_OK);
-  assert_int_equal(open_err(path, 0), VIX_OK); /* lock released */
+  assert_int_equal(dt_open_err(path, 0), VIX_OK); /* lock released */
   VixDiskLib_Close(r1);
   VixDiskLib_Close(r2);
 }
 
 static void test_metadata(void **state)
 {
-  const char *path = path_of("meta.vmdk");
+  const char *path = dt_path("meta.vmdk");
   VixDiskLibHandle h;
   size_t need = 0;
   char *keys, buf[64];
@@ -253,8 +219,8 @@ static void test_metadata(void **state)
   const char *k;
 
   (void)state;
-  create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
-  assert_int_equal(VixDiskLib_Open(conn, path, 0, &h), VIX_OK);
+  dt_create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_GetMetadataKeys(h, NULL, 0, &need),
                    VIX_E_BUFFER_TOOSMALL);
   assert_true(need > 1);
@@ -282,7 +248,7 @@ static void test_metadata(void **state)
   assert_int_equal(VixDiskLib_WriteMetadata(h, "k", "quote\"inside"),
                    VIX_E_INVALID_ARG);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  assert_int_equal(VixDiskLib_Open(conn, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    &h),
                    VIX_OK);
   assert_int_equal(VixDiskLib_ReadMetadata(h, "ddb.freevix.test", buf,
@@ -321,20 +287,20 @@ static void expect(VixDiskLibHandle h, uint64_t s, uint64_t n, uint8 v)
 
 static void test_chain(void **state)
 {
-  const char *base = path_of("cb.vmdk"), *child = path_of("cc.vmdk");
+  const char *base = dt_path("cb.vmdk"), *child = dt_path("cc.vmdk");
   VixDiskLibHandle h;
   VixDiskLibInfo *info;
 
   (void)state;
-  create(base, VIXDISKLIB_DISK_SPLIT_SPARSE, 4096);
-  assert_int_equal(VixDiskLib_Open(conn, base, 0, &h), VIX_OK);
+  dt_create(base, VIXDISKLIB_DISK_SPLIT_SPARSE, 4096);
+  assert_int_equal(VixDiskLib_Open(dt_conn, base, 0, &h), VIX_OK);
   fill(h, 0, 300, 0x11);
   assert_int_equal(VixDiskLib_CreateChild(h, child,
                                           VIXDISKLIB_DISK_MONOLITHIC_SPARSE,
                                           NULL, NULL),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  assert_int_equal(VixDiskLib_Open(conn, child, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, child, 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_GetInfo(h, &info), VIX_OK);
   assert_int_equal(info->numLinks, 2);
   assert_string_equal(info->parentFileNameHint, "cb.vmdk");
@@ -346,7 +312,7 @@ static void test_chain(void **state)
   expect(h, 110, 190, 0x11);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   /* single link: holes read as zeros */
-  assert_int_equal(VixDiskLib_Open(conn, child,
+  assert_int_equal(VixDiskLib_Open(dt_conn, child,
                                    VIXDISKLIB_FLAG_OPEN_SINGLE_LINK |
                                        VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    &h),
@@ -356,29 +322,29 @@ static void test_chain(void **state)
   expect(h, 128, 128, 0); /* a grain the child never wrote */
   VixDiskLib_Close(h);
   /* the parent changes: CID mismatch unless SINGLE_LINK */
-  assert_int_equal(VixDiskLib_Open(conn, base, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, base, 0, &h), VIX_OK);
   fill(h, 2000, 1, 0x33);
   VixDiskLib_Close(h);
-  assert_int_equal(open_err(child, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
+  assert_int_equal(dt_open_err(child, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_CID_MISMATCH);
-  assert_int_equal(open_err(child, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK), VIX_OK);
+  assert_int_equal(dt_open_err(child, VIXDISKLIB_FLAG_OPEN_SINGLE_LINK), VIX_OK);
   /* the parent is gone */
-  assert_int_equal(VixDiskLib_Unlink(conn, base), VIX_OK);
-  assert_int_equal(open_err(child, 0), VIX_E_DISK_PARTIALCHAIN);
+  assert_int_equal(VixDiskLib_Unlink(dt_conn, base), VIX_OK);
+  assert_int_equal(dt_open_err(child, 0), VIX_E_DISK_PARTIALCHAIN);
 }
 
 static void test_clone_rename(void **state)
 {
-  const char *src = path_of("src.vmdk"), *st = path_of("st.vmdk");
-  const char *fl = path_of("fl.vmdk"), *mv = path_of("moved.vmdk");
+  const char *src = dt_path("src.vmdk"), *st = dt_path("st.vmdk");
+  const char *fl = dt_path("fl.vmdk"), *mv = dt_path("moved.vmdk");
   VixDiskLibCreateParams p;
   VixDiskLibHandle h;
   uint64 need = 0;
   uint8 buf[512];
 
   (void)state;
-  create(src, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 8192);
-  assert_int_equal(VixDiskLib_Open(conn, src, 0, &h), VIX_OK);
+  dt_create(src, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 8192);
+  assert_int_equal(VixDiskLib_Open(dt_conn, src, 0, &h), VIX_OK);
   fill(h, 1000, 500, 0x44);
   fill(h, 8000, 192, 0x55);
   assert_int_equal(VixDiskLib_SpaceNeededForClone(h, VIXDISKLIB_DISK_UNKNOWN,
@@ -389,40 +355,40 @@ static void test_clone_rename(void **state)
   memset(&p, 0, sizeof p);
   p.diskType = VIXDISKLIB_DISK_STREAM_OPTIMIZED;
   p.adapterType = VIXDISKLIB_ADAPTER_IDE;
-  assert_int_equal(VixDiskLib_Clone(conn, st, conn, src, &p, NULL, NULL,
+  assert_int_equal(VixDiskLib_Clone(dt_conn, st, dt_conn, src, &p, NULL, NULL,
                                     FALSE),
                    VIX_OK);
-  assert_int_equal(VixDiskLib_Clone(conn, st, conn, src, &p, NULL, NULL,
+  assert_int_equal(VixDiskLib_Clone(dt_conn, st, dt_conn, src, &p, NULL, NULL,
                                     FALSE),
                    VIX_E_FILE_ALREADY_EXISTS);
   p.diskType = VIXDISKLIB_DISK_SPLIT_FLAT;
-  assert_int_equal(VixDiskLib_Clone(conn, fl, conn, st, &p, NULL, NULL,
+  assert_int_equal(VixDiskLib_Clone(dt_conn, fl, dt_conn, st, &p, NULL, NULL,
                                     FALSE),
                    VIX_OK);
-  assert_int_equal(VixDiskLib_Open(conn, st, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, st, 0, &h), VIX_OK);
   expect(h, 1000, 500, 0x44);
   memset(buf, 1, sizeof buf);
   assert_int_equal(VixDiskLib_Write(h, 0, 1, buf), VIX_E_DISK_NOTSUPPORTED);
   VixDiskLib_Close(h);
   assert_int_equal(VixDiskLib_Rename(fl, mv), VIX_OK);
   assert_int_equal(access(fl, F_OK), -1);
-  assert_int_equal(VixDiskLib_Open(conn, mv, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
+  assert_int_equal(VixDiskLib_Open(dt_conn, mv, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    &h),
                    VIX_OK);
   expect(h, 999, 1, 0);
   expect(h, 1000, 500, 0x44);
   expect(h, 8000, 192, 0x55);
   VixDiskLib_Close(h);
-  assert_int_equal(VixDiskLib_Unlink(conn, mv), VIX_OK);
+  assert_int_equal(VixDiskLib_Unlink(dt_conn, mv), VIX_OK);
   assert_int_equal(access(mv, F_OK), -1);
-  assert_int_equal(access(path_of("moved-f001.vmdk"), F_OK), -1);
+  assert_int_equal(access(dt_path("moved-f001.vmdk"), F_OK), -1);
 }
 
 /* ---- hostile input ---------------------------------------------------------- */
 
 static void test_corrupt_sparse(void **state)
 {
-  const char *path = path_of("bad.vmdk");
+  const char *path = dt_path("bad.vmdk");
   uint8 hdr[512];
   VixDiskLibHandle h;
   uint8 buf[512];
@@ -434,24 +400,24 @@ static void test_corrupt_sparse(void **state)
   memset(hdr, 0, sizeof hdr);
   memcpy(hdr, "KDMV", 4);
   write_file(path, hdr, 100);
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_INVALIDDISK);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_INVALIDDISK);
   /* bad fields of a real header */
   unlink(path);
-  create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2 * 65536);
+  dt_create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2 * 65536);
   poke32(path, 20, 3); /* grain size 3 */
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_INVALIDDISK);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_INVALIDDISK);
   poke32(path, 20, 128);
   poke32(path, 4, 9); /* version */
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_UNSUPPORTEDDISKVERSION);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_UNSUPPORTEDDISKVERSION);
   poke32(path, 4, 1);
   poke32(path, 16, 0x40000000); /* capacity 2^62 sectors: beyond 2^64 B */
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_INVALIDDISK);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_INVALIDDISK);
   poke32(path, 16, 0);
-  assert_int_equal(open_err(path, 0), VIX_OK);
+  assert_int_equal(dt_open_err(path, 0), VIX_OK);
   /* grain directory entries past the end, and two entries sharing a table */
   gd = peek64(path, 56);
   poke32(path, gd * 512, 0x7fffff00);
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_NEEDSREPAIR);
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_NEEDSREPAIR);
   fd = open(path, O_RDONLY);
   {
     uint32_t e1;
@@ -460,12 +426,12 @@ static void test_corrupt_sparse(void **state)
     poke32(path, gd * 512, le32toh(e1));
   }
   close(fd);
-  assert_int_equal(open_err(path, 0), VIX_E_DISK_NEEDSREPAIR);
-  assert_int_equal(VixDiskLib_CheckRepair(conn, path, FALSE),
+  assert_int_equal(dt_open_err(path, 0), VIX_E_DISK_NEEDSREPAIR);
+  assert_int_equal(VixDiskLib_CheckRepair(dt_conn, path, FALSE),
                    VIX_E_DISK_NEEDSREPAIR);
   unlink(path);
   /* a grain-table entry past the end: reads fail, CheckRepair fixes */
-  create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
+  dt_create(path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE, 2048);
   gd = peek64(path, 56);
   {
     uint32_t gt;
@@ -475,21 +441,21 @@ static void test_corrupt_sparse(void **state)
     close(fd);
     poke32(path, (uint64_t)le32toh(gt) * 512 + 4, 0x00ffffff);
   }
-  assert_int_equal(VixDiskLib_Open(conn, path, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_Read(h, 128, 1, buf), VIX_E_DISK_NEEDSREPAIR);
   VixDiskLib_Close(h);
-  assert_int_equal(VixDiskLib_CheckRepair(conn, path, FALSE),
+  assert_int_equal(VixDiskLib_CheckRepair(dt_conn, path, FALSE),
                    VIX_E_DISK_NEEDSREPAIR);
-  assert_int_equal(VixDiskLib_CheckRepair(conn, path, TRUE), VIX_OK);
-  assert_int_equal(VixDiskLib_CheckRepair(conn, path, FALSE), VIX_OK);
-  assert_int_equal(VixDiskLib_Open(conn, path, 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_CheckRepair(dt_conn, path, TRUE), VIX_OK);
+  assert_int_equal(VixDiskLib_CheckRepair(dt_conn, path, FALSE), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &h), VIX_OK);
   expect(h, 128, 1, 0);
   VixDiskLib_Close(h);
 }
 
 static void test_bad_descriptors(void **state)
 {
-  const char *path = path_of("d.vmdk");
+  const char *path = dt_path("d.vmdk");
   static const char *const bad[] = {
       /* injected line */
       "# Disk DescriptorFile\nCID=1\nparentCID=ffffffff\n"
@@ -513,16 +479,16 @@ static void test_bad_descriptors(void **state)
   (void)state;
   for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     write_file(path, bad[i], strlen(bad[i]));
-    assert_int_equal(open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
+    assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                      VIX_E_DISK_INVAL);
   }
   /* binary junk after a NUL */
   write_file(path, "CID=1\ncreateType=\"x\"\nRW 8 ZERO\n\0junk", 37);
-  assert_int_equal(open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
+  assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_INVAL);
   /* a valid zero-extent descriptor opens */
   write_file(path, "CID=1\ncreateType=\"x\"\nRW 8 ZERO\n", 32);
-  assert_int_equal(open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY), VIX_OK);
+  assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY), VIX_OK);
 }
 
 static void test_bad_chains(void **state)
@@ -534,11 +500,11 @@ static void test_bad_chains(void **state)
   /* a loop: a -> b -> a, CIDs consistent */
   snprintf(text, sizeof text, "CID=0000000a\nparentCID=0000000b\n"
            "parentFileNameHint=\"loopb.vmdk\"\ncreateType=\"x\"\nRW 8 ZERO\n");
-  write_file(path_of("loopa.vmdk"), text, strlen(text));
+  write_file(dt_path("loopa.vmdk"), text, strlen(text));
   snprintf(text, sizeof text, "CID=0000000b\nparentCID=0000000a\n"
            "parentFileNameHint=\"loopa.vmdk\"\ncreateType=\"x\"\nRW 8 ZERO\n");
-  write_file(path_of("loopb.vmdk"), text, strlen(text));
-  assert_int_equal(open_err(path_of("loopa.vmdk"),
+  write_file(dt_path("loopb.vmdk"), text, strlen(text));
+  assert_int_equal(dt_open_err(dt_path("loopa.vmdk"),
                             VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_INVALIDCHAIN);
   /* 70 links: too many */
@@ -553,33 +519,14 @@ static void test_bad_chains(void **state)
     else
       snprintf(text, sizeof text, "CID=%08x\ncreateType=\"x\"\nRW 8 ZERO\n",
                i);
-    write_file(path_of(name), text, strlen(text));
+    write_file(dt_path(name), text, strlen(text));
   }
-  assert_int_equal(open_err(path_of("deep0.vmdk"),
+  assert_int_equal(dt_open_err(dt_path("deep0.vmdk"),
                             VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_TOOMANYREDO);
-  assert_int_equal(open_err(path_of("deep10.vmdk"),
+  assert_int_equal(dt_open_err(dt_path("deep10.vmdk"),
                             VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_OK);
-}
-
-static int setup(void **state)
-{
-  (void)state;
-  dir = fvx_test_tmpdir();
-  if (VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL) != VIX_OK ||
-      VixDiskLib_Connect(NULL, &conn) != VIX_OK)
-    return -1;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  VixDiskLib_Disconnect(conn);
-  VixDiskLib_Exit();
-  fvx_test_rmtree(dir);
-  return 0;
 }
 
 int main(void)
@@ -596,5 +543,5 @@ int main(void)
       cmocka_unit_test(test_bad_chains),
   };
 
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dt_setup, dt_teardown);
 }

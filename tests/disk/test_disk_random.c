@@ -1,15 +1,19 @@
 /*
- * test_disk_random.c -- randomized writes, reads, grows and child chains
- * against an in-memory model of the disk.
+ * test_disk_random.c -- randomized writes, reads, grows, child chains,
+ * attaches, shrinks and defragmentations against an in-memory model of the
+ * disk.
  *
  * Each round creates a base disk of a random hosted type, then runs a
  * random mix of operations: writes of random ranges (random bytes or
  * zeros), reads compared with the model, grows (close, VixDiskLib_Grow,
  * reopen, the model gains zeros), new children (the chain gets a link; the
- * model is unchanged), reopens, and allocation queries (every sector the
- * model holds non-zero data in must lie in a reported block).  The seed is
- * printed; FREEVIX_SEED=<n> replays a run.  Bounded: a fixed number of
- * operations and a wall-clock cap.
+ * model is unchanged), reopens (also as the top child opened SINGLE_LINK
+ * and attached to its reopened parent), Shrink and Defragment (the model is
+ * unchanged; a child or a flat disk must refuse Shrink with its specific
+ * error), and allocation queries (every sector the model holds non-zero
+ * data in must lie in a reported block).  The seed is printed;
+ * FREEVIX_SEED=<n> replays a run.  Bounded: a fixed number of operations
+ * and a wall-clock cap.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -65,10 +69,12 @@ int main(void)
     uint8_t *model = calloc(cap, 512), *buf;
     VixDiskLibCreateParams p;
     VixDiskLibHandle h;
+    static char chain[4][4200]; /* base, children */
     char path[4200];
     int links = 1, o;
 
     snprintf(path, sizeof path, "%s/r%d-base.vmdk", dir, r);
+    strcpy(chain[0], path);
     memset(&p, 0, sizeof p);
     p.diskType = types[rnd() % 4];
     p.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
@@ -143,7 +149,33 @@ int main(void)
         CHECK(VixDiskLib_Close(h) == VIX_OK, "close");
         CHECK(VixDiskLib_Open(conn, child, 0, &h) == VIX_OK, "open child");
         strcpy(path, child);
+        strcpy(chain[links], child);
         links++;
+      } else if (what < 98) { /* shrink or defragment in place */
+        int shrink = (int)(rnd() % 2);
+        VixError want = VIX_OK, got;
+
+        if (shrink && links > 1)
+          want = VIX_E_DISK_CANTSHRINK;
+        else if (shrink && (p.diskType == VIXDISKLIB_DISK_MONOLITHIC_FLAT ||
+                            p.diskType == VIXDISKLIB_DISK_VMFS_FLAT))
+          want = VIX_E_DISK_NOTSUPPORTED;
+        got = shrink ? VixDiskLib_Shrink(h, NULL, NULL)
+                     : VixDiskLib_Defragment(h, NULL, NULL);
+        CHECK(got == want, "%s gave %llu, expected %llu",
+              shrink ? "shrink" : "defragment", (unsigned long long)got,
+              (unsigned long long)want);
+      } else if (what < 99 && links > 1) { /* reopen by Attach */
+        VixDiskLibHandle parent;
+        uint32 pflags = rnd() % 2 ? VIXDISKLIB_FLAG_OPEN_READ_ONLY : 0;
+
+        CHECK(VixDiskLib_Close(h) == VIX_OK, "close");
+        CHECK(VixDiskLib_Open(conn, chain[links - 1],
+                              VIXDISKLIB_FLAG_OPEN_SINGLE_LINK, &h) == VIX_OK,
+              "open child single link");
+        CHECK(VixDiskLib_Open(conn, chain[links - 2], pflags, &parent) ==
+                  VIX_OK, "open parent");
+        CHECK(VixDiskLib_Attach(parent, h) == VIX_OK, "attach");
       } else { /* reopen */
         CHECK(VixDiskLib_Close(h) == VIX_OK, "close");
         CHECK(VixDiskLib_Open(conn, path, 0, &h) == VIX_OK, "reopen");

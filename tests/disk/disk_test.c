@@ -1,0 +1,68 @@
+/*
+ * disk_test.c -- helpers shared by the cmocka disk tests (disk_test.h).
+ */
+#include "disk_test.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+const char *dt_dir;
+VixDiskLibConnection dt_conn;
+
+char *dt_path(const char *name)
+{
+  static char p[8][4200];
+  static int i;
+
+  i = (i + 1) % 8;
+  snprintf(p[i], sizeof p[i], "%s/%s", dt_dir, name);
+  return p[i];
+}
+
+void dt_create(const char *path, VixDiskLibDiskType type, uint64_t cap)
+{
+  VixDiskLibCreateParams p;
+
+  memset(&p, 0, sizeof p);
+  p.diskType = type;
+  p.adapterType = VIXDISKLIB_ADAPTER_SCSI_BUSLOGIC;
+  p.hwVersion = VIXDISKLIB_HWVERSION_WORKSTATION_5;
+  p.capacity = cap;
+  assert_int_equal(VixDiskLib_Create(dt_conn, path, &p, NULL, NULL), VIX_OK);
+}
+
+VixError dt_open_err(const char *path, uint32 flags)
+{
+  VixDiskLibHandle h = NULL;
+  VixError err = VixDiskLib_Open(dt_conn, path, flags, &h);
+
+  if (!err)
+    VixDiskLib_Close(h);
+  return err;
+}
+
+int dt_setup(void **state)
+{
+  (void)state;
+  dt_dir = fvx_test_tmpdir();
+  if (VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL) != VIX_OK ||
+      VixDiskLib_Connect(NULL, &dt_conn) != VIX_OK)
+    return -1;
+  return 0;
+}
+
+int dt_teardown(void **state)
+{
+  (void)state;
+  VixDiskLib_Disconnect(dt_conn);
+  VixDiskLib_Exit();
+  fvx_test_rmtree(dt_dir);
+  return 0;
+}
