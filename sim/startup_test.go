@@ -115,11 +115,11 @@ func TestFiveThousandVMs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
+	// How long start-up takes is a figure for bench/, not a pass/fail
+	// criterion (it varies with the machine's load); it is logged only.
 	began := time.Now()
 	s := startSim(t, "--vms", "5000")
-	if took := time.Since(began); took > 20*time.Second {
-		t.Fatalf("start-up took %v", took)
-	}
+	t.Logf("5000 VMs ready in %v", time.Since(began))
 	vms := s.vms(t)
 	if len(vms) != 5000 {
 		t.Fatalf("%d VMs", len(vms))
