@@ -35,7 +35,13 @@ struct cli_opts {
   const char *identity;
   long wait_ms;            /* --wait; 0: do not wait */
   long ttl_ms;             /* --ttl */
-  const char *lease;       /* session | journal | none */
+  const char *lease;       /* session | journal | none; NULL: not given */
+  const char *reason;      /* --reason */
+  const char *state_dir;   /* --state-dir (else FREEVIX_STATE_DIR, ...) */
+  unsigned methods;        /* --method bits (FREEVIX_METHOD_*); 0: relocate */
+  unsigned batch_size;     /* --batch-size; 0: library default */
+  long keepalive_ms;       /* --keepalive */
+  bool dry_run;            /* sweep --dry-run */
   const char *datastore;   /* relocate --datastore */
   const char *sim;         /* demo --sim PATH */
   bool insecure;
@@ -72,10 +78,33 @@ void cli_json_string(FILE *f, const char *s);
 /* Parses durations like "10s", "500ms", "2m", "1h" into milliseconds. */
 bool cli_parse_duration(const char *s, long *out_ms);
 
+/* Opens an access handle for the options (identity, methods, reason,
+ * batch size, wait with a progress display on stderr, lease mode 'lease',
+ * journal ownership).  Prints the failure and returns its exit code, or
+ * EXIT_OK with *out set. */
+int cli_access_open(const struct cli_opts *o, const char *cmd,
+                    const char *lease, bool process_owned,
+                    freevix_access **out);
+
+/* The lease mode named by --lease, or 'fallback' when not given. */
+unsigned cli_lease_mode(const struct cli_opts *o, unsigned fallback);
+
+/* Prints one VM's result of prepare/end (a line, or a JSON object). */
+void cli_print_result(const struct cli_opts *o, const char *cmd,
+                      const char *spec, const freevix_vm_result *r,
+                      bool prepare);
+
+/* The exit code of a batch call: 0 when every VM is fine, 6 when some
+ * are and some are not, else the first failure's. */
+int cli_batch_exit(VixError err, const freevix_vm_result *r, size_t n);
+
 /* Subcommands. */
 int cmd_prepare(int argc, char **argv);
 int cmd_end(int argc, char **argv);
 int cmd_relocate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 
 #endif

@@ -15,6 +15,9 @@ struct command {
 static const struct command commands[] = {
   {"prepare", cmd_prepare, "disable migration of VMs (PrepareForAccess)"},
   {"end", cmd_end, "allow migration again (EndAccess)"},
+  {"run", cmd_run, "prepare, run a backup command, end access however it ends"},
+  {"status", cmd_status, "show disabled methods and their holders"},
+  {"sweep", cmd_sweep, "end journal grants whose owner is gone or expired"},
   {"relocate", cmd_relocate, "move a VM (Storage vMotion), as an operator would"},
   {"demo", cmd_demo, "narrated PrepareForAccess/EndAccess demo on the simulator"},
 };

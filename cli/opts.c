@@ -17,7 +17,8 @@
 enum {
   OPT_SERVER = 256, OPT_PORT, OPT_USER, OPT_PASSWORD_FILE, OPT_THUMBPRINT,
   OPT_VM, OPT_VM_FILE, OPT_IDENTITY, OPT_WAIT, OPT_TTL, OPT_LEASE,
-  OPT_DATASTORE, OPT_SIM, OPT_INSECURE, OPT_JSON, OPT_HELP,
+  OPT_DATASTORE, OPT_SIM, OPT_INSECURE, OPT_JSON, OPT_HELP, OPT_REASON,
+  OPT_STATE_DIR, OPT_METHOD, OPT_BATCH_SIZE, OPT_KEEPALIVE, OPT_DRY_RUN,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +38,12 @@ static const struct option long_options[] = {
   {"insecure", no_argument, NULL, OPT_INSECURE},
   {"json", no_argument, NULL, OPT_JSON},
   {"help", no_argument, NULL, OPT_HELP},
+  {"reason", required_argument, NULL, OPT_REASON},
+  {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+  {"method", required_argument, NULL, OPT_METHOD},
+  {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+  {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+  {"dry-run", no_argument, NULL, OPT_DRY_RUN},
   {NULL, 0, NULL, 0},
 };
 
@@ -179,7 +186,6 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
   int c;
 
   memset(o, 0, sizeof *o);
-  o->lease = "none";
   optind = 1;
   opterr = 0;
   while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
@@ -238,7 +244,10 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
       break;
     case OPT_WAIT:
     case OPT_TTL:
-      if (!cli_parse_duration(optarg, c == OPT_WAIT ? &o->wait_ms : &o->ttl_ms)) {
+    case OPT_KEEPALIVE:
+      if (!cli_parse_duration(optarg, c == OPT_WAIT  ? &o->wait_ms
+                                      : c == OPT_TTL ? &o->ttl_ms
+                                                     : &o->keepalive_ms)) {
         fprintf(stderr, "freevix %s: --%s takes a duration such as 30s, "
                 "500ms, 10m\n", cmd, name);
         return false;
@@ -252,6 +261,39 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
         return false;
       }
       o->lease = optarg;
+      break;
+    case OPT_REASON:
+      o->reason = optarg;
+      break;
+    case OPT_STATE_DIR:
+      o->state_dir = optarg;
+      break;
+    case OPT_METHOD:
+      if (strcmp(optarg, "relocate") == 0 ||
+          strcmp(optarg, "RelocateVM_Task") == 0) {
+        o->methods |= FREEVIX_METHOD_RELOCATE;
+      } else if (strcmp(optarg, "migrate") == 0 ||
+                 strcmp(optarg, "MigrateVM_Task") == 0) {
+        o->methods |= FREEVIX_METHOD_MIGRATE;
+      } else {
+        fprintf(stderr, "freevix %s: --method is relocate (RelocateVM_Task) "
+                "or migrate (MigrateVM_Task)\n", cmd);
+        return false;
+      }
+      break;
+    case OPT_BATCH_SIZE: {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+
+      if (*end || v <= 0 || v > 5000) {
+        fprintf(stderr, "freevix %s: --batch-size must be 1-5000\n", cmd);
+        return false;
+      }
+      o->batch_size = (unsigned)v;
+      break;
+    }
+    case OPT_DRY_RUN:
+      o->dry_run = true;
       break;
     case OPT_DATASTORE:
       o->datastore = optarg;

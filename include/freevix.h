@@ -55,6 +55,158 @@ VixError freevix_snapshot_remove(const VixDiskLibConnectParams *connectParams,
 VixError freevix_relocate(const VixDiskLibConnectParams *connectParams,
                           const char *datastore, uint32 timeoutSec);
 
+/* ---------------------------------------------------------------------
+ * Access batches, bounded waits and leases.
+ *
+ * PrepareForAccess for many VMs at once, with three things VDDK lacks:
+ * a batch of VMs per vCenter round trip (all or nothing), a bounded wait
+ * for VMs another source holds (a Storage vMotion, another backup), and a
+ * lease that ends the protection when the holder disappears:
+ *
+ *   FREEVIX_LEASE_SESSION  the disables belong to a vCenter session of the
+ *                          handle's own, kept alive by a background thread;
+ *                          if the process dies, vCenter drops them when the
+ *                          session times out.
+ *   FREEVIX_LEASE_JOURNAL  every disable is recorded in a journal file with
+ *                          its owning process (processOwned) and/or expiry
+ *                          (ttlSec); freevix_sweep() undoes those whose
+ *                          owner is gone or whose time is up.
+ *
+ * Life cycle: freevix_access_open, then any number of prepare / end /
+ * status calls, then freevix_access_close.  A handle is used by one thread
+ * at a time.  See docs/cli.md for the journal format and the assumptions.
+ * --------------------------------------------------------------------- */
+
+/* Methods to block (bits of freevix_access_options.methods). */
+#define FREEVIX_METHOD_RELOCATE 0x1u /* RelocateVM_Task: Storage vMotion */
+#define FREEVIX_METHOD_MIGRATE 0x2u  /* MigrateVM_Task: vMotion */
+
+#define FREEVIX_LEASE_NONE 0    /* plain disables, like PrepareForAccess */
+#define FREEVIX_LEASE_SESSION 1
+#define FREEVIX_LEASE_JOURNAL 2
+
+/* Told while a prepare waits for a held VM: the VM's moref, the holder's
+ * sourceId, milliseconds waited and allowed, and the holder's task progress
+ * (0..100, -1 when no task is known).  Strings live for the call only.
+ * Called on the thread that called freevix_access_prepare. */
+typedef void (freevix_wait_func)(void *clientData, const char *vm,
+                                 const char *holder, uint32 waitedMs,
+                                 uint32 budgetMs, int taskProgress);
+
+/* Told once, from the keep-alive thread, when a session lease is lost
+ * while it holds VMs (the session expired or was terminated): vCenter has
+ * dropped the disables and the VMs may be migrated.  Nothing is protected
+ * again behind the caller's back; later calls on the handle fail with
+ * VIX_E_HOST_CONNECTION_LOST.  'detail' lives for the call only. */
+typedef void (freevix_lease_lost_func)(void *clientData, const char *detail);
+
+typedef struct freevix_access_options {
+  const char *identity;  /* the disables' sourceId, 1-50 characters; copied */
+  const char *reason;    /* reasonId; NULL: freevix.reasonId; copied */
+  uint32 methods;        /* FREEVIX_METHOD_* bits; 0: RELOCATE */
+  uint32 batchSize;      /* VMs per round trip; 0: 500; at most 5000 */
+  uint32 waitMs;         /* how long prepare waits for held VMs; 0: no wait */
+  uint32 lease;          /* FREEVIX_LEASE_* */
+  uint32 ttlSec;         /* journal: grants expire after this; 0: 86400
+                            unless processOwned (then: no expiry) */
+  Bool processOwned;     /* journal: the calling process owns the grants */
+  Bool checkPrivileges;  /* open: check Global.DisableMethods and
+                            Global.EnableMethods on the vCenter root first */
+  Bool assumeAtomicDisable; /* trust that a failed DisableMethods changed
+                            nothing (saves a round trip on failure; FALSE
+                            is always safe) */
+  uint32 keepAliveMs;    /* session lease: keep-alive period; 0: 60000 */
+  const char *stateDir;  /* journal directory; NULL: $FREEVIX_STATE_DIR,
+                            /var/lib/freevix (root), $XDG_STATE_HOME/freevix;
+                            copied */
+  freevix_wait_func *waitFunc;           /* may be NULL */
+  freevix_lease_lost_func *leaseLostFunc; /* may be NULL */
+  void *clientData;                      /* passed to both */
+} freevix_access_options;
+
+/* One VM's outcome, filled by prepare and end. */
+typedef struct freevix_vm_result {
+  VixError error;      /* VIX_OK; the reason for the VM at fault;
+                          VIX_E_CANCELLED for VMs given back or not tried
+                          because another VM of the call failed */
+  char moref[80];      /* "vm-42" once resolved, else "" */
+  char holder[256];    /* the source holding it, when one was found */
+  Bool alreadyHeld;    /* prepare: the identity held it before the call */
+} freevix_vm_result;
+
+/* One VM as the server and the journal see it. */
+typedef struct freevix_vm_status {
+  VixError error;         /* VIX_OK or why this VM could not be read */
+  char moref[80];
+  char name[128];
+  char disabledMethods[256]; /* comma-separated; "" when none */
+  char holder[256];       /* from this machine's journal; "" unknown */
+  uint32 ownerPid;        /* journal: owning process, 0 none */
+  int64 sinceUnix;        /* journal: when granted, 0 unknown */
+  int64 expiresUnix;      /* journal: when it expires, 0 never/unknown */
+} freevix_vm_status;
+
+typedef struct freevix_access freevix_access;
+
+/* Opens a handle on the vCenter of connectParams (vmxSpec is ignored) with
+ * the options (copied).  A session lease logs in a session of its own and
+ * starts its keep-alive thread.  On success *access is the handle, freed
+ * by freevix_access_close; on failure it is NULL.  Returns VIX_OK,
+ * VIX_E_INVALID_ARG (bad options), VIX_E_HOST_USER_PERMISSIONS (missing
+ * privilege, with checkPrivileges) or a connection error. */
+VixError freevix_access_open(const VixDiskLibConnectParams *connectParams,
+                             const freevix_access_options *options,
+                             freevix_access **access);
+
+/* Disables the methods on numVms VMs (vmxSpec strings), a batch per round
+ * trip, waiting up to waitMs for held VMs.  All or nothing: on failure,
+ * every VM this call disabled is enabled again (never one the identity
+ * held before the call) and the result of the VM at fault says why.
+ * results (numVms entries, caller's memory) may be NULL.  Returns VIX_OK
+ * or the error of the VM at fault (e.g.
+ * VMODL_TYPE_VIM_FAULT_METHOD_ALREADY_DISABLED_FAULT, holder named in its
+ * result and the log). */
+VixError freevix_access_prepare(freevix_access *access,
+                                const char *const *vmxSpecs, uint32 numVms,
+                                freevix_vm_result *results);
+
+/* Enables the methods again for the identity on numVms VMs; every VM is
+ * attempted.  Returns VIX_OK or the first failure. */
+VixError freevix_access_end(freevix_access *access,
+                            const char *const *vmxSpecs, uint32 numVms,
+                            freevix_vm_result *results);
+
+/* Reads each VM's disabledMethod (one round trip) and its holder from the
+ * journal.  statuses: numVms entries of the caller's memory.  A journal
+ * that cannot be trusted is reported in the log, not as a failure. */
+VixError freevix_access_status(freevix_access *access,
+                               const char *const *vmxSpecs, uint32 numVms,
+                               freevix_vm_status *statuses);
+
+/* Stops the keep-alive thread, logs out a session lease (vCenter then ends
+ * what it still holds) and frees the handle.  Returns VIX_OK, or
+ * VIX_E_HOST_CONNECTION_LOST when a session lease was lost while held.
+ * NULL is a harmless no-op. */
+VixError freevix_access_close(freevix_access *access);
+
+/* Told about each journal grant a sweep found stale: VM, method, the
+ * grant's identity, why it is stale, and what re-enabling it gave. */
+typedef void (freevix_sweep_func)(void *clientData, const char *vm,
+                                  const char *method, const char *identity,
+                                  const char *why, VixError result);
+
+/* Re-enables the journal grants for the server of connectParams whose
+ * owning process is gone or whose expiry has passed, each with its own
+ * sourceId (another source's disable is never touched), and drops them
+ * from the journal; with dryRun only reports them.  *numSwept (may be
+ * NULL) receives the number re-enabled.  A corrupt or foreign journal is
+ * refused before any change: VIX_E_INCORRECT_FILE_TYPE, the log names the
+ * file and the fix. */
+VixError freevix_sweep(const VixDiskLibConnectParams *connectParams,
+                       const char *stateDir, Bool dryRun,
+                       freevix_sweep_func *report, void *clientData,
+                       uint32 *numSwept);
+
 #ifdef __cplusplus
 }
 #endif

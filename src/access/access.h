@@ -39,6 +39,9 @@ enum access_status {
   ACCESS_E_DC_NOT_FOUND, /* dcPath names no datacenter */
   ACCESS_E_SHUTDOWN,     /* called after access_shutdown */
   ACCESS_E_VIM,          /* a vSphere call failed: see vim */
+  ACCESS_E_JOURNAL,      /* the lease journal is unreadable, corrupt or
+                            foreign (detail says which file and the fix) */
+  ACCESS_E_JOURNAL_IO,   /* the lease journal could not be written */
 };
 
 struct access_result {

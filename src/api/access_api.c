@@ -21,7 +21,7 @@
 #define IDENTITY_MAX_CHARS 50
 #define IDENTITY_MAX_BYTES (IDENTITY_MAX_CHARS * 4)
 
-static VixError check_identity(const char *fn, const char *identity)
+VixError fvx_check_identity(const char *fn, const char *identity)
 {
   size_t len;
 
@@ -62,7 +62,7 @@ static VixError run(const char *fn, access_fn *op,
   err = fvx_remote_begin(fn, params, &ci);
   if (err)
     return err;
-  err = check_identity(fn, identity);
+  err = fvx_check_identity(fn, identity);
   if (err)
     return err;
   if (op(&ci, identity, &res) != ACCESS_OK)

@@ -75,4 +75,9 @@ void fvx_params_free_copy(VixDiskLibConnectParams *p);
 VixError fvx_check_local_path(const char *fn, const char *what,
                               const char *path);
 
+/* Checks a PrepareForAccess identity (the disables' sourceId): non-empty,
+ * valid UTF-8, at most 50 characters; logs and returns VIX_E_INVALID_ARG,
+ * VIX_E_INVALID_UTF8_STRING or VIX_E_ARGUMENT_TOO_BIG (access_api.c). */
+VixError fvx_check_identity(const char *fn, const char *identity);
+
 #endif

@@ -133,6 +133,12 @@ VixError fvx_map_access_result(const char *fn, const struct access_result *res)
   case ACCESS_E_VIM:
     log_vim(fn, &res->vim);
     return fvx_vim_to_vix(&res->vim);
+  case ACCESS_E_JOURNAL:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_INCORRECT_FILE_TYPE;
+  case ACCESS_E_JOURNAL_IO:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_FILE_ERROR;
   }
   return VIX_E_FAIL;
 }

@@ -1,0 +1,492 @@
+/*
+ * journal.c -- the lease journal file, see journal.h.
+ *
+ * Crash safety comes from two rules.  Every change is a whole new file
+ * renamed over the old one after fsync (and the directory is fsync'ed after
+ * the rename), so a reader sees the old list or the new one, never half of
+ * one.  And every reader and writer holds flock() on a separate lock file
+ * for the whole read-modify-write, so two freevix processes never lose each
+ * other's grants.  The lock file is never renamed, so the lock means the
+ * same thing to everyone.
+ *
+ * Distrust comes from a third: the file is parsed strictly, and any line
+ * that is not a well-formed grant makes the whole file "corrupt" (reported
+ * with its line number).  Sweeping from a file we do not understand could
+ * re-enable a disable that someone still needs; so we refuse and tell the
+ * operator what to look at.
+ */
+#include "access/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access/pool.h"
+#include "util/buf.h"
+#include "util/text.h"
+
+#define JOURNAL_MAX_BYTES (16u << 20)
+#define JOURNAL_FIELDS 10
+
+bool journal_dir(const char *dir, char *out, size_t n)
+{
+  const char *env = getenv("FREEVIX_STATE_DIR");
+  const char *xdg = getenv("XDG_STATE_HOME");
+  const char *home = getenv("HOME");
+  int len;
+
+  if (dir && *dir)
+    len = snprintf(out, n, "%s", dir);
+  else if (env && *env)
+    len = snprintf(out, n, "%s", env);
+  else if (geteuid() == 0)
+    len = snprintf(out, n, "/var/lib/freevix");
+  else if (xdg && *xdg == '/')
+    len = snprintf(out, n, "%s/freevix", xdg);
+  else if (home && *home == '/')
+    len = snprintf(out, n, "%s/.local/state/freevix", home);
+  else
+    return false;
+  return len > 0 && (size_t)len < n;
+}
+
+/* mkdir -p with mode 0700 for the parts we create. */
+static int make_dirs(const char *dir)
+{
+  char tmp[4096];
+  size_t len = strlen(dir);
+
+  if (len >= sizeof tmp)
+    return ENAMETOOLONG;
+  memcpy(tmp, dir, len + 1);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+      return errno;
+    *p = '/';
+  }
+  if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+    return errno;
+  return 0;
+}
+
+static int fail_corrupt(struct access_result *res, const struct journal *j,
+                        unsigned line, const char *what)
+{
+  return access_fail(res, ACCESS_E_JOURNAL,
+                     "lease journal %s is not usable (%s%s%.0u): refusing to "
+                     "trust it; check which disables it lists, re-enable "
+                     "them with `freevix end`, then move the file aside "
+                     "(mv %s %s.bad)",
+                     j->path, what, line ? ", line " : "", line, j->path,
+                     j->path);
+}
+
+static int hexval(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  return -1;
+}
+
+/* Decodes one %-escaped field into out (size n); false if malformed. */
+static bool unescape(const char *s, size_t len, char *out, size_t n)
+{
+  size_t o = 0;
+
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+
+    if (c == '%') {
+      int hi, lo;
+
+      if (i + 2 >= len)
+        return false;
+      hi = hexval(s[i + 1]);
+      lo = hexval(s[i + 2]);
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        return false;
+      c = (unsigned char)(hi * 16 + lo);
+      i += 2;
+    } else if (c < 0x21 || c == 0x7f) {
+      return false;
+    }
+    if (o + 1 >= n)
+      return false;
+    out[o++] = (char)c;
+  }
+  out[o] = '\0';
+  return o > 0 && fvx_utf8_valid(out, o);
+}
+
+static bool parse_u64(const char *s, size_t len, uint64_t *out)
+{
+  uint64_t v = 0;
+
+  if (len == 0 || len > 19)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    v = v * 10 + (uint64_t)(s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+/* Parses "grant\t..." (len bytes, no newline) into g. */
+static bool parse_grant(const char *line, size_t len, struct journal_grant *g)
+{
+  const char *f[JOURNAL_FIELDS];
+  size_t fl[JOURNAL_FIELDS];
+  size_t k = 0;
+  const char *p = line, *end = line + len;
+  uint64_t port, pid, start, created, expires;
+
+  while (k < JOURNAL_FIELDS) {
+    const char *tab = memchr(p, '\t', (size_t)(end - p));
+
+    f[k] = p;
+    fl[k] = (size_t)((tab ? tab : end) - p);
+    k++;
+    if (!tab)
+      break;
+    p = tab + 1;
+  }
+  if (k != JOURNAL_FIELDS || memchr(f[JOURNAL_FIELDS - 1], '\t',
+                                    fl[JOURNAL_FIELDS - 1]))
+    return false;
+  if (fl[0] != 5 || memcmp(f[0], "grant", 5) != 0)
+    return false;
+  memset(g, 0, sizeof *g);
+  if (!unescape(f[1], fl[1], g->server, sizeof g->server) ||
+      !parse_u64(f[2], fl[2], &port) || port > 65535 ||
+      !unescape(f[3], fl[3], g->vm, sizeof g->vm) ||
+      !unescape(f[4], fl[4], g->method, sizeof g->method) ||
+      !unescape(f[5], fl[5], g->source, sizeof g->source) ||
+      !parse_u64(f[6], fl[6], &pid) || pid > INT32_MAX ||
+      !parse_u64(f[7], fl[7], &start) ||
+      !parse_u64(f[8], fl[8], &created) || created > INT64_MAX / 2 ||
+      !parse_u64(f[9], fl[9], &expires) || expires > INT64_MAX / 2)
+    return false;
+  if (pid == 0 && expires == 0)
+    return false; /* a grant nobody owns and nothing ends: never written */
+  g->port = (unsigned)port;
+  g->pid = (long)pid;
+  g->pid_start = start;
+  g->created = (int64_t)created;
+  g->expires = (int64_t)expires;
+  return true;
+}
+
+static int load(struct journal *j, struct access_result *res)
+{
+  struct stat st;
+  char *text;
+  size_t len, pos, eol;
+  unsigned line = 1;
+  int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return ACCESS_OK; /* no grants yet */
+    if (errno == ELOOP)
+      return fail_corrupt(res, j, 0, "a symbolic link");
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot read lease journal "
+                       "%s: %s", j->path, strerror(errno));
+  }
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return fail_corrupt(res, j, 0, "not a regular file");
+  }
+  if (st.st_size > (off_t)JOURNAL_MAX_BYTES) {
+    close(fd);
+    return fail_corrupt(res, j, 0, "larger than 16 MiB");
+  }
+  len = (size_t)st.st_size;
+  text = malloc(len + 1);
+  if (!text) {
+    close(fd);
+    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+  }
+  for (pos = 0; pos < len;) {
+    ssize_t r = read(fd, text + pos, len - pos);
+
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      break;
+    pos += (size_t)r;
+  }
+  close(fd);
+  len = pos;
+  text[len] = '\0';
+
+  eol = strcspn(text, "\n");
+  if (eol == len || memchr(text, '\0', len)) {
+    free(text);
+    return fail_corrupt(res, j, 0, len ? "no header line, or NUL bytes"
+                                       : "empty file");
+  }
+  if (eol != strlen(JOURNAL_MAGIC) || memcmp(text, JOURNAL_MAGIC, eol) != 0) {
+    bool newer = strncmp(text, "freevix-journal ", 16) == 0;
+
+    free(text);
+    return fail_corrupt(res, j, 1, newer ? "written by another version of "
+                                           "freevix"
+                                         : "not a freevix journal");
+  }
+  for (pos = eol + 1; pos < len; pos = eol + 1) {
+    struct journal_grant g;
+
+    line++;
+    eol = pos + strcspn(text + pos, "\n");
+    if (eol == len || !parse_grant(text + pos, eol - pos, &g)) {
+      free(text);
+      return fail_corrupt(res, j, line, eol == len ? "truncated last line"
+                                                   : "malformed grant");
+    }
+    if (journal_add(j, &g, res) != ACCESS_OK) {
+      free(text);
+      return res->status;
+    }
+  }
+  free(text);
+  return ACCESS_OK;
+}
+
+int journal_open(struct journal *j, const char *dir, struct access_result *res)
+{
+  char lock[4300];
+  int e;
+
+  memset(j, 0, sizeof *j);
+  j->lock_fd = -1;
+  if (!journal_dir(dir, j->dir, sizeof j->dir))
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "no place for the lease "
+                       "journal: set FREEVIX_STATE_DIR (or HOME)");
+  snprintf(j->path, sizeof j->path, "%s/journal", j->dir);
+  snprintf(lock, sizeof lock, "%s/journal.lock", j->dir);
+  e = make_dirs(j->dir);
+  if (e)
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot create lease "
+                       "journal directory %s: %s", j->dir, strerror(e));
+  j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (j->lock_fd < 0)
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot open %s: %s", lock,
+                       strerror(errno));
+  while (flock(j->lock_fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      e = errno;
+      journal_close(j);
+      return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot lock %s: %s", lock,
+                         strerror(e));
+    }
+  }
+  if (load(j, res) != ACCESS_OK) {
+    journal_close(j);
+    return res->status;
+  }
+  res->status = ACCESS_OK;
+  return ACCESS_OK;
+}
+
+int journal_add(struct journal *j, const struct journal_grant *g,
+                struct access_result *res)
+{
+  if (j->n == j->alloc) {
+    size_t alloc = j->alloc ? 2 * j->alloc : 16;
+    struct journal_grant *v = realloc(j->grants, alloc * sizeof *v);
+
+    if (!v)
+      return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+    j->grants = v;
+    j->alloc = alloc;
+  }
+  j->grants[j->n++] = *g;
+  return ACCESS_OK;
+}
+
+void journal_remove(struct journal *j, size_t i)
+{
+  if (i >= j->n)
+    return;
+  memmove(&j->grants[i], &j->grants[i + 1],
+          (j->n - i - 1) * sizeof j->grants[0]);
+  j->n--;
+}
+
+static int escape(struct fvx_buf *b, const char *s)
+{
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    int r = c < 0x21 || c == 0x7f || c == '%'
+                ? fvx_buf_printf(b, "%%%02X", c)
+                : fvx_buf_append(b, s, 1);
+
+    if (r != FVX_BUF_OK)
+      return r;
+  }
+  return FVX_BUF_OK;
+}
+
+static int format(const struct journal *j, struct fvx_buf *b)
+{
+  int r = fvx_buf_printf(b, "%s\n", JOURNAL_MAGIC);
+
+  for (size_t i = 0; r == FVX_BUF_OK && i < j->n; i++) {
+    const struct journal_grant *g = &j->grants[i];
+
+    r = fvx_buf_puts(b, "grant\t");
+    if (r == FVX_BUF_OK)
+      r = escape(b, g->server);
+    if (r == FVX_BUF_OK)
+      r = fvx_buf_printf(b, "\t%u\t", g->port);
+    if (r == FVX_BUF_OK)
+      r = escape(b, g->vm);
+    if (r == FVX_BUF_OK)
+      r = fvx_buf_puts(b, "\t");
+    if (r == FVX_BUF_OK)
+      r = escape(b, g->method);
+    if (r == FVX_BUF_OK)
+      r = fvx_buf_puts(b, "\t");
+    if (r == FVX_BUF_OK)
+      r = escape(b, g->source);
+    if (r == FVX_BUF_OK)
+      r = fvx_buf_printf(b, "\t%ld\t%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\n",
+                         g->pid, g->pid_start, g->created, g->expires);
+  }
+  return r;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+  while (n) {
+    ssize_t w = write(fd, p, n);
+
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+int journal_commit(struct journal *j, struct access_result *res)
+{
+  struct fvx_buf b;
+  char tmp[4300];
+  int fd, dfd, e = 0;
+
+  fvx_buf_init(&b, JOURNAL_MAX_BYTES);
+  if (format(j, &b) != FVX_BUF_OK) {
+    fvx_buf_free(&b);
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "lease journal %s would "
+                       "exceed 16 MiB (or out of memory)", j->path);
+  }
+  snprintf(tmp, sizeof tmp, "%s/journal.tmp.%ld", j->dir, (long)getpid());
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0 || !write_all(fd, b.data, b.len) || fsync(fd) != 0)
+    e = errno ? errno : EIO;
+  if (fd >= 0 && close(fd) != 0 && !e)
+    e = errno;
+  fvx_buf_free(&b);
+  if (!e && rename(tmp, j->path) != 0)
+    e = errno;
+  if (e) {
+    unlink(tmp);
+    return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot write lease journal "
+                       "%s: %s", j->path, strerror(e));
+  }
+  dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    fsync(dfd);
+    close(dfd);
+  }
+  res->status = ACCESS_OK;
+  return ACCESS_OK;
+}
+
+void journal_close(struct journal *j)
+{
+  if (j->lock_fd >= 0)
+    close(j->lock_fd); /* releases the flock */
+  free(j->grants);
+  j->grants = NULL;
+  j->n = j->alloc = 0;
+  j->lock_fd = -1;
+}
+
+/* Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot.
+ * The command name (field 2) may hold spaces and parentheses, so counting
+ * starts after its last ')'. */
+static bool proc_start(long pid, uint64_t *out)
+{
+  char path[64], buf[1024];
+  const char *p;
+  size_t n;
+  FILE *f;
+  int field = 2;
+
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  f = fopen(path, "re");
+  if (!f)
+    return false;
+  n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  p = strrchr(buf, ')');
+  if (!p)
+    return false;
+  for (p++; *p && field < 22; p++)
+    if (*p == ' ')
+      field++;
+  if (field != 22)
+    return false;
+  return sscanf(p, "%" SCNu64, out) == 1;
+}
+
+bool journal_self(long *pid, uint64_t *start)
+{
+  *pid = (long)getpid();
+  return proc_start(*pid, start);
+}
+
+bool journal_grant_stale(const struct journal_grant *g, int64_t now,
+                         char *why, size_t n)
+{
+  uint64_t start;
+
+  if (g->expires && now >= g->expires) {
+    snprintf(why, n, "expired %" PRId64 " s ago", now - g->expires);
+    return true;
+  }
+  if (g->pid && (!proc_start(g->pid, &start) || start != g->pid_start)) {
+    snprintf(why, n, "owner process %ld is gone", g->pid);
+    return true;
+  }
+  return false;
+}
+
+bool journal_same_disable(const struct journal_grant *a,
+                          const struct journal_grant *b)
+{
+  return a->port == b->port && strcmp(a->server, b->server) == 0 &&
+         strcmp(a->vm, b->vm) == 0 && strcmp(a->method, b->method) == 0 &&
+         strcmp(a->source, b->source) == 0;
+}
