@@ -229,11 +229,14 @@ static int load_descriptor(struct link *l, uint64_t file_size)
   st = disk_pread(l->fd, text, len, l->desc_off, NULL, l->path);
   if (!st) {
     /* Embedded areas are NUL-padded, and qemu pads descriptor files to a
-     * sector: the text ends at the first NUL, and only NULs may follow. */
+     * sector: the text ends at the first NUL, and only NULs may follow --
+     * or blanks: qemu-img writes a stray "\n" after the NUL when the CID
+     * it picked has fewer than 8 hex digits (about 1 disk in 16). */
     size_t tl = strnlen(text, len), i;
 
     for (i = tl; i < len && !st; i++)
-      if (text[i] != '\0') {
+      if (text[i] != '\0' && text[i] != '\n' && text[i] != '\r' &&
+          text[i] != ' ' && text[i] != '\t') {
         fvx_error("%s: descriptor holds binary data after its text",
                   l->path);
         st = DISK_E_DESCRIPTOR;
