@@ -91,45 +91,15 @@ static int fail_corrupt(struct access_result *res, const struct journal *j,
                      j->path);
 }
 
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  return -1;
-}
-
-/* Decodes one %-escaped field into out (size n); false if malformed. */
+/* Decodes one %-escaped field into out (size n); false if malformed: a raw
+ * blank or control character, a bad escape, empty, or not UTF-8. */
 static bool unescape(const char *s, size_t len, char *out, size_t n)
 {
-  size_t o = 0;
-
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-
-    if (c == '%') {
-      int hi, lo;
-
-      if (i + 2 >= len)
-        return false;
-      hi = hexval(s[i + 1]);
-      lo = hexval(s[i + 2]);
-      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-        return false;
-      c = (unsigned char)(hi * 16 + lo);
-      i += 2;
-    } else if (c < 0x21 || c == 0x7f) {
+  for (size_t i = 0; i < len; i++)
+    if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f)
       return false;
-    }
-    if (o + 1 >= n)
-      return false;
-    out[o++] = (char)c;
-  }
-  out[o] = '\0';
-  return o > 0 && fvx_utf8_valid(out, o);
+  return fvx_percent_decode(s, len, out, n) && out[0] &&
+         fvx_utf8_valid(out, strlen(out));
 }
 
 static bool parse_u64(const char *s, size_t len, uint64_t *out)

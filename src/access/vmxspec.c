@@ -34,46 +34,6 @@ static bool valid_moid(const char *s)
   return true;
 }
 
-static int hexval(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Copies [s, s+len) into dst (size n), decoding %XX escapes.  False when an
- * escape is bad, the result does not fit, or it contains a NUL. */
-static bool unescape(const char *s, size_t len, char *dst, size_t n)
-{
-  size_t o = 0;
-
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-
-    if (c == '%') {
-      int hi, lo;
-
-      if (i + 2 >= len)
-        return false;
-      hi = hexval(s[i + 1]);
-      lo = hexval(s[i + 2]);
-      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-        return false;
-      c = (char)(hi * 16 + lo);
-      i += 2;
-    }
-    if (o + 1 >= n)
-      return false;
-    dst[o++] = c;
-  }
-  dst[o] = '\0';
-  return true;
-}
-
 static bool parse_moref(const char *id, struct vmxspec *out, char *why,
                         size_t n)
 {
@@ -103,7 +63,7 @@ static bool parse_path(const char *spec, struct vmxspec *out, char *why,
                 "&dsName=<datastore>");
     return false;
   }
-  if (q == spec || !unescape(spec, (size_t)(q - spec), out->path,
+  if (q == spec || !fvx_percent_decode(spec, (size_t)(q - spec), out->path,
                              sizeof out->path)) {
     say(why, n, "the .vmx path before '?' is empty, too long or badly "
                 "%-escaped");
@@ -122,13 +82,13 @@ static bool parse_path(const char *spec, struct vmxspec *out, char *why,
     klen = (size_t)(eq - p);
     vlen = len - klen - 1;
     if (klen == 6 && memcmp(p, "dcPath", 6) == 0 && !have_dc) {
-      if (!vlen || !unescape(eq + 1, vlen, out->dc_path, sizeof out->dc_path)) {
+      if (!vlen || !fvx_percent_decode(eq + 1, vlen, out->dc_path, sizeof out->dc_path)) {
         say(why, n, "dcPath is empty, too long or badly %-escaped");
         return false;
       }
       have_dc = true;
     } else if (klen == 6 && memcmp(p, "dsName", 6) == 0 && !have_ds) {
-      if (!vlen || !unescape(eq + 1, vlen, out->ds_name, sizeof out->ds_name)) {
+      if (!vlen || !fvx_percent_decode(eq + 1, vlen, out->ds_name, sizeof out->ds_name)) {
         say(why, n, "dsName is empty, too long or badly %-escaped");
         return false;
       }

@@ -66,3 +66,41 @@ bool fvx_strlcpy(char *dst, const char *src, size_t n)
   dst[n - 1] = '\0';
   return false;
 }
+
+int fvx_hex_digit(char c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+bool fvx_percent_decode(const char *s, size_t len, char *out, size_t n)
+{
+  size_t o = 0;
+
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+
+    if (c == '%') {
+      int hi, lo;
+
+      if (i + 2 >= len)
+        return false;
+      hi = fvx_hex_digit(s[i + 1]);
+      lo = fvx_hex_digit(s[i + 2]);
+      if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+        return false;
+      c = (char)(hi * 16 + lo);
+      i += 2;
+    }
+    if (o + 1 >= n)
+      return false;
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return true;
+}

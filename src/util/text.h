@@ -18,4 +18,12 @@ size_t fvx_utf8_length(const char *s);
  * when src had to be cut. */
 bool fvx_strlcpy(char *dst, const char *src, size_t n);
 
+/* Value of a hex digit (either case), -1 for anything else. */
+int fvx_hex_digit(char c);
+
+/* Decodes %XX escapes of [s, s+len) into out (size n, NUL-terminated).
+ * False when an escape is malformed, decodes to NUL, or the result does
+ * not fit; out is then unspecified. */
+bool fvx_percent_decode(const char *s, size_t len, char *out, size_t n);
+
 #endif
