@@ -192,11 +192,14 @@ int cmd_demo(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
-  if (o.help || !o.sim) {
-    printf("usage: freevix demo --sim PATH-TO-freevix-sim\n");
+  if (o.help) {
+    printf("usage: freevix demo [--sim PATH-TO-freevix-sim]\n"
+           "Without --sim: $FREEVIX_SIM, else freevix-sim from $PATH.\n");
     cli_opts_free(&o);
-    return o.help ? EXIT_OK : EXIT_USAGE;
+    return EXIT_OK;
   }
+  if (!o.sim)
+    o.sim = getenv("FREEVIX_SIM") ? getenv("FREEVIX_SIM") : "freevix-sim";
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (VixDiskLib_InitEx(VIXDISKLIB_VERSION_MAJOR, VIXDISKLIB_VERSION_MINOR,
                         demo_log, demo_warn, NULL, NULL, NULL) != VIX_OK) {

@@ -95,7 +95,7 @@ int simproc_start(struct simproc *sim, const char *path, const char *mode,
     }
     close(fds[0]);
     close(fds[1]);
-    execv(path, (char *const *)argv);
+    execvp(path, (char *const *)argv); /* a bare name is looked up in PATH */
     fprintf(stderr, "freevix: cannot run %s: %s\n", path, strerror(errno));
     _exit(127);
   }
