@@ -10,7 +10,7 @@ find_program(FVX_GO go)
 if(FVX_GO)
   set(batch_peer ${CMAKE_CURRENT_BINARY_DIR}/govmomi_batch)
   add_custom_command(OUTPUT ${batch_peer}
-    COMMAND ${CMAKE_COMMAND} -E env GO111MODULE=off GOPATH=/usr/share/gocode
+    COMMAND ${CMAKE_COMMAND} -E env CGO_ENABLED=0 GO111MODULE=off GOPATH=/usr/share/gocode
             GOCACHE=${CMAKE_BINARY_DIR}/gocache ${FVX_GO} build -o ${batch_peer} .
     WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/govmomi_batch
     DEPENDS ${CMAKE_CURRENT_LIST_DIR}/govmomi_batch/main.go
