@@ -28,7 +28,8 @@ static struct fvx_sim sim;
 static char vms[N_VMS][64];
 static char specs_buf[N_VMS][96];
 static const char *specs[N_VMS];
-static char state_dir[4096];
+static char tmp_dir[4096];   /* removed by teardown */
+static char state_dir[4200]; /* <tmp_dir>/state: the journal */
 
 static void quiet(const char *fmt, va_list ap)
 {
@@ -79,7 +80,8 @@ static int setup(void **state)
     snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
     specs[i] = specs_buf[i];
   }
-  snprintf(state_dir, sizeof state_dir, "%s/state", fvx_test_tmpdir());
+  snprintf(tmp_dir, sizeof tmp_dir, "%s", fvx_test_tmpdir());
+  snprintf(state_dir, sizeof state_dir, "%s/state", tmp_dir);
   return VixDiskLib_InitEx(8, 0, quiet, quiet, NULL, NULL, NULL) == VIX_OK
              ? 0
              : -1;
@@ -90,6 +92,7 @@ static int teardown(void **state)
   (void)state;
   VixDiskLib_Exit();
   fvx_sim_stop(&sim);
+  fvx_test_rmtree(tmp_dir);
   return 0;
 }
 
