@@ -1,7 +1,8 @@
 # bench_access_batch: prepare + end of 1,000 VMs in batches, next to VDDK's
 # per-call-login pattern and to govmomi batching the same calls
 # (bench/govmomi_batch); see docs/performance.md, "Access batches".
-add_executable(bench_access_batch ${CMAKE_CURRENT_LIST_DIR}/access_batch.c)
+add_executable(bench_access_batch ${CMAKE_CURRENT_LIST_DIR}/access_batch.c
+               ${CMAKE_CURRENT_LIST_DIR}/vddk_pattern.c)
 target_link_libraries(bench_access_batch PRIVATE fvx_core fvx_testsupport_plain)
 if(TARGET freevix-sim)
   add_dependencies(bench_access_batch freevix-sim)

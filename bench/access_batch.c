@@ -19,7 +19,7 @@
 
 #include "freevix.h"
 #include "sim.h"
-#include "vim/vim.h"
+#include "vddk_pattern.h"
 
 #define MAX_VMS 5000
 
@@ -105,41 +105,12 @@ static void batched(int n, int batch, struct figure *f)
   VixDiskLib_Exit();
 }
 
-/* One call the VDDK way: a session of its own, logged in and out. */
-static void login_call(const char *vm, bool disable)
-{
-  struct vim_options o;
-  struct vim_session *s;
-  struct vim_moref ref;
-  struct vim_disabled_method m = {"RelocateVM_Task", "bench"};
-  const char *method = "RelocateVM_Task";
-  struct vim_error err;
-  int r;
-
-  memset(&o, 0, sizeof o);
-  o.host = sim.host;
-  o.port = (unsigned)sim.port;
-  o.thumbprint = sim.thumbprint_sha1;
-  vim_moref_set(&ref, "VirtualMachine", vm);
-  r = vim_session_new(&s, &o, &err);
-  if (r == VIM_OK)
-    r = vim_login(s, "admin", "freevix", &err);
-  if (r == VIM_OK)
-    r = disable ? vim_disable_methods(s, &ref, 1, &m, 1, "bench", false, &err)
-                : vim_enable_methods(s, &ref, 1, &method, 1, "bench", &err);
-  if (r != VIM_OK) {
-    fprintf(stderr, "per-call-login: %s\n", err.detail);
-    exit(1);
-  }
-  vim_session_free(s);
-}
-
 static void per_call_login(int n, struct figure *f)
 {
   begin(f);
   for (int i = 0; i < n; i++) {
-    login_call(vms[i], true);
-    login_call(vms[i], false);
+    vddk_pattern_call(&sim, vms[i], true);
+    vddk_pattern_call(&sim, vms[i], false);
   }
   done(f);
 }
