@@ -14,11 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "freevix.h"
 #include "sim.h"
+#include "measure.h"
 #include "vddk_pattern.h"
 
 #define MAX_VMS 5000
@@ -32,23 +31,6 @@ struct figure {
   double ms, cpu_ms;
   long requests;
 };
-
-static double now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void)
-{
-  struct rusage ru;
-
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-         ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-}
 
 static void check(VixError err, const char *what)
 {
@@ -72,14 +54,14 @@ static void params(VixDiskLibConnectParams *p)
 static void begin(struct figure *f)
 {
   fvx_sim_admin(&sim, "POST", "/stats/reset", "{}", NULL);
-  f->ms = now_ms();
-  f->cpu_ms = cpu_ms();
+  f->ms = bench_now_ms();
+  f->cpu_ms = bench_cpu_ms();
 }
 
 static void done(struct figure *f)
 {
-  f->ms = now_ms() - f->ms;
-  f->cpu_ms = cpu_ms() - f->cpu_ms;
+  f->ms = bench_now_ms() - f->ms;
+  f->cpu_ms = bench_cpu_ms() - f->cpu_ms;
   f->requests = fvx_sim_stat(&sim, "requests");
 }
 

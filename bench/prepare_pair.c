@@ -13,32 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "sim.h"
+#include "measure.h"
 #include "vddk_pattern.h"
 #include "vixDiskLib.h"
 
 static struct fvx_sim sim;
 static char vm[64];
-
-static double now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static double cpu_ms(void)
-{
-  struct rusage ru;
-
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3 +
-         ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
-}
 
 static void params(VixDiskLibConnectParams *p)
 {
@@ -103,12 +85,12 @@ static struct result measure(const char *name, void (*pair)(void), int n)
   fvx_sim_admin(&sim, "POST", "/stats/reset", "{}", NULL);
   req0 = fvx_sim_stat(&sim, "requests");
   con0 = fvx_sim_stat(&sim, "connections");
-  t0 = now_ms();
-  c0 = cpu_ms();
+  t0 = bench_now_ms();
+  c0 = bench_cpu_ms();
   for (int i = 0; i < n; i++)
     pair();
-  r.ms = (now_ms() - t0) / n;
-  r.cpu_ms = (cpu_ms() - c0) / n;
+  r.ms = (bench_now_ms() - t0) / n;
+  r.cpu_ms = (bench_cpu_ms() - c0) / n;
   /* The two admin GETs go to another port: not counted. */
   r.requests = (double)(fvx_sim_stat(&sim, "requests") - req0) / n;
   r.connects = (double)(fvx_sim_stat(&sim, "connections") - con0) / n;

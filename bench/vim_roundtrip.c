@@ -15,31 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
+#include "measure.h"
 #include "sim.h"
 #include "vim/vim.h"
 
 static struct fvx_sim sim;
 static struct vim_moref vm;
-
-static double now_ms(void)
-{
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static double cpu_us(void)
-{
-  struct rusage ru;
-
-  getrusage(RUSAGE_SELF, &ru);
-  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
-         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-}
 
 static void die(const char *what, const struct vim_error *e)
 {
@@ -118,8 +100,8 @@ static struct figures run_ours(const char *scenario, int n)
     vim_session_stats(s, &a);
   }
   sim_reset();
-  t0 = now_ms();
-  c0 = cpu_us();
+  t0 = bench_now_ms();
+  c0 = bench_cpu_ms() * 1e3;
   for (int i = 0; i < n; i++) {
     if (strcmp(scenario, "props") == 0) {
       props_call(s);
@@ -136,8 +118,8 @@ static struct figures run_ours(const char *scenario, int n)
       f.our_req += 1; /* the Logout inside free */
     }
   }
-  f.wall_ms = (now_ms() - t0) / n;
-  f.cpu_us = (cpu_us() - c0) / n;
+  f.wall_ms = (bench_now_ms() - t0) / n;
+  f.cpu_us = (bench_cpu_ms() * 1e3 - c0) / n;
   sim_read(&f, n);
   if (s) {
     vim_session_stats(s, &b);

@@ -165,6 +165,7 @@ static VixError begin(const char *fn, freevix_access *a,
       fvx_error("%s: vmxSpecs[%u] is NULL or empty", fn, i);
       return VIX_E_MISSING_REQUIRED_PROPERTY;
     }
+  fvx_debug("%s(numVms=%u, first=%.200s)", fn, n, specs[0]);
   return VIX_OK;
 }
 
@@ -209,18 +210,27 @@ static void fill_results(freevix_vm_result *out, const struct batch_vm *v,
   }
 }
 
-static VixError resolve(const char *fn, freevix_access *a,
-                        const char *const *specs, uint32 n,
-                        struct batch_vm **out, size_t *failed,
-                        VixError *first)
+/* The start of prepare, end and status: begin()'s checks, then every spec
+ * resolved to a VM (*out, freed by the caller; NULL on failure).  A spec
+ * that does not resolve is not a failure of this function: it comes back
+ * in *first (and its VM's state), so the caller can report it per VM. */
+static VixError start(const char *fn, freevix_access *a,
+                      const char *const *specs, uint32 n, const void *results,
+                      bool results_required, struct batch_vm **out,
+                      size_t *failed, VixError *first)
 {
   struct access_result res;
-  struct batch_vm *v = calloc(n, sizeof *v);
+  struct batch_vm *v;
+  VixError err = begin(fn, a, specs, n, results, results_required);
 
-  *out = v;
+  *out = NULL;
   *first = VIX_OK;
+  if (err)
+    return err;
+  v = calloc(n, sizeof *v);
   if (!v)
     return VIX_E_OUT_OF_MEMORY;
+  *out = v;
   if (lease_resolve(a->lease, specs, n, v, failed, &res) != ACCESS_OK)
     *first = fvx_map_access_result(fn, &res);
   return VIX_OK;
@@ -234,14 +244,10 @@ VixError freevix_access_prepare(freevix_access *access,
   struct access_result res;
   struct batch_vm *v;
   size_t failed = (size_t)-1;
-  VixError first = VIX_OK;
-  VixError err = begin(fn, access, vmxSpecs, numVms, results, false);
+  VixError first;
+  VixError err = start(fn, access, vmxSpecs, numVms, results, false, &v,
+                       &failed, &first);
 
-  if (err)
-    return err;
-  FVX_API_TRACE("freevix_access_prepare", "numVms=%u, first=%s)", numVms,
-                vmxSpecs[0]);
-  err = resolve(fn, access, vmxSpecs, numVms, &v, &failed, &first);
   if (err)
     return err;
   if (first) {
@@ -267,14 +273,10 @@ VixError freevix_access_end(freevix_access *access,
   struct access_result res;
   struct batch_vm *v;
   size_t failed = (size_t)-1;
-  VixError first = VIX_OK;
-  VixError err = begin(fn, access, vmxSpecs, numVms, results, false);
+  VixError first;
+  VixError err = start(fn, access, vmxSpecs, numVms, results, false, &v,
+                       &failed, &first);
 
-  if (err)
-    return err;
-  FVX_API_TRACE("freevix_access_end", "numVms=%u, first=%s)", numVms,
-                vmxSpecs[0]);
-  err = resolve(fn, access, vmxSpecs, numVms, &v, &failed, &first);
   if (err)
     return err;
   /* Ends every VM that resolved (batch_enable acts on PENDING ones). */
@@ -298,12 +300,10 @@ VixError freevix_access_status(freevix_access *access,
   struct batch_vm *v = NULL, *ok = NULL;
   size_t failed, n_ok = 0;
   char problem[600];
-  VixError first = VIX_OK;
-  VixError err = begin(fn, access, vmxSpecs, numVms, statuses, true);
+  VixError first;
+  VixError err = start(fn, access, vmxSpecs, numVms, statuses, true, &v,
+                       &failed, &first);
 
-  if (err)
-    return err;
-  err = resolve(fn, access, vmxSpecs, numVms, &v, &failed, &first);
   if (err)
     return err;
   memset(statuses, 0, numVms * sizeof *statuses);
