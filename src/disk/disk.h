@@ -57,6 +57,21 @@ enum disk_status {
   DISK_E_CANTSHRINK = -25, /* shrink asked of a child (redo log) */
   DISK_E_CAPACITY = -26,   /* attach: parent and child capacities differ */
   DISK_E_ROOTLINK = -27,   /* attach: the child names no parent */
+  DISK_E_NOTCAPABLE = -28, /* the file's source cannot write/truncate/lock */
+  /* Remote byte sources (file.h): the detail names the URL or host. */
+  DISK_E_NET_RESOLVE = -29,  /* host name does not resolve */
+  DISK_E_NET_CONNECT = -30,  /* connection refused, reset, or dropped and
+                                not resumable within the retry bound */
+  DISK_E_NET_TLS = -31,      /* TLS handshake failed */
+  DISK_E_NET_PIN = -32,      /* certificate does not match the thumbprint */
+  DISK_E_NET_TIMEOUT = -33,  /* no answer within the configured timeout */
+  DISK_E_NET_HTTP = -34,     /* the server answered an error status
+                                (disk_error.http_status says which) */
+  DISK_E_NET_PROTOCOL = -35, /* a malformed answer: wrong length, 200 where
+                                206 was asked, bad framing */
+  DISK_E_AUTH = -36,         /* credentials, cookie or ticket refused */
+  DISK_E_REMOTE = -37,       /* the server refused the operation with a
+                                message of its own (NFC error reply) */
 };
 
 /* Short English name of a status ("corrupt sparse header"); static. */

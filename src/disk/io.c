@@ -181,6 +181,26 @@ const char *disk_status_str(int status)
     return "parent and child capacities differ";
   case DISK_E_ROOTLINK:
     return "the child is a base disk, not a redo log";
+  case DISK_E_NOTCAPABLE:
+    return "the file's source cannot do this";
+  case DISK_E_NET_RESOLVE:
+    return "host name does not resolve";
+  case DISK_E_NET_CONNECT:
+    return "cannot reach the host";
+  case DISK_E_NET_TLS:
+    return "TLS handshake failed";
+  case DISK_E_NET_PIN:
+    return "certificate does not match the thumbprint";
+  case DISK_E_NET_TIMEOUT:
+    return "the server did not answer in time";
+  case DISK_E_NET_HTTP:
+    return "the server answered with an HTTP error";
+  case DISK_E_NET_PROTOCOL:
+    return "malformed answer from the server";
+  case DISK_E_AUTH:
+    return "the server refused the credentials or ticket";
+  case DISK_E_REMOTE:
+    return "the server refused the operation";
   }
   return "unknown status";
 }
