@@ -90,7 +90,7 @@ int vim_http_init(struct vim_session *s, struct vim_error *err)
   pthread_once(&curl_once, global_init);
   if (curl_init_rc != CURLE_OK)
     return vim_fail(err, VIM_E_NOMEM, "libcurl initialisation failed");
-  if (!s->plain_http && (s->pin.len || s->ca_file || s->insecure) &&
+  if (!s->plain_http && (s->tls.pin.len || s->tls.ca_file || s->tls.insecure) &&
       !curl_is_openssl)
     return vim_fail(err, VIM_E_TLS,
                     "libcurl is not built with OpenSSL: cannot pin "
@@ -125,7 +125,7 @@ int vim_http_init(struct vim_session *s, struct vim_error *err)
   ok &= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK;
   ok &= curl_easy_setopt(c, CURLOPT_VERBOSE, 0L) == CURLE_OK;
   if (!s->plain_http) {
-    long verify = (s->pin.len || s->insecure) ? 0L : 1L;
+    long verify = (s->tls.pin.len || s->tls.insecure) ? 0L : 1L;
 
     ok &= curl_easy_setopt(c, CURLOPT_SSLVERSION,
                            (long)CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
@@ -134,8 +134,8 @@ int vim_http_init(struct vim_session *s, struct vim_error *err)
                            verify ? 2L : 0L) == CURLE_OK;
     if (curl_is_openssl) {
       ok &= curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
-                             vim_tls_ctx_setup) == CURLE_OK;
-      ok &= curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, s) == CURLE_OK;
+                             fvx_tls_curl_ctx) == CURLE_OK;
+      ok &= curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &s->tls) == CURLE_OK;
     }
   }
   if (!ok)
@@ -229,14 +229,13 @@ static int classify(struct vim_session *s, CURLcode rc,
   case CURLE_SSL_CERTPROBLEM:
   case CURLE_SSL_CACERT_BADFILE:
     res->sent = false;
-    if (s->pin.mismatch) {
-      char expected[100];
+    if (s->tls.mismatch) {
+      char why_pin[256];
 
-      vim_hex_colon(expected, sizeof expected, s->pin.digest, s->pin.len);
+      fvx_tls_mismatch_text(&s->tls, why_pin, sizeof why_pin);
       return vim_fail(err, VIM_E_THUMBPRINT,
-                      "certificate of %s does not match the thumbprint: "
-                      "expected %s, presented %s",
-                      s->host, expected, s->pin.presented);
+                      "certificate of %s does not match the thumbprint: %s",
+                      s->host, why_pin);
     }
     if (rc == CURLE_PEER_FAILED_VERIFICATION)
       return vim_fail(err, VIM_E_CERT,
@@ -279,7 +278,7 @@ int vim_http_post(struct vim_session *s, const char *body, size_t len,
     return vim_fail(err, VIM_E_NOMEM, "out of memory building headers");
   fvx_buf_reset(&s->resp);
   s->too_big = false;
-  s->pin.mismatch = false;
+  s->tls.mismatch = false;
   s->errbuf[0] = '\0';
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);

@@ -18,6 +18,7 @@
 #include <libxml/tree.h>
 
 #include "util/buf.h"
+#include "util/tls.h"
 #include "vim/vim.h"
 
 #define VIM_NS_SOAPENV "http://schemas.xmlsoap.org/soap/envelope/"
@@ -38,24 +39,6 @@
 int vim_fail(struct vim_error *err, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void vim_error_clear(struct vim_error *err);
-
-/* ---- tls.c: certificate pinning ------------------------------------------ */
-
-struct vim_pin {
-  unsigned char digest[32];
-  size_t len;              /* 0: no pin, 20: SHA-1, 32: SHA-256 */
-  bool mismatch;           /* set by the verify callback on a mismatch */
-  char presented[100];     /* thumbprint the server showed, same algorithm */
-};
-
-/* Parses colon (or plain) hex into pin.  VIM_OK or VIM_E_INVALID_ARG. */
-int vim_pin_parse(struct vim_pin *pin, const char *thumbprint);
-
-/* Formats a digest of len bytes as "AB:CD:..." into out (>= 3*len). */
-void vim_hex_colon(char *out, size_t n, const unsigned char *d, size_t len);
-
-/* CURLOPT_SSL_CTX_FUNCTION for sessions (userptr: struct vim_session). */
-int vim_tls_ctx_setup(void *curl, void *ssl_ctx, void *userptr);
 
 /* ---- http.c: one POST on the session's keep-alive connection ------------ */
 
@@ -173,15 +156,14 @@ struct vim_session {
   char *url;
   char *host;          /* for messages */
   bool plain_http;
-  bool insecure;
-  char *ca_file;
+  char *ca_file;       /* owned; tls.ca_file points here */
   long connect_timeout_ms, timeout_ms, retry_deadline_ms;
   size_t max_body;
   unsigned max_depth;
   unsigned page_size;
   char soap_action[64];
   char soap_action_internal[64];
-  struct vim_pin pin;
+  struct fvx_tls tls;   /* certificate policy (pin, CA file, insecure) */
 
   /* transport */
   void *curl;          /* CURL * */

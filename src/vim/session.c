@@ -95,7 +95,7 @@ int vim_session_new(struct vim_session **out, const struct vim_options *o,
     return vim_fail(err, VIM_E_NOMEM, "out of memory");
   pthread_mutex_init(&s->lock, NULL);
   s->magic = VIM_SESSION_MAGIC;
-  s->insecure = o->insecure;
+  s->tls.insecure = o->insecure;
   s->connect_timeout_ms =
       o->connect_timeout_ms > 0 ? o->connect_timeout_ms
                                 : VIM_DEFAULT_CONNECT_TIMEOUT_MS;
@@ -117,18 +117,21 @@ int vim_session_new(struct vim_session **out, const struct vim_options *o,
   if (rc != VIM_OK)
     goto fail;
   if (o->thumbprint && *o->thumbprint &&
-      vim_pin_parse(&s->pin, o->thumbprint) != VIM_OK) {
+      fvx_pin_parse(&s->tls.pin, o->thumbprint) != 0) {
     rc = vim_fail(err, VIM_E_INVALID_ARG,
                   "thumbprint is not SHA-1 or SHA-256 hex (AB:CD:...)");
     goto fail;
   }
   if (o->ca_file) {
     s->ca_file = strdup(o->ca_file);
+    s->tls.ca_file = s->ca_file;
     if (!s->ca_file) {
       rc = vim_fail(err, VIM_E_NOMEM, "out of memory");
       goto fail;
     }
   }
+  s->tls.peer = s->host;
+  s->tls.handshakes = &s->stats.tls_handshakes;
   rc = vim_http_init(s, err);
   if (rc != VIM_OK)
     goto fail;

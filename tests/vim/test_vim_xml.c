@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "util/tls.h"
 #include "vim/internal.h"
 
 static char *load(const char *name, size_t *len)
@@ -398,7 +399,7 @@ static void test_soap_writer(void **state)
 static void test_misc(void **state)
 {
   struct vim_moref m;
-  struct vim_pin pin;
+  struct fvx_pin pin;
   char hex[100];
 
   (void)state;
@@ -409,15 +410,15 @@ static void test_misc(void **state)
   assert_int_equal(vim_moref_parse(&m, ":x"), VIM_E_INVALID_ARG);
   assert_int_equal(vim_moref_parse(&m, "T:"), VIM_E_INVALID_ARG);
   assert_false(vim_moref_set(&m, "", "x"));
-  assert_int_equal(vim_pin_parse(&pin, "ab:CD:ef:01:23:45:67:89:ab:cd:ef:01:"
-                                      "23:45:67:89:ab:cd:ef:01"), VIM_OK);
+  assert_int_equal(fvx_pin_parse(&pin, "ab:CD:ef:01:23:45:67:89:ab:cd:ef:01:"
+                                      "23:45:67:89:ab:cd:ef:01"), 0);
   assert_int_equal(pin.len, 20);
-  vim_hex_colon(hex, sizeof hex, pin.digest, pin.len);
+  fvx_hex_colon(hex, sizeof hex, pin.digest, pin.len);
   assert_string_equal(hex, "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
                            "AB:CD:EF:01");
-  assert_int_equal(vim_pin_parse(&pin, "abcd"), VIM_E_INVALID_ARG);
-  assert_int_equal(vim_pin_parse(&pin, "a:bcd"), VIM_E_INVALID_ARG);
-  assert_int_equal(vim_pin_parse(&pin, "zz"), VIM_E_INVALID_ARG);
+  assert_int_equal(fvx_pin_parse(&pin, "abcd"), -1);
+  assert_int_equal(fvx_pin_parse(&pin, "a:bcd"), -1);
+  assert_int_equal(fvx_pin_parse(&pin, "zz"), -1);
   for (int st = VIM_OK; st <= VIM_E_DEADLINE; st++)
     assert_string_not_equal(vim_status_str(st), "unknown vim status");
   assert_string_equal(vim_status_str(999), "unknown vim status");
