@@ -134,6 +134,27 @@ typedef void disk_progress_fn(void *opaque, int percent);
  * failure *out is NULL and nothing stays open. */
 int disk_open(struct disk **out, const char *path, unsigned flags);
 
+/* The same through a vfs (disk/file.h): path in the vfs's naming, extents
+ * and parents resolved and opened through it.  disk_open is this with
+ * disk_vfs_posix().  The vfs must outlive the disk. */
+struct disk_vfs;
+int disk_open_vfs(struct disk **out, const struct disk_vfs *vfs,
+                  const char *path, unsigned flags);
+
+/* A disk served by one file whose bytes are the disk's logical bytes (NFC:
+ * the host interprets the VMDK chain).  The disk takes f whatever the
+ * result (closed with the disk, or at once on failure).  The capacity is
+ * f->size / DISK_SECTOR.  ddb is NULL or a NULL-terminated array of key,
+ * value pairs ("ddb.adapterType", "lsilogic", ...), copied: GetInfo and the
+ * metadata calls read them; disk_meta_set is DISK_E_NOTCAPABLE.  The disk
+ * is writable unless flags hold DISK_OPEN_READONLY (and f must then have
+ * DISK_FILE_CAN_WRITE); allocation queries go to f's allocated() when it
+ * has DISK_FILE_CAN_ALLOC, else everything is allocated. */
+struct disk_file;
+int disk_open_raw(struct disk **out, struct disk_file *f,
+                  const char *const *ddb, enum disk_kind kind,
+                  unsigned flags);
+
 /* Flushes (best effort) and closes; NULL is a no-op.  Returns the flush
  * status; the disk is freed either way. */
 int disk_close(struct disk *d);

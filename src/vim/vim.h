@@ -450,6 +450,143 @@ int vim_vm_running_task(struct vim_session *s, const struct vim_moref *vm,
                         const char *description_id, struct vim_moref *out_task,
                         struct vim_error *err);
 
+/* ---------------------------------------------------------------------------
+ * Remote disks: what a VM (or one of its snapshots) is made of, tickets for
+ * the data paths, Changed Block Tracking.  Facts: reference/remote-disk.md,
+ * reference/nfc.md §1.
+ */
+
+/* One file of a virtual disk's backing chain. */
+struct vim_disk_link {
+  char *file_name;        /* "[ds] dir/x-000001.vmdk" */
+  char *backing_type;     /* xsi:type, e.g. "VirtualDiskFlatVer2BackingInfo",
+                             "VirtualDiskSeSparseBackingInfo",
+                             "VirtualDiskSparseVer2BackingInfo" */
+  char *delta_format;     /* deltaDiskFormat: "" for a base, "redoLogFormat",
+                             "seSparseFormat", "nativeFormat" */
+  char *change_id;        /* "" when unset */
+  bool thin;              /* thinProvisioned */
+  struct vim_moref datastore;
+};
+
+/* One VirtualDisk device. */
+struct vim_disk {
+  int32_t key;            /* VirtualDevice.key (2000 = disk 1) */
+  char *label;            /* deviceInfo.label, "" when unset */
+  uint64_t capacity;      /* bytes (capacityInBytes, else capacityInKB) */
+  char *disk_mode;        /* "persistent", "independent_persistent", ... */
+  char *uuid;             /* backing.uuid, "" when unset */
+  struct vim_disk_link *chain; /* head (the file the VM or snapshot writes
+                                  or wrote to) first, base last */
+  size_t n_chain;
+};
+
+/* The disks of a VM's current configuration (obj a VirtualMachine) or of a
+ * snapshot's configuration (obj a VirtualMachineSnapshot): one round trip
+ * (config.hardware.device).  *out (n entries, possibly 0) is the caller's,
+ * freed with vim_disks_free.  Returns VIM_OK, VIM_E_NOT_FOUND for an
+ * unknown object, or another error with *out NULL. */
+int vim_disks_get(struct vim_session *s, const struct vim_moref *obj,
+                  struct vim_disk **out, size_t *n, struct vim_error *err);
+void vim_disks_free(struct vim_disk *disks, size_t n);
+
+/* What a remote open needs to know about a VM, in one or two round trips. */
+struct vim_vm_place {
+  char name[256];
+  char power_state[32];        /* "poweredOn", "poweredOff", "suspended" */
+  bool change_tracking;        /* config.changeTrackingEnabled */
+  char vmx_path[1024];         /* config.files.vmPathName "[ds] dir/x.vmx" */
+  struct vim_moref host;       /* runtime.host; type "" when unset */
+  char host_name[256];         /* that HostSystem's name */
+  struct vim_moref datacenter; /* the enclosing Datacenter */
+  char dc_path[512];           /* its inventory path below the root folder
+                                  ("DC0", "folder/DC0"): the dcPath value */
+};
+int vim_vm_place_get(struct vim_session *s, const struct vim_moref *vm,
+                     struct vim_vm_place *out, struct vim_error *err);
+
+/* The VM a snapshot belongs to (VirtualMachineSnapshot.vm).  VIM_E_NOT_FOUND
+ * when there is no such snapshot. */
+int vim_snapshot_vm(struct vim_session *s, const struct vim_moref *snapshot,
+                    struct vim_moref *vm_out, struct vim_error *err);
+
+/* Name and volume URL of datastores (summary.name, summary.url, e.g.
+ * "ds:///vmfs/volumes/5f.../").  *out (n entries in the order of refs) is
+ * the caller's, freed with free(). */
+struct vim_datastore {
+  struct vim_moref ref;
+  char name[256];
+  char url[512];
+};
+int vim_datastores_get(struct vim_session *s, const struct vim_moref *refs,
+                       size_t n, struct vim_datastore **out,
+                       struct vim_error *err);
+
+/* The value of this session's vmware_soap_session cookie into out (n
+ * bytes): for datastore HTTP requests through vCenter.  A secret: wipe it.
+ * VIM_E_INVALID_ARG when not logged in or n too small. */
+int vim_session_cookie(struct vim_session *s, char *out, size_t n,
+                       struct vim_error *err);
+
+/* SessionManager.AcquireGenericServiceTicket for one URL and method
+ * ("httpGet", "httpHead", ...): single use (remote-disk.md §1). */
+struct vim_service_ticket {
+  char id[256];             /* the vmware_cgi_ticket cookie value; secret */
+  char host_name[256];      /* "" when the server sent none */
+  char ssl_thumbprint[128]; /* "" when the server sent none */
+};
+int vim_acquire_generic_ticket(struct vim_session *s, const char *url,
+                               const char *method,
+                               struct vim_service_ticket *out,
+                               struct vim_error *err);
+
+/* VirtualMachine.QueryChangedDiskAreas (remote-disk.md §4): one call, one
+ * page.  snapshot may be NULL; change_id "*" asks for the allocated areas.
+ * *out is the caller's (vim_changed_areas_free).  The next page starts at
+ * out->start + out->length. */
+struct vim_disk_area {
+  uint64_t start, length; /* bytes */
+};
+struct vim_changed_areas {
+  uint64_t start, length;     /* the part of the disk this answer covers */
+  struct vim_disk_area *areas;
+  size_t n;
+};
+int vim_query_changed_areas(struct vim_session *s, const struct vim_moref *vm,
+                            const struct vim_moref *snapshot, int32_t device_key,
+                            uint64_t start_offset, const char *change_id,
+                            struct vim_changed_areas *out,
+                            struct vim_error *err);
+void vim_changed_areas_free(struct vim_changed_areas *a);
+
+/* ReconfigVM_Task with spec.changeTrackingEnabled = enable. */
+int vim_set_change_tracking(struct vim_session *s, const struct vim_moref *vm,
+                            bool enable, struct vim_moref *out_task,
+                            struct vim_error *err);
+
+/* NFC tickets (nfc.md §1).  vim_nfc_service finds the NfcService through
+ * the internal RetrieveInternalContent ("nfcService" on vCenter,
+ * "ha-nfc-service" on ESXi) and caches it in the session. */
+struct vim_host_ticket {
+  char host[256];           /* "" when absent: dial the server logged in to */
+  unsigned port;            /* 902 when absent */
+  char ssl_thumbprint[128];
+  char service[32];         /* "vpxa-nfc" or "nfc" */
+  char service_version[16];
+  char session_id[128];     /* single use; secret */
+};
+int vim_nfc_service(struct vim_session *s, struct vim_moref *out,
+                    struct vim_error *err);
+/* NfcGetVmFiles(vm): a read-only ticket. */
+int vim_nfc_get_vm_files(struct vim_session *s, const struct vim_moref *vm,
+                         struct vim_host_ticket *out, struct vim_error *err);
+/* NfcRandomAccessOpenDisk (writable) or NfcRandomAccessOpenReadonly for one
+ * disk: vm, its device key, the host that runs it. */
+int vim_nfc_random_access(struct vim_session *s, const struct vim_moref *vm,
+                          int32_t disk_key, const struct vim_moref *host,
+                          bool writable, struct vim_host_ticket *out,
+                          struct vim_error *err);
+
 #ifdef __cplusplus
 }
 #endif
