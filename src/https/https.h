@@ -104,6 +104,11 @@ struct https_options {
   void *auth_opaque;
   https_alloc_fn *alloc;   /* NULL: files report everything allocated */
   void *alloc_opaque;
+  /* Added by the https branch: a request that receives no byte for this
+   * long fails with DISK_E_NET_TIMEOUT (CURLOPT_LOW_SPEED_TIME, whole
+   * seconds, rounded up), so a stalled body cannot hold a connection for
+   * all of timeout_ms.  0: 60000. */
+  long stall_timeout_ms;
 };
 
 struct https_stats {
