@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -353,14 +354,16 @@ static const struct pfile *find_file(struct http_peer *p, const char *path)
   return NULL;
 }
 
-static int send_status(struct pconn *c, long code, const char *body)
+/* An answer with status code and body text (none to a HEAD). */
+static int send_status(struct pconn *c, bool head, long code,
+                       const char *body)
 {
   size_t bl = body ? strlen(body) : 0;
 
   if (io_printf(c, "HTTP/1.1 %ld %s\r\nContent-Type: text/plain\r\n"
                    "Content-Length: %zu\r\n\r\n", code, reason(code), bl))
     return -1;
-  return bl ? io_write(c, body, bl) : 0;
+  return bl && !head ? io_write(c, body, bl) : 0;
 }
 
 static int send_chunked(struct pconn *c, const unsigned char *d, size_t n)
@@ -458,6 +461,7 @@ static int answer(struct pconn *c, const char *head)
   const struct pfile *f;
   unsigned long long a = 0, b = 0;
   int n = 0;
+  bool is_head;
 
   memset(&r, 0, sizeof r);
   if (sscanf(head, "%7s %1023s", r.method, r.target) != 2)
@@ -466,29 +470,30 @@ static int answer(struct pconn *c, const char *head)
   header_value(head, "Cookie", r.cookie, sizeof r.cookie);
   header_value(head, "Host", r.host, sizeof r.host);
   r.conn = c->id;
+  is_head = strcmp(r.method, "HEAD") == 0;
   record(c, &r);
   st = take_step(p);
   if (st.act == PEER_DELAY && !wait_ms(c, st.n))
     return -1;
   if (st.act == PEER_STATUS)
-    return send_status(c, st.n, st.body);
+    return send_status(c, is_head, st.n, st.body);
   if (!cookie_ok(p, r.cookie))
-    return send_status(c, 401, "ticket refused");
+    return send_status(c, is_head, 401, "ticket refused");
   decode_path(r.target, path, sizeof path);
   f = find_file(p, path);
   if (!f)
-    return send_status(c, 404, "no such file");
-  if (strcmp(r.method, "HEAD") == 0)
+    return send_status(c, is_head, 404, "no such file");
+  if (is_head)
     return io_printf(c, "HTTP/1.1 200 OK\r\nAccept-Ranges: bytes\r\n"
                         "Content-Length: %zu\r\n\r\n", f->size);
   if (strcmp(r.method, "GET") != 0)
-    return send_status(c, 405, "GET or HEAD");
+    return send_status(c, is_head, 405, "GET or HEAD");
   if (!r.range[0])
     return io_printf(c, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
                      f->size) || io_write(c, f->data, f->size) ? -1 : 0;
   if (sscanf(r.range, "bytes=%llu-%llu%n", &a, &b, &n) != 2 ||
       (size_t)n != strlen(r.range) || b < a)
-    return send_status(c, 400, "one range a-b only");
+    return send_status(c, is_head, 400, "one range a-b only");
   if (a >= f->size)
     return io_printf(c, "HTTP/1.1 416 Range Not Satisfiable\r\n"
                         "Content-Range: bytes */%zu\r\nContent-Length: 0"
@@ -545,6 +550,11 @@ static void *accept_main(void *arg)
     c = calloc(1, sizeof *c);
     if (!c)
       die("out of memory");
+    {
+      int one = 1; /* a head and its body are separate writes */
+
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     c->p = p;
     c->fd = fd;
     if (p->ctx) {
