@@ -28,6 +28,16 @@ static bool has_control(const char *s)
   return false;
 }
 
+/* True when the last segment of s names a file: not empty (a trailing
+ * '/'), ".", or "..". */
+static bool names_file(const char *s)
+{
+  const char *last = strrchr(s, '/');
+
+  last = last ? last + 1 : s;
+  return *last && strcmp(last, ".") != 0 && strcmp(last, "..") != 0;
+}
+
 /* ---- the endpoint ---- */
 
 /* Checks a host as it may stand in a URL: a name or IPv4 address
@@ -205,10 +215,10 @@ int https_path_split(const char *path, char ds[HTTPS_DS_MAX],
   if (*close == '/')
     return disk_fail(DISK_E_NAME, "'%s': the path after the datastore must "
                                   "be relative", path);
+  if (!names_file(close))
+    return disk_fail(DISK_E_NAME, "'%s' names no file", path);
   if (https_path_join("", close, rel) != DISK_OK)
     return disk_last_error()->status;
-  if (!rel[0])
-    return disk_fail(DISK_E_NAME, "'%s' names no file", path);
   return DISK_OK;
 }
 
@@ -292,6 +302,10 @@ static char *resolve_volume(const struct https_site *s, const char *name,
   char rel[HTTPS_PATH_MAX];
 
   rest = vol + vl;
+  if (!names_file(rest)) {
+    *status = disk_fail(DISK_E_NAME, "'%s' names no file", name);
+    return NULL;
+  }
   for (size_t i = 0; vl && i < s->n_ds; i++) {
     const struct https_ds *d = &s->ds[i];
     const char *dv = d->volume ? d->volume + sizeof prefix - 1 : NULL;
@@ -303,10 +317,6 @@ static char *resolve_volume(const struct https_site *s, const char *name,
     *status = https_path_join("", rest, rel);
     if (*status != DISK_OK)
       return NULL;
-    if (!rel[0]) {
-      *status = disk_fail(DISK_E_NAME, "'%s' names no file", name);
-      return NULL;
-    }
     return ds_path(d->name, rel, status);
   }
   *status = disk_fail(DISK_E_NAME, "'%s' is on no datastore of this site",
@@ -324,8 +334,9 @@ char *https_resolve(const struct disk_vfs *vfs, const char *base,
 
   if (!status)
     status = &dummy;
-  if (!name || !*name) {
-    *status = disk_fail(DISK_E_NAME, "empty file name");
+  if (!name || !names_file(name)) {
+    *status = disk_fail(DISK_E_NAME, "'%s' names no file",
+                        name ? name : "(null)");
     return NULL;
   }
   if (has_control(name)) {
@@ -355,9 +366,5 @@ char *https_resolve(const struct disk_vfs *vfs, const char *base,
   *status = https_path_join(rel, name, joined);
   if (*status != DISK_OK)
     return NULL;
-  if (!joined[0]) {
-    *status = disk_fail(DISK_E_NAME, "'%s' names no file", name);
-    return NULL;
-  }
   return ds_path(ds, joined, status);
 }
