@@ -85,7 +85,6 @@ static void verdict(struct exchange *x, const char *fmt, ...)
 static void check_head(struct exchange *x)
 {
   const struct https_head *h = &x->head;
-  uint64_t last = x->first + x->want - 1;
 
   if (h->status < 200 || h->status >= 300)
     return; /* an error answer: classified after the transfer */
@@ -107,7 +106,7 @@ static void check_head(struct exchange *x)
     verdict(x, "malformed %s header", h->bad_what);
   else if (!h->has_range)
     verdict(x, "206 without Content-Range");
-  else if (h->first != x->first || h->last != last)
+  else if (h->first != x->first || h->last != x->first + x->want - 1)
     verdict(x, "Content-Range %" PRIu64 "-%" PRIu64 " is not the range "
                "asked for", h->first, h->last);
   else if (h->has_length && h->length != x->want)
@@ -224,12 +223,21 @@ static int status_fail(struct exchange *x, bool *retry)
                         why);
 }
 
+/* " after N of M bytes" for a GET, "" for a HEAD, into buf. */
+static const char *progress(const struct exchange *x, char *buf, size_t n)
+{
+  buf[0] = '\0';
+  if (!x->head_only)
+    snprintf(buf, n, " after %zu of %zu bytes", x->got, x->want);
+  return buf;
+}
+
 /* Maps a libcurl failure; *retry when the connection was lost. */
 static int net_fail(struct exchange *x, CURLcode rc, bool *retry)
 {
   const char *why = x->conn->errbuf[0] ? x->conn->errbuf
                                        : curl_easy_strerror(rc);
-  char pin[256];
+  char pin[256], part[64];
 
   switch (rc) {
   case CURLE_COULDNT_RESOLVE_HOST:
@@ -240,15 +248,15 @@ static int net_fail(struct exchange *x, CURLcode rc, bool *retry)
     return disk_fail(DISK_E_NET_CONNECT, "%s: cannot connect: %s", x->what,
                      why);
   case CURLE_OPERATION_TIMEDOUT:
-    return disk_fail(DISK_E_NET_TIMEOUT, "%s: timed out after %zu of %zu "
-                     "bytes: %s", x->what, x->got, x->want, why);
+    return disk_fail(DISK_E_NET_TIMEOUT, "%s: timed out%s: %s", x->what,
+                     progress(x, part, sizeof part), why);
   case CURLE_GOT_NOTHING:
   case CURLE_SEND_ERROR:
   case CURLE_RECV_ERROR:
   case CURLE_PARTIAL_FILE:
     *retry = true;
-    return disk_fail(DISK_E_NET_CONNECT, "%s: connection lost after %zu of "
-                     "%zu bytes: %s", x->what, x->got, x->want, why);
+    return disk_fail(DISK_E_NET_CONNECT, "%s: connection lost%s: %s",
+                     x->what, progress(x, part, sizeof part), why);
   case CURLE_OUT_OF_MEMORY:
     return disk_fail(DISK_E_NOMEM, "%s: out of memory in libcurl", x->what);
   case CURLE_WEIRD_SERVER_REPLY:
@@ -387,6 +395,9 @@ static CURLcode transfer(struct exchange *x, struct curl_slist *headers,
   fresh = strcmp(c->conn_host, host) == 0 &&
           (c->conn_pin.len != pin->len ||
            memcmp(c->conn_pin.digest, pin->digest, pin->len) != 0);
+  fvx_strlcpy(c->conn_host, host, sizeof c->conn_host);
+  c->conn_pin = *pin;
+  c->tls.peer = c->conn_host;
   c->tls.pin = *pin;
   c->tls.mismatch = false;
   c->errbuf[0] = '\0';
@@ -412,8 +423,6 @@ static CURLcode transfer(struct exchange *x, struct curl_slist *headers,
   if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
       connects > 0)
     https_count(&x->s->stats.connects, (uint64_t)connects);
-  fvx_strlcpy(c->conn_host, host, sizeof c->conn_host);
-  c->conn_pin = *pin;
   return rc;
 }
 
@@ -508,29 +517,45 @@ static int may_repeat(struct exchange *x, int rc, bool retry, unsigned *tries)
   return DISK_OK;
 }
 
+/* Runs exchanges until one succeeds or may_repeat says stop; a GET
+ * resumes after the bytes already stored (len 0 for a HEAD). */
+static int run(struct exchange *x, char *buf, uint64_t off, size_t len)
+{
+  size_t done = 0;
+  unsigned tries = 0;
+  bool retry;
+  int rc;
+
+  for (;;) {
+    x->buf = buf ? buf + done : NULL;
+    x->first = off + done;
+    x->want = len - done;
+    begin(x);
+    rc = exchange(x, &retry);
+    done += x->got;
+    if (rc == DISK_OK)
+      break;
+    rc = may_repeat(x, rc, retry, &tries);
+    if (rc != DISK_OK)
+      break;
+  }
+  free(x->url);
+  x->url = NULL;
+  return rc;
+}
+
 int https_fetch_size(struct https_site *s, const char *tail, uint64_t *size)
 {
   struct exchange x;
-  unsigned tries = 0;
-  bool retry;
   int rc;
 
   memset(&x, 0, sizeof x);
   x.s = s;
   x.tail = tail;
   x.head_only = true;
-  for (;;) {
-    begin(&x);
-    rc = exchange(&x, &retry);
-    if (rc == DISK_OK) {
-      *size = x.head.length;
-      break;
-    }
-    rc = may_repeat(&x, rc, retry, &tries);
-    if (rc != DISK_OK)
-      break;
-  }
-  free(x.url);
+  rc = run(&x, NULL, 0, 0);
+  if (rc == DISK_OK)
+    *size = x.head.length;
   return rc;
 }
 
@@ -538,27 +563,9 @@ int https_fetch_range(struct https_site *s, const char *tail, void *buf,
                       uint64_t off, size_t len)
 {
   struct exchange x;
-  size_t done = 0;
-  unsigned tries = 0;
-  bool retry;
-  int rc;
 
   memset(&x, 0, sizeof x);
   x.s = s;
   x.tail = tail;
-  for (;;) {
-    x.buf = (char *)buf + done;
-    x.first = off + done;
-    x.want = len - done;
-    begin(&x);
-    rc = exchange(&x, &retry);
-    done += x.got;
-    if (rc == DISK_OK)
-      break;
-    rc = may_repeat(&x, rc, retry, &tries);
-    if (rc != DISK_OK)
-      break;
-  }
-  free(x.url);
-  return rc;
+  return run(&x, buf, off, len);
 }

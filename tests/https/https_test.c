@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "util/log.h"
 
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -123,4 +124,51 @@ void test_close(struct disk_file *f)
 {
   if (f)
     f->ops->close(f);
+}
+
+struct test_fx *test_fx_new(bool tls)
+{
+  struct test_fx *x = calloc(1, sizeof *x);
+
+  if (!x)
+    abort();
+  snprintf(x->dir, sizeof x->dir, "%s", fvx_test_tmpdir());
+  x->tls = tls;
+  if (tls)
+    peer_tls_make(&x->cert, x->dir);
+  x->peer = peer_start(tls ? &x->cert : NULL);
+  test_options(&x->o, peer_port(x->peer), tls, &x->auth);
+  return x;
+}
+
+void test_fx_free(struct test_fx *x)
+{
+  test_close(x->f);
+  https_site_free(x->site);
+  peer_stop(x->peer);
+  if (x->tls)
+    peer_tls_free(&x->cert);
+  test_log_stop();
+  fvx_test_rmtree(x->dir);
+  free(x->d1);
+  free(x->d2);
+  free(x);
+}
+
+int test_fx_site(struct test_fx *x)
+{
+  test_close(x->f);
+  x->f = NULL;
+  https_site_free(x->site);
+  x->site = NULL;
+  return https_site_new(&x->site, &x->o);
+}
+
+int test_fx_open(struct test_fx *x, const char *name)
+{
+  const struct disk_vfs *vfs = https_site_vfs(x->site);
+
+  test_close(x->f);
+  x->f = NULL;
+  return vfs->open(vfs, name, 0, &x->f);
 }

@@ -61,6 +61,32 @@ static inline unsigned char test_byte(unsigned seed, uint64_t i)
 /* A malloc'd buffer of n pattern bytes. */
 unsigned char *test_pattern(unsigned seed, size_t n);
 
+/* A peer (plain, or TLS with a fresh certificate) and a site over it. */
+struct test_fx {
+  char dir[4096];          /* temporary directory (holds the certificate) */
+  bool tls;
+  struct peer_tls cert;    /* tls only */
+  struct http_peer *peer;
+  struct https_options o;  /* test_options for the peer */
+  struct test_auth auth;
+  struct https_site *site; /* NULL until test_fx_site */
+  struct disk_file *f;     /* what test_fx_open opened last */
+  unsigned char *d1, *d2;  /* file contents the test serves (freed) */
+};
+
+/* Starts the peer and fills o.  Aborts the test on failure. */
+struct test_fx *test_fx_new(bool tls);
+
+/* Closes f, frees the site, stops the peer, removes dir, stops log
+ * capture, frees d1/d2 and x. */
+void test_fx_free(struct test_fx *x);
+
+/* Replaces the site with a new one from x->o; its status. */
+int test_fx_site(struct test_fx *x);
+
+/* Closes x->f and opens name on the site's vfs into x->f; its status. */
+int test_fx_open(struct test_fx *x, const char *name);
+
 /* disk_file ops through the table (the disk layer's checked wrappers live
  * in another branch). */
 int test_pread(struct disk_file *f, void *buf, size_t len, uint64_t off,

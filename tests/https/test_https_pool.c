@@ -99,58 +99,38 @@ static uint64_t run(struct disk_file *f, const unsigned char *d, int reads)
 
 static void pool_case(bool tls, unsigned conns)
 {
-  char dir[4096];
-  struct peer_tls cert;
-  struct http_peer *peer;
-  struct https_site *site;
-  struct https_options o;
-  struct test_auth auth = {0};
+  struct test_fx *x = test_fx_new(tls);
   struct https_stats st;
-  const struct disk_vfs *vfs;
-  struct disk_file *f;
-  unsigned char *d = test_pattern(3, SIZE1);
   int reads = fvx_test_under_valgrind() ? 4 : 40;
   uint64_t bytes;
 
-  snprintf(dir, sizeof dir, "%s", fvx_test_tmpdir());
+  x->d1 = test_pattern(3, SIZE1);
+  peer_add_file(x->peer, PATH1, x->d1, SIZE1);
+  x->o.max_connections = conns;
   if (tls)
-    peer_tls_make(&cert, dir);
-  peer = peer_start(tls ? &cert : NULL);
-  peer_add_file(peer, PATH1, d, SIZE1);
-  test_options(&o, peer_port(peer), tls, &auth);
-  o.max_connections = conns;
-  if (tls)
-    o.thumbprint = cert.sha256;
-  assert_int_equal(https_site_new(&site, &o), DISK_OK);
-  vfs = https_site_vfs(site);
-  assert_int_equal(vfs->open(vfs, FILE1, 0, &f), DISK_OK);
-  assert_true(f->caps & DISK_FILE_CONCURRENT);
+    x->o.thumbprint = x->cert.sha256;
+  assert_int_equal(test_fx_site(x), DISK_OK);
+  assert_int_equal(test_fx_open(x, FILE1), DISK_OK);
+  assert_true(x->f->caps & DISK_FILE_CONCURRENT);
 
-  bytes = run(f, d, reads);
+  bytes = run(x->f, x->d1, reads);
 
-  https_site_stats(site, &st);
+  https_site_stats(x->site, &st);
   printf("# %s pool of %u: %d connections, at most %d open at once, "
          "%llu requests\n", tls ? "TLS" : "HTTP", conns,
-         peer_connections(peer), peer_max_open(peer),
+         peer_connections(x->peer), peer_max_open(x->peer),
          (unsigned long long)st.requests);
-  assert_true(peer_connections(peer) <= (int)conns);
-  assert_true(peer_max_open(peer) <= (int)conns);
-  assert_int_equal(st.connects, (uint64_t)peer_connections(peer));
+  assert_true(peer_connections(x->peer) <= (int)conns);
+  assert_true(peer_max_open(x->peer) <= (int)conns);
+  assert_int_equal(st.connects, (uint64_t)peer_connections(x->peer));
   assert_int_equal(st.tls_handshakes,
-                   tls ? (uint64_t)peer_connections(peer) : 0);
+                   tls ? (uint64_t)peer_connections(x->peer) : 0);
   assert_int_equal(st.bytes, bytes);
   assert_int_equal(st.retries, 0);
-  assert_int_equal(peer_requests(peer, NULL, 0), st.requests);
+  assert_int_equal(peer_requests(x->peer, NULL, 0), st.requests);
   assert_true(st.requests <= 1 + (uint64_t)THREADS * (uint64_t)reads);
-  assert_int_equal(auth.calls, st.requests); /* one ticket per request */
-
-  test_close(f);
-  https_site_free(site);
-  peer_stop(peer);
-  if (tls)
-    peer_tls_free(&cert);
-  fvx_test_rmtree(dir);
-  free(d);
+  assert_int_equal(x->auth.calls, st.requests); /* one ticket a request */
+  test_fx_free(x);
 }
 
 static void test_http_pool(void **state)

@@ -26,34 +26,21 @@
 #define PATH2 "/folder/my vm/d\xc3\xafsk \xc3\xbc.vmdk"
 #define SIZE2 ((size_t)5000)
 
-struct fx {
-  struct http_peer *peer;
-  struct https_site *site;
-  struct https_options o;
-  struct test_auth auth;
-  unsigned char *d1, *d2;
-  struct disk_file *f;
-};
-
 static struct peer_req reqs[256];
 
-static void make_site(struct fx *x)
+static void make_site(struct test_fx *x)
 {
-  https_site_free(x->site);
-  x->site = NULL;
-  assert_int_equal(https_site_new(&x->site, &x->o), DISK_OK);
+  assert_int_equal(test_fx_site(x), DISK_OK);
 }
 
 static int setup(void **state)
 {
-  struct fx *x = calloc(1, sizeof *x);
+  struct test_fx *x = test_fx_new(false);
 
   x->d1 = test_pattern(1, SIZE1);
   x->d2 = test_pattern(2, SIZE2);
-  x->peer = peer_start(NULL);
   peer_add_file(x->peer, PATH1, x->d1, SIZE1);
   peer_add_file(x->peer, PATH2, x->d2, SIZE2);
-  test_options(&x->o, peer_port(x->peer), false, &x->auth);
   make_site(x);
   *state = x;
   return 0;
@@ -61,25 +48,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-  struct fx *x = *state;
-
-  test_close(x->f);
-  https_site_free(x->site);
-  peer_stop(x->peer);
-  test_log_stop();
-  free(x->d1);
-  free(x->d2);
-  free(x);
+  test_fx_free(*state);
   return 0;
 }
 
-static struct disk_file *open1(struct fx *x, const char *name)
+static struct disk_file *open1(struct test_fx *x, const char *name)
 {
-  const struct disk_vfs *vfs = https_site_vfs(x->site);
-
-  test_close(x->f);
-  x->f = NULL;
-  assert_int_equal(vfs->open(vfs, name, 0, &x->f), DISK_OK);
+  assert_int_equal(test_fx_open(x, name), DISK_OK);
   return x->f;
 }
 
@@ -121,7 +96,7 @@ static const struct disk_error *fail_read(struct disk_file *f, uint64_t off,
   return disk_last_error();
 }
 
-static void script1(struct fx *x, enum peer_act act, long n,
+static void script1(struct test_fx *x, enum peer_act act, long n,
                     const char *body)
 {
   struct peer_step st = {act, n, body};
@@ -140,7 +115,7 @@ static double now_s(void)
 
 static void test_exact_bytes(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f;
   struct https_stats st;
   size_t n;
@@ -197,7 +172,7 @@ static void test_exact_bytes(void **state)
 
 static void test_past_end(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
 
   peer_clear(x->peer);
@@ -209,7 +184,7 @@ static void test_past_end(void **state)
 
 static void test_encoded_path(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f;
 
   peer_clear(x->peer);
@@ -227,7 +202,7 @@ static void test_encoded_path(void **state)
 
 static void test_no_dcpath(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
 
   x->o.dc_path = NULL;
   make_site(x);
@@ -239,7 +214,7 @@ static void test_no_dcpath(void **state)
 
 static void test_drop_resumes(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   struct https_stats st;
   struct peer_step steps[] = {{PEER_DROP, 1000, NULL},
@@ -262,7 +237,7 @@ static void test_drop_resumes(void **state)
 
 static void test_drop_gives_up(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   struct peer_step steps[4] = {{PEER_DROP, 10, NULL}, {PEER_DROP, 10, NULL},
                                {PEER_DROP, 10, NULL}, {PEER_DROP, 10, NULL}};
@@ -283,7 +258,7 @@ static void test_drop_gives_up(void **state)
 
 static void test_protocol_errors(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   static const struct {
     enum peer_act act;
@@ -309,7 +284,7 @@ static void test_protocol_errors(void **state)
 
 static void test_odd_but_right(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   struct https_stats st;
 
@@ -325,7 +300,7 @@ static void test_odd_but_right(void **state)
 
 static void test_statuses(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   static const struct {
     long code;
@@ -359,7 +334,7 @@ static void test_statuses(void **state)
 
 static void test_503(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f = open1(x, FILE1);
   struct peer_step steps[4] = {{PEER_STATUS, 503, "busy"},
                                {PEER_STATUS, 503, "busy"},
@@ -380,7 +355,7 @@ static void test_503(void **state)
 
 static void test_open_errors(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   const struct disk_vfs *vfs = https_site_vfs(x->site);
   struct disk_file *f = (struct disk_file *)1;
 
@@ -410,7 +385,7 @@ static void test_open_errors(void **state)
 
 static void test_timeouts(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f;
   double t0;
 
@@ -436,7 +411,7 @@ static void test_timeouts(void **state)
 
 static void test_connect_errors(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   const struct disk_vfs *vfs;
   struct disk_file *f;
   struct http_peer *gone = peer_start(NULL);
@@ -459,7 +434,7 @@ static void test_connect_errors(void **state)
 
 static void test_host_override(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   char base[64], map[160];
   int port = peer_port(x->peer);
 
@@ -511,7 +486,7 @@ static int alloc_fn(void *opaque, const char *ds_path, uint64_t off,
 
 static void test_alloc(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f;
   uint64_t run;
   bool a;
@@ -532,7 +507,7 @@ static void test_alloc(void **state)
 
 static void test_no_secrets(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct disk_file *f;
   struct peer_step drops[4] = {{PEER_DROP, 1, NULL}, {PEER_DROP, 1, NULL},
                                {PEER_DROP, 1, NULL}, {PEER_DROP, 1, NULL}};

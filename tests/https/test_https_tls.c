@@ -25,61 +25,30 @@
 #define SIZE1 ((size_t)300000)
 #define WRONG_PIN "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33"
 
-struct fx {
-  char dir[4096];
-  struct peer_tls tls;
-  struct http_peer *peer;
-  struct https_site *site;
-  struct https_options o;
-  struct test_auth auth;
-  unsigned char *d1;
-  struct disk_file *f;
-};
-
 static int setup(void **state)
 {
-  struct fx *x = calloc(1, sizeof *x);
+  struct test_fx *x = test_fx_new(true);
 
-  snprintf(x->dir, sizeof x->dir, "%s", fvx_test_tmpdir());
-  peer_tls_make(&x->tls, x->dir);
   x->d1 = test_pattern(7, SIZE1);
-  x->peer = peer_start(&x->tls);
   peer_add_file(x->peer, PATH1, x->d1, SIZE1);
-  test_options(&x->o, peer_port(x->peer), true, &x->auth);
   *state = x;
   return 0;
 }
 
 static int teardown(void **state)
 {
-  struct fx *x = *state;
-
-  test_close(x->f);
-  https_site_free(x->site);
-  peer_stop(x->peer);
-  peer_tls_free(&x->tls);
-  test_log_stop();
-  fvx_test_rmtree(x->dir);
-  free(x->d1);
-  free(x);
+  test_fx_free(*state);
   return 0;
 }
 
 /* A new site from x->o, then open FILE1: its status. */
-static int try_open(struct fx *x)
+static int try_open(struct test_fx *x)
 {
-  const struct disk_vfs *vfs;
-
-  test_close(x->f);
-  x->f = NULL;
-  https_site_free(x->site);
-  x->site = NULL;
-  assert_int_equal(https_site_new(&x->site, &x->o), DISK_OK);
-  vfs = https_site_vfs(x->site);
-  return vfs->open(vfs, FILE1, 0, &x->f);
+  assert_int_equal(test_fx_site(x), DISK_OK);
+  return test_fx_open(x, FILE1);
 }
 
-static void read_ok(struct fx *x)
+static void read_ok(struct test_fx *x)
 {
   unsigned char buf[20000];
 
@@ -89,38 +58,38 @@ static void read_ok(struct fx *x)
 
 static void test_pinned(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct https_stats st;
 
-  x->o.thumbprint = x->tls.sha256;
+  x->o.thumbprint = x->cert.sha256;
   assert_int_equal(try_open(x), DISK_OK);
   read_ok(x);
   read_ok(x);
   https_site_stats(x->site, &st);
   assert_int_equal(st.connects, 1);
   assert_int_equal(st.tls_handshakes, 1); /* kept alive */
-  x->o.thumbprint = x->tls.sha1;
+  x->o.thumbprint = x->cert.sha1;
   assert_int_equal(try_open(x), DISK_OK);
   read_ok(x);
 }
 
 static void test_wrong_pin(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   const char *d;
 
   x->o.thumbprint = WRONG_PIN;
   assert_int_equal(try_open(x), DISK_E_NET_PIN);
   d = disk_last_error()->detail;
   assert_non_null(strstr(d, WRONG_PIN));
-  assert_non_null(strstr(d, x->tls.sha1)); /* same algorithm as the pin */
+  assert_non_null(strstr(d, x->cert.sha1)); /* same algorithm as the pin */
   assert_null(strstr(d, TEST_SECRET));
   assert_int_equal(peer_requests(x->peer, NULL, 0), 0); /* nothing sent */
 }
 
 static void test_untrusted(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
 
   assert_int_equal(try_open(x), DISK_E_NET_TLS);
   assert_non_null(strstr(disk_last_error()->detail, "not trusted"));
@@ -129,10 +98,10 @@ static void test_untrusted(void **state)
 
 static void test_ca_file(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   char base[64];
 
-  x->o.ca_file = x->tls.pem_path;
+  x->o.ca_file = x->cert.pem_path;
   assert_int_equal(try_open(x), DISK_OK); /* the certificate names 127.0.0.1 */
   read_ok(x);
   /* by name through CONNECT_TO: the name is what the certificate is
@@ -153,7 +122,7 @@ static void test_ca_file(void **state)
 
 static void test_insecure(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
 
   test_log_start();
   x->o.insecure = true;
@@ -164,13 +133,13 @@ static void test_insecure(void **state)
 
 static void test_request_pin(void **state)
 {
-  struct fx *x = *state;
+  struct test_fx *x = *state;
   struct https_stats st;
   unsigned char buf[100];
 
   /* the site pins nothing (CA mode); each ticket brings the host's pin */
   snprintf(x->auth.thumbprint, sizeof x->auth.thumbprint, "%s",
-           x->tls.sha256);
+           x->cert.sha256);
   assert_int_equal(try_open(x), DISK_OK);
   read_ok(x);
   https_site_stats(x->site, &st);
@@ -183,7 +152,7 @@ static void test_request_pin(void **state)
   assert_non_null(strstr(disk_last_error()->detail, WRONG_PIN));
   assert_int_equal(peer_requests(x->peer, NULL, 0), 0);
   /* and back: the right pin works again */
-  snprintf(x->auth.thumbprint, sizeof x->auth.thumbprint, "%s", x->tls.sha1);
+  snprintf(x->auth.thumbprint, sizeof x->auth.thumbprint, "%s", x->cert.sha1);
   read_ok(x);
   snprintf(x->auth.thumbprint, sizeof x->auth.thumbprint, "zz");
   assert_int_equal(test_pread(x->f, buf, sizeof buf, 0, NULL), DISK_E_ARG);

@@ -33,6 +33,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "util/text.h"
+
 #define MAX_FILES 16
 #define MAX_STEPS 64
 #define MAX_RECORDS 4096
@@ -233,31 +235,11 @@ static const char *reason(long code)
   }
 }
 
-static int hexv(char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Decodes the path part of target into out. */
+/* Decodes the path part of target into out ("" when malformed). */
 static void decode_path(const char *target, char *out, size_t n)
 {
-  size_t o = 0;
-
-  for (const char *s = target; *s && *s != '?' && o + 1 < n; s++) {
-    if (*s == '%' && hexv(s[1]) >= 0 && hexv(s[2]) >= 0) {
-      out[o++] = (char)(hexv(s[1]) << 4 | hexv(s[2]));
-      s += 2;
-    } else {
-      out[o++] = *s;
-    }
-  }
-  out[o] = '\0';
+  if (!fvx_percent_decode(target, strcspn(target, "?"), out, n))
+    out[0] = '\0';
 }
 
 /* Copies header name's value out of head into out ("" when absent). */
