@@ -124,7 +124,7 @@ int https_origin(char *out, size_t n, const struct https_base *b,
                  const char *host)
 {
   char h[HTTPS_HOST_MAX + 2];
-  char port[8] = "";
+  char port[16] = "";
   int w;
 
   if (host && *host) {
