@@ -43,6 +43,8 @@
 /* How much of an error answer's body is kept, and read at most. */
 #define ERRBODY_KEEP 512
 #define ERRBODY_READ_MAX (64 * 1024)
+/* How much of the URL a detail shows (the detail holds 511 bytes). */
+#define WHAT_URL_MAX 240
 
 struct exchange {
   struct https_site *s;
@@ -52,7 +54,7 @@ struct exchange {
   char *buf;            /* GET: the caller's buffer ... */
   uint64_t first;       /* ... for bytes [first, first + want) */
   size_t want;
-  char what[160];       /* "GET <url> bytes=a-b" cut, for details */
+  char what[WHAT_URL_MAX + 64]; /* "GET <url> bytes=a-b", for details */
   char *url;            /* the URL sent (owned) */
 
   struct https_head head;
@@ -368,11 +370,15 @@ static int make_url(struct exchange *x, const char *host)
   if (!x->url)
     return disk_fail(DISK_E_NOMEM, "out of memory");
   snprintf(x->url, n, "%s%s", origin, x->tail);
+  /* a very long URL is cut in the middle of the message, not its end */
   if (x->head_only)
-    snprintf(x->what, sizeof x->what, "HEAD %s", x->url);
+    snprintf(x->what, sizeof x->what, "HEAD %.*s%s", WHAT_URL_MAX, x->url,
+             strlen(x->url) > WHAT_URL_MAX ? "..." : "");
   else
-    snprintf(x->what, sizeof x->what, "GET %s bytes=%" PRIu64 "-%" PRIu64,
-             x->url, x->first, x->first + x->want - 1);
+    snprintf(x->what, sizeof x->what, "GET %.*s%s bytes=%" PRIu64
+             "-%" PRIu64, WHAT_URL_MAX, x->url,
+             strlen(x->url) > WHAT_URL_MAX ? "..." : "", x->first,
+             x->first + x->want - 1);
   return DISK_OK;
 }
 

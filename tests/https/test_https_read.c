@@ -200,6 +200,28 @@ static void test_encoded_path(void **state)
   assert_string_equal(f->id, FILE2);
 }
 
+static void test_long_name(void **state)
+{
+  struct test_fx *x = *state;
+  char name[300], path[300];
+  struct disk_file *f;
+
+  memset(name, 0, sizeof name);
+  memcpy(name, "[ds1] ", 6);
+  memset(name + 6, 'a', 200);
+  memcpy(name + 206, ".vmdk", 5);
+  snprintf(path, sizeof path, "/folder/%s", name + 6);
+  peer_add_file(x->peer, path, x->d2, SIZE2);
+  f = open1(x, name);
+  assert_string_equal(f->name, name);
+  assert_int_equal(strlen(f->id), 7 + 64); /* "sha256:" and the digest */
+  assert_memory_equal(f->id, "sha256:", 7);
+  check_read(f, x->d2, SIZE2, 0, 100);
+  script1(x, PEER_STATUS, 500, NULL);
+  fail_read(f, 0, 100, DISK_E_NET_HTTP);
+  assert_non_null(strstr(disk_last_error()->detail, "... bytes=0-99: HTTP 500"));
+}
+
 static void test_no_dcpath(void **state)
 {
   struct test_fx *x = *state;
@@ -534,6 +556,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_past_end, setup, teardown),
       cmocka_unit_test_setup_teardown(test_encoded_path, setup, teardown),
       cmocka_unit_test_setup_teardown(test_no_dcpath, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_long_name, setup, teardown),
       cmocka_unit_test_setup_teardown(test_drop_resumes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_drop_gives_up, setup, teardown),
       cmocka_unit_test_setup_teardown(test_protocol_errors, setup, teardown),
