@@ -456,7 +456,8 @@ static int exchange(struct exchange *x, bool *retry)
     rc = make_url(x, a.host);
   if (rc == DISK_OK)
     headers = cookie_header(&a, &rc);
-  fvx_strlcpy(host, a.host[0] ? a.host : s->base.host, sizeof host);
+  if (rc == DISK_OK) /* a.host is terminated (request_pin checked) */
+    fvx_strlcpy(host, a.host[0] ? a.host : s->base.host, sizeof host);
   fvx_wipe(&a, sizeof a);
   if (rc == DISK_OK)
     rc = https_pool_take(s, &x->conn);

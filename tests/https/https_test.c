@@ -28,6 +28,12 @@ int test_auth_fn(void *opaque, const char *url, const char *method,
            a->prefix ? a->prefix : "vmware_cgi_ticket=", n);
   snprintf(out->host, sizeof out->host, "%s", a->host);
   snprintf(out->thumbprint, sizeof out->thumbprint, "%s", a->thumbprint);
+  if (a->garble == 1)
+    memset(out->cookie, 'c', sizeof out->cookie);
+  if (a->garble == 2)
+    snprintf(out->cookie, sizeof out->cookie, "a=b\r\nX-Evil: 1");
+  if (a->garble == 3)
+    memset(out->host, 'h', sizeof out->host);
   return DISK_OK;
 }
 

@@ -23,6 +23,8 @@ struct test_auth {
   char host[256];           /* host override to give, "" none */
   char thumbprint[128];     /* pin to give, "" none */
   int fail;                 /* nonzero: answer this status */
+  int garble;               /* 1: cookie without NUL, 2: CR LF in the
+                               cookie, 3: host without NUL */
   /* what it saw (guarded by a lock inside) */
   unsigned calls;
   char last_url[2048];

@@ -398,6 +398,13 @@ static void test_open_errors(void **state)
   script1(x, PEER_STATUS, 401, "");
   assert_int_equal(vfs->open(vfs, FILE1, 0, &f), DISK_E_AUTH);
   assert_null(f);
+  for (int g = 1; g <= 3; g++) {
+    x->auth.garble = g;
+    peer_clear(x->peer);
+    assert_int_equal(vfs->open(vfs, FILE1, 0, &f), DISK_E_ARG);
+    assert_int_equal(peer_requests(x->peer, NULL, 0), 0);
+  }
+  x->auth.garble = 0;
   x->auth.fail = DISK_E_AUTH;
   peer_clear(x->peer);
   assert_int_equal(vfs->open(vfs, FILE1, 0, &f), DISK_E_AUTH);
