@@ -22,6 +22,11 @@ char *dt_path(const char *name);
  * sectors); asserts success. */
 void dt_make(const char *name, enum disk_kind kind, uint64_t cap);
 
+/* A xorshift64 generator for test data and choices: dt_seed sets its
+ * state (never 0), dt_rand steps it.  Not thread-safe. */
+void dt_seed(uint64_t seed);
+uint64_t dt_rand(void);
+
 /* cmocka group setup/teardown: the directory alone (removed by
  * teardown). */
 int dt_dir_setup(void **state);

@@ -1,6 +1,6 @@
 /*
- * disk_test_dir.c -- the disk tests' private directory, and disks made in
- * it through the internal API (disk_test.h).
+ * disk_test_dir.c -- the disk tests' private directory, disks made in it
+ * through the internal API, and their random numbers (disk_test.h).
  */
 #include "disk_test.h"
 
@@ -36,6 +36,21 @@ void dt_make(const char *name, enum disk_kind kind, uint64_t cap)
   p.capacity = cap;
   p.logical_sector_size = p.physical_sector_size = 512;
   assert_int_equal(disk_create(dt_path(name), &p), DISK_OK);
+}
+
+static uint64_t rs = 0x9e3779b97f4a7c15ull;
+
+void dt_seed(uint64_t seed)
+{
+  rs = seed ? seed : 0x9e3779b97f4a7c15ull;
+}
+
+uint64_t dt_rand(void)
+{
+  rs ^= rs << 13;
+  rs ^= rs >> 7;
+  rs ^= rs << 17;
+  return rs;
 }
 
 int dt_dir_setup(void **state)

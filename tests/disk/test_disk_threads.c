@@ -32,16 +32,6 @@
 #define MAX_SECTORS 300u
 #define GT_SPAN (512u * 128u) /* sectors one grain table covers */
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
-
 /* Places data sits (sector offsets): grain tables 0 and 256, and 3 and
  * 259, share a cache slot; one spot crosses from table 258 into 259. */
 static const uint64_t spots[] = {0,
@@ -78,7 +68,7 @@ static void write_pattern(struct disk *d, uint64_t s, uint64_t n)
 
   assert_non_null(b);
   for (i = 0; i < n * DISK_SECTOR; i++)
-    b[i] = (uint8_t)rnd();
+    b[i] = (uint8_t)dt_rand();
   assert_int_equal(disk_write(d, s, n, b), DISK_OK);
   free(b);
 }
@@ -136,8 +126,8 @@ static void prepare(struct subject *s, const char *name)
     struct query *q = &s->q[i];
     uint64_t spot = spots[(size_t)i % (sizeof spots / sizeof spots[0])];
 
-    q->n = 1 + rnd() % MAX_SECTORS;
-    q->sector = (spot + rnd() % 900) % cap;
+    q->n = 1 + dt_rand() % MAX_SECTORS;
+    q->sector = (spot + dt_rand() % 900) % cap;
     if (q->sector + q->n > cap)
       q->sector = cap - q->n;
     q->want = malloc(q->n * DISK_SECTOR);
@@ -201,6 +191,7 @@ static void run(const char *name)
   int i;
 
   make_disks();
+  dt_seed(88172645463325252ull);
   prepare(&s, name);
   for (i = 0; i < THREADS; i++) {
     w[i].s = &s;
