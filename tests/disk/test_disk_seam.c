@@ -45,6 +45,7 @@ static struct fake {
   size_t n;
   unsigned caps;     /* given to every file opened */
   int fail_reads;    /* status every pread returns, 0 for none */
+  int fail_writes;   /* status every pwrite returns, 0 for none */
   const bool *alloc; /* per FAKE_CHUNK: allocated? (CAN_ALLOC files) */
   size_t n_alloc;
   int opens, preads, pwrites, syncs, truncates, locks, allocs, closes;
@@ -84,6 +85,8 @@ static int fake_pwrite(struct disk_file *f, const void *buf, size_t len,
   struct blob *b = blob_of(f);
 
   fake.pwrites++;
+  if (fake.fail_writes)
+    return disk_fail(fake.fail_writes, "%s: fake write refused", f->name);
   if (off + len > b->len) {
     uint8_t *nd = realloc(b->data, (size_t)off + len);
 
@@ -583,8 +586,14 @@ static void test_open_raw(void **state)
   assert_int_equal(disk_write(d, 3000, 2, buf), DISK_OK);
   assert_int_equal(disk_flush(d), DISK_OK);
   assert_int_equal(disk_meta_set(d, "uuid", "z"), DISK_E_NOTCAPABLE);
+  /* a write the source refuses comes back with its status and detail */
+  fake.fail_writes = DISK_E_REMOTE;
+  assert_int_equal(disk_write(d, 200, 1, buf), DISK_E_REMOTE);
+  assert_non_null(strstr(disk_last_error()->detail, "refused"));
+  fake.fail_writes = 0;
   assert_int_equal(disk_close(d), DISK_OK);
-  assert_int_equal(fake.pwrites, 2);
+  assert_int_equal(fake.pwrites, 3);
+  assert_int_equal(raw_blob.data[200 * DISK_SECTOR], 2); /* unchanged */
   assert_int_equal(fake.truncates, 0);
   assert_int_equal(fake.locks, 0);
   assert_true(fake.syncs >= 1);
