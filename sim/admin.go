@@ -44,8 +44,10 @@ func (a *admin) handler() http.Handler {
 		"/stats/reset":     {http.MethodPost, a.resetStats},
 		"/vms":             {http.MethodGet, a.vms},
 	}
-	for path, rt := range a.nfc.adminRoutes() {
-		routes[path] = rt
+	if a.nfc != nil {
+		for path, rt := range a.nfc.adminRoutes() {
+			routes[path] = rt
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt, ok := routes[r.URL.Path]
@@ -157,7 +159,9 @@ func (a *admin) fault(r *http.Request) (interface{}, int, error) {
 
 func (a *admin) clearFaults(*http.Request) (interface{}, int, error) {
 	a.faults.clear()
-	a.nfc.clearFaults()
+	if a.nfc != nil {
+		a.nfc.clearFaults()
+	}
 	return okBody, http.StatusOK, nil
 }
 
