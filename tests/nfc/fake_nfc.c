@@ -439,7 +439,7 @@ static bool answer_read(struct fs *s, const struct pending *r)
   if (f->cfg.delay_ms)
     usleep(f->cfg.delay_ms * 1000u);
   if (s->conn < f->cfg.drop_conns) {
-    nfrag = nfrag > 1 ? nfrag / 2 : 1; /* half a reply, then hang up */
+    nfrag /= 2; /* half a reply (or none), then hang up */
     ok = false;
   }
   for (uint32_t i = 0; i < nfrag; i++) {
