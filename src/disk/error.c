@@ -7,8 +7,9 @@
 #include "disk/error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "util/text.h"
 
 static _Thread_local struct disk_error last;
 
@@ -19,10 +20,7 @@ static int record(int status, long http_status, const char *fmt, va_list ap)
 {
   last.status = status;
   last.http_status = http_status;
-  vsnprintf(last.detail, sizeof last.detail, fmt, ap);
-  for (char *p = last.detail; *p; p++)
-    if (*p == '\n' || *p == '\r')
-      *p = ' ';
+  fvx_vformat_line(last.detail, sizeof last.detail, fmt, ap);
   return status;
 }
 

@@ -211,13 +211,6 @@ static void kill_locked(struct nfc_conn *c, const struct nfc_error *e)
   pthread_cond_broadcast(&c->cv);
 }
 
-void nfc_aio_kill(struct nfc_conn *c, const struct nfc_error *e)
-{
-  pthread_mutex_lock(&c->mu);
-  kill_locked(c, e);
-  pthread_mutex_unlock(&c->mu);
-}
-
 bool nfc_conn_dead(struct nfc_conn *c)
 {
   bool dead;

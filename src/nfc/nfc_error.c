@@ -8,8 +8,9 @@
 #include "nfc/nfc_internal.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "util/text.h"
 
 const char *nfc_status_str(int status)
 {
@@ -41,11 +42,8 @@ int nfc_fail(struct nfc_error *err, int status, const char *fmt, ...)
     return status;
   err->status = status;
   va_start(ap, fmt);
-  vsnprintf(err->detail, sizeof err->detail, fmt, ap);
+  fvx_vformat_line(err->detail, sizeof err->detail, fmt, ap);
   va_end(ap);
-  for (char *p = err->detail; *p; p++)
-    if (*p == '\n' || *p == '\r')
-      *p = ' ';
   return status;
 }
 

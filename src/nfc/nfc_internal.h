@@ -181,7 +181,7 @@ size_t nfc_compress(enum nfc_compression comp, const uint8_t *src, size_t n,
 int nfc_decompress(enum nfc_compression comp, const uint8_t *src, size_t n,
                    uint8_t *dst, size_t dst_len);
 
-/* ---- nfc_net.c: the socket and its TLS layers (§2) ----------------------- */
+/* ---- nfc_net.c: the socket and its TLS layers (§2) --------------------- */
 
 /* Results of one non-blocking attempt. */
 enum nfc_io { NFC_IO_OK, NFC_IO_AGAIN, NFC_IO_EOF, NFC_IO_ERR };
@@ -254,7 +254,7 @@ int nfc_stream_wait(struct nfc_stream *s, short events, int wake_fd,
  * Can't fail. */
 void nfc_stream_close(struct nfc_stream *s);
 
-/* ---- nfc_authd.c (§2.1-§2.4) -------------------------------------------- */
+/* ---- nfc_authd.c (§2.1-§2.4) ------------------------------------------ */
 
 /* Runs the authd exchange on a connected s up to the NFC byte stream of
  * §2.4: raw for NFC_NBD, a second TLS layer for NFC_NBDSSL. */
@@ -396,10 +396,6 @@ int nfc_aio_call(struct nfc_conn *c, struct nfc_op *op,
 void nfc_cond_wait_until(pthread_cond_t *cv, pthread_mutex_t *mu,
                          int64_t deadline_ms);
 
-/* Marks c dead with the status and detail of e (first one wins) and fails
- * every outstanding op; takes the lock.  Can't fail. */
-void nfc_aio_kill(struct nfc_conn *c, const struct nfc_error *e);
-
 /* True when c can no longer carry requests (reconnect to go on). */
 bool nfc_conn_dead(struct nfc_conn *c);
 
@@ -412,11 +408,6 @@ int nfc_keepalive_start(struct nfc_conn *c, struct nfc_error *err);
 void nfc_keepalive_stop(struct nfc_conn *c);
 
 /* ---- nfc_session.c ------------------------------------------------------ */
-
-/* Applies defaults to a copy of o and checks ranges.  Returns NFC_OK or
- * NFC_E_ARG. */
-int nfc_options_resolve(struct nfc_options *out, const struct nfc_options *o,
-                        struct nfc_error *err);
 
 /* For tests and fuzzing: a connection over an fd already in the AIO phase
  * (§3.2) with the given file handle and info, opened writable or not.  The

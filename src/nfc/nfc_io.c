@@ -70,35 +70,36 @@ static int io_call(struct nfc_conn *c, bool write, uint64_t off, void *rbuf,
   return NFC_OK;
 }
 
-int nfc_read(struct nfc_conn *c, uint64_t off, void *buf, size_t len,
-             struct nfc_error *err)
+/* Checks a read or write of len bytes at off from/to buf. */
+static int check_io(struct nfc_conn *c, bool write, uint64_t off,
+                    const void *buf, size_t len, struct nfc_error *err)
 {
   int st = check_conn(c, err);
 
+  if (st == NFC_OK && write && !c->writable)
+    st = nfc_fail(err, NFC_E_READONLY, "%s: the file was opened read-only",
+                  c->s.peer);
   if (st == NFC_OK && len && !buf)
-    st = nfc_fail(err, NFC_E_ARG, "nfc_read: no buffer");
+    st = nfc_fail(err, NFC_E_ARG, "no buffer for %zu bytes", len);
   if (st == NFC_OK)
     st = check_range(c, off, len, err);
-  if (st != NFC_OK)
-    return st;
-  return io_call(c, false, off, buf, NULL, len, err);
+  return st;
+}
+
+int nfc_read(struct nfc_conn *c, uint64_t off, void *buf, size_t len,
+             struct nfc_error *err)
+{
+  int st = check_io(c, false, off, buf, len, err);
+
+  return st != NFC_OK ? st : io_call(c, false, off, buf, NULL, len, err);
 }
 
 int nfc_write(struct nfc_conn *c, uint64_t off, const void *buf, size_t len,
               struct nfc_error *err)
 {
-  int st = check_conn(c, err);
+  int st = check_io(c, true, off, buf, len, err);
 
-  if (st == NFC_OK && !c->writable)
-    st = nfc_fail(err, NFC_E_READONLY, "%s: the file was opened read-only",
-                  c->s.peer);
-  if (st == NFC_OK && len && !buf)
-    st = nfc_fail(err, NFC_E_ARG, "nfc_write: no buffer");
-  if (st == NFC_OK)
-    st = check_range(c, off, len, err);
-  if (st != NFC_OK)
-    return st;
-  return io_call(c, true, off, NULL, buf, len, err);
+  return st != NFC_OK ? st : io_call(c, true, off, NULL, buf, len, err);
 }
 
 int nfc_ddb_get(struct nfc_conn *c, const char *key, char *out, size_t n,

@@ -27,8 +27,10 @@
 #define NFC_IO_TIMEOUT_DEFAULT 180000L  /* §4 Timeouts: VDDK suggests 3 m */
 #define NFC_CLOSE_REPLY_DEFAULT 5000L
 
-int nfc_options_resolve(struct nfc_options *out, const struct nfc_options *o,
-                        struct nfc_error *err)
+/* Applies defaults to a copy of o and checks ranges: NFC_OK or NFC_E_ARG. */
+static int options_resolve(struct nfc_options *out,
+                           const struct nfc_options *o,
+                           struct nfc_error *err)
 {
   *out = *o;
   if (o->transport != NFC_NBD && o->transport != NFC_NBDSSL)
@@ -286,7 +288,7 @@ static struct nfc_conn *conn_new(const struct nfc_options *o, bool writable,
   c->s.fd = -1;
   c->wake[0] = c->wake[1] = -1;
   c->writable = writable;
-  *st = nfc_options_resolve(&c->o, o, err);
+  *st = options_resolve(&c->o, o, err);
   return c;
 }
 

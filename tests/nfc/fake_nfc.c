@@ -281,7 +281,7 @@ static bool authd(struct fs *s)
     return false;
   pthread_mutex_lock(&f->mu);
   if (s->conn < 16)
-    snprintf(f->seen.sessions[s->conn], sizeof f->seen.sessions[0], "%s",
+    snprintf(f->seen.sessions[s->conn], sizeof f->seen.sessions[0], "%.63s",
              line + 8);
   pthread_mutex_unlock(&f->mu);
   if (!rd_line(s, line, sizeof line))
@@ -927,4 +927,16 @@ void fake_ticket(const struct fake *f, struct nfc_ticket *t, unsigned n)
   snprintf(t->ssl_thumbprint, sizeof t->ssl_thumbprint, "%s", f->c1.thumb);
   snprintf(t->service, sizeof t->service, "vpxa-nfc");
   snprintf(t->session_id, sizeof t->session_id, "session-%u", n);
+}
+
+struct nfc_options fake_options(enum nfc_transport t)
+{
+  struct nfc_options o;
+
+  memset(&o, 0, sizeof o);
+  o.transport = t;
+  o.connect_timeout_ms = 10000;
+  o.io_timeout_ms = 10000;
+  o.buffer_size = 64 * 1024;
+  return o;
 }

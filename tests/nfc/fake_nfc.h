@@ -83,6 +83,9 @@ const uint8_t *fake_image(const struct fake *f);
 /* The byte the pattern has at off. */
 uint8_t fake_pattern(uint64_t off);
 
+/* Options for tests: transport t, 10 s timeouts, a 64 KiB buffer. */
+struct nfc_options fake_options(enum nfc_transport t);
+
 /* A ticket for f: host 127.0.0.1, its port, the first thumbprint, the
  * service "vpxa-nfc" and a session id "session-<n>". */
 void fake_ticket(const struct fake *f, struct nfc_ticket *t, unsigned n);

@@ -27,26 +27,47 @@
 
 static const char path[] = "[ds1] vm/vm.vmdk";
 
-static struct nfc_options opts(enum nfc_transport t)
-{
+/* One test's server, options and connection. */
+struct rig {
+  struct fake *f;
   struct nfc_options o;
+  struct nfc_conn *c;
+  struct nfc_disk_info info;
+  struct nfc_error e;
+  struct fake_seen seen;
+};
 
-  memset(&o, 0, sizeof o);
-  o.transport = t;
-  o.connect_timeout_ms = 10000;
-  o.io_timeout_ms = 10000;
-  o.buffer_size = 64 * 1024;
-  return o;
+static void rig_start(struct rig *r, const struct fake_cfg *cfg)
+{
+  memset(r, 0, sizeof *r);
+  r->f = fake_start(cfg);
+  r->o = fake_options(cfg->transport);
 }
 
-static int open_on(struct fake *f, const struct nfc_options *o, bool writable,
-                   struct nfc_conn **c, struct nfc_disk_info *info,
-                   struct nfc_error *e)
+/* Opens the test path on the fake with the rig's options. */
+static int rig_open(struct rig *r, bool writable)
 {
   struct nfc_ticket t;
 
-  fake_ticket(f, &t, 0);
-  return nfc_open(c, &t, o, path, writable, info, e);
+  fake_ticket(r->f, &t, 0);
+  return nfc_open(&r->c, &t, &r->o, path, writable, &r->info, &r->e);
+}
+
+/* Closes the connection, stops the server and checks what it saw; the
+ * image stays readable until rig_free. */
+static void rig_end(struct rig *r)
+{
+  nfc_close(r->c);
+  r->c = NULL;
+  fake_stop(r->f);
+  fake_seen(r->f, &r->seen);
+  if (r->seen.first_error[0])
+    fail_msg("fake server: %s", r->seen.first_error);
+}
+
+static void rig_free(struct rig *r)
+{
+  fake_free(r->f);
 }
 
 /* Checks n bytes read at off against the fake's disk. */
@@ -56,25 +77,12 @@ static void assert_image(struct fake *f, const uint8_t *buf, uint64_t off,
   assert_memory_equal(buf, fake_image(f) + off, n);
 }
 
-static void finish(struct fake *f, struct fake_seen *seen)
-{
-  fake_stop(f);
-  fake_seen(f, seen);
-  if (seen->first_error[0])
-    fail_msg("fake server: %s", seen->first_error);
-}
-
 /* ---- handshake ---------------------------------------------------------- */
 
 static void test_handshake_nbd(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   static const char want[] =
       "SESSION session-0\n"
       "BANNER \n"
@@ -95,30 +103,25 @@ static void test_handshake_nbd(void **state)
       "C4\n";
 
   (void)state;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  assert_int_equal(info.capacity, 8u << 20);
-  assert_int_equal(info.sector_size, 512); /* the fake says 0 */
-  assert_int_equal(info.cylinders, 520);
-  assert_int_equal(info.heads, 16);
-  assert_int_equal(info.sectors, 63);
-  nfc_close(c);
-  finish(f, &seen);
-  assert_string_equal(seen.transcript, want);
-  assert_int_equal(seen.buffer_size, 64 * 1024);
-  assert_int_equal(seen.buffer_count, 1);
-  assert_true(seen.closed_cleanly);
-  fake_free(f);
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  assert_int_equal(r.info.capacity, 8u << 20);
+  assert_int_equal(r.info.sector_size, 512); /* the fake says 0 */
+  assert_int_equal(r.info.cylinders, 520);
+  assert_int_equal(r.info.heads, 16);
+  assert_int_equal(r.info.sectors, 63);
+  rig_end(&r);
+  assert_string_equal(r.seen.transcript, want);
+  assert_int_equal(r.seen.buffer_size, 64 * 1024);
+  assert_int_equal(r.seen.buffer_count, 1);
+  assert_true(r.seen.closed_cleanly);
+  rig_free(&r);
 }
 
 static void test_handshake_nbdssl(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBDSSL, .no_sha256 = true};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBDSSL);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   uint8_t buf[4096];
   static const char want[] =
       "SESSION session-0\n"
@@ -139,13 +142,13 @@ static void test_handshake_nbdssl(void **state)
       "C4\n";
 
   (void)state;
-  assert_int_equal(open_on(f, &o, true, &c, &info, &e), NFC_OK);
-  assert_int_equal(nfc_read(c, 4096, buf, sizeof buf, &e), NFC_OK);
-  assert_image(f, buf, 4096, sizeof buf);
-  nfc_close(c);
-  finish(f, &seen);
-  assert_string_equal(seen.transcript, want);
-  fake_free(f);
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, true), NFC_OK);
+  assert_int_equal(nfc_read(r.c, 4096, buf, sizeof buf, &r.e), NFC_OK);
+  assert_image(r.f, buf, 4096, sizeof buf);
+  rig_end(&r);
+  assert_string_equal(r.seen.transcript, want);
+  rig_free(&r);
 }
 
 /* connect_to: a host name the client cannot resolve is dialled at
@@ -153,56 +156,50 @@ static void test_handshake_nbdssl(void **state)
 static void test_connect_to(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
+  struct rig r;
   struct nfc_ticket t;
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
   char ct[128];
 
   (void)state;
-  fake_ticket(f, &t, 0);
+  rig_start(&r, &cfg);
+  fake_ticket(r.f, &t, 0);
   snprintf(t.host, sizeof t.host, "esxi-1.example.invalid");
   t.port = 902;
   snprintf(ct, sizeof ct, "other:1:[::1]:2, esxi-1.example.invalid:902:"
-           "127.0.0.1:%u", fake_port(f));
-  o.connect_to = ct;
-  assert_int_equal(nfc_open(&c, &t, &o, path, false, &info, &e), NFC_OK);
-  nfc_close(c);
+           "127.0.0.1:%u", fake_port(r.f));
+  r.o.connect_to = ct;
+  assert_int_equal(nfc_open(&r.c, &t, &r.o, path, false, &r.info, &r.e),
+                   NFC_OK);
+  nfc_close(r.c);
   /* without the mapping the name does not resolve */
-  o.connect_to = NULL;
-  assert_int_equal(nfc_open(&c, &t, &o, path, false, &info, &e),
+  r.o.connect_to = NULL;
+  assert_int_equal(nfc_open(&r.c, &t, &r.o, path, false, &r.info, &r.e),
                    NFC_E_RESOLVE);
-  assert_null(c);
-  finish(f, &seen);
-  fake_free(f);
+  assert_null(r.c);
+  rig_end(&r);
+  rig_free(&r);
 }
 
 static void test_wrong_pin(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
+  struct rig r;
   struct nfc_ticket t;
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
 
   (void)state;
-  fake_ticket(f, &t, 0);
+  rig_start(&r, &cfg);
+  fake_ticket(r.f, &t, 0);
   snprintf(t.ssl_thumbprint, sizeof t.ssl_thumbprint, "%s",
-           fake_other_thumbprint(f));
-  assert_int_equal(nfc_open(&c, &t, &o, path, false, &info, &e), NFC_E_PIN);
-  assert_non_null(strstr(e.detail, "expected"));
-  assert_non_null(strstr(e.detail, fake_other_thumbprint(f)));
-  assert_non_null(strstr(e.detail, fake_thumbprint(f)));
-  assert_null(strstr(e.detail, "session-0"));
-  finish(f, &seen);
-  assert_int_equal(seen.sessions[0][0], '\0'); /* no command before TLS */
-  fake_free(f);
+           fake_other_thumbprint(r.f));
+  assert_int_equal(nfc_open(&r.c, &t, &r.o, path, false, &r.info, &r.e),
+                   NFC_E_PIN);
+  assert_non_null(strstr(r.e.detail, "expected"));
+  assert_non_null(strstr(r.e.detail, fake_other_thumbprint(r.f)));
+  assert_non_null(strstr(r.e.detail, fake_thumbprint(r.f)));
+  assert_null(strstr(r.e.detail, "session-0"));
+  rig_end(&r);
+  assert_int_equal(r.seen.sessions[0][0], '\0'); /* no command before TLS */
+  rig_free(&r);
 }
 
 /* §5.6: the second certificate of nbdssl is pinned too, unless the setting
@@ -210,39 +207,30 @@ static void test_wrong_pin(void **state)
 static void test_nbdssl_second_pin(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBDSSL, .second_cert_other = true};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBDSSL);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
 
   (void)state;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_E_PIN);
-  assert_non_null(strstr(e.detail, fake_other_thumbprint(f)));
-  o.second_tls_unpinned = true;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  nfc_close(c);
-  finish(f, &seen);
-  fake_free(f);
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, false), NFC_E_PIN);
+  assert_non_null(strstr(r.e.detail, fake_other_thumbprint(r.f)));
+  r.o.second_tls_unpinned = true;
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  rig_end(&r);
+  rig_free(&r);
 }
 
 static void test_refused_530(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .refuse_530 = true};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
 
   (void)state;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_E_AUTH);
-  assert_string_equal(e.server_msg, "530 Login incorrect");
-  assert_non_null(strstr(e.detail, "PROXY"));
-  finish(f, &seen);
-  fake_free(f);
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, false), NFC_E_AUTH);
+  assert_string_equal(r.e.server_msg, "530 Login incorrect");
+  assert_non_null(strstr(r.e.detail, "PROXY"));
+  rig_end(&r);
+  rig_free(&r);
 }
 
 /* ---- reads and writes --------------------------------------------------- */
@@ -253,32 +241,27 @@ static void test_read_split(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .reverse_fragments = true,
                          .frag_size = 48 * 1024};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   struct nfc_stats st;
   size_t n = (1u << 20) + 3 * 512;
   uint8_t *buf = malloc(n);
 
   (void)state;
-  o.max_request = 128 * 1024;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  assert_int_equal(nfc_read(c, 512 * 77, buf, n, &e), NFC_OK);
-  assert_image(f, buf, 512 * 77, n);
-  nfc_conn_stats(c, &st);
+  rig_start(&r, &cfg);
+  r.o.max_request = 128 * 1024;
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  assert_int_equal(nfc_read(r.c, 512 * 77, buf, n, &r.e), NFC_OK);
+  assert_image(r.f, buf, 512 * 77, n);
+  nfc_conn_stats(r.c, &st);
   assert_int_equal(st.bytes_read, n);
   /* misaligned and out-of-range reads are refused before sending */
-  assert_int_equal(nfc_read(c, 100, buf, 512, &e), NFC_E_RANGE);
-  assert_int_equal(nfc_read(c, (8u << 20) - 512, buf, 1024, &e),
+  assert_int_equal(nfc_read(r.c, 100, buf, 512, &r.e), NFC_E_RANGE);
+  assert_int_equal(nfc_read(r.c, (8u << 20) - 512, buf, 1024, &r.e),
                    NFC_E_RANGE);
-  nfc_close(c);
-  finish(f, &seen);
-  assert_int_equal(seen.reads, 9);
+  rig_end(&r);
+  assert_int_equal(r.seen.reads, 9);
   free(buf);
-  fake_free(f);
+  rig_free(&r);
 }
 
 /* Reads asked compressed come back compressed where that shrinks. */
@@ -287,24 +270,19 @@ static void test_read_compressed(void **state)
   (void)state;
   for (int comp = NFC_COMP_ZLIB; comp <= NFC_COMP_SKIPZ; comp++) {
     struct fake_cfg cfg = {.transport = NFC_NBD};
-    struct fake *f = fake_start(&cfg);
-    struct nfc_options o = opts(NFC_NBD);
-    struct nfc_conn *c;
-    struct nfc_disk_info info;
-    struct nfc_error e;
-    struct fake_seen seen;
+    struct rig r;
     size_t n = 512 * 1024;
     uint8_t *buf = malloc(n);
 
-    o.compression = (enum nfc_compression)comp;
-    assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
+    rig_start(&r, &cfg);
+    r.o.compression = (enum nfc_compression)comp;
+    assert_int_equal(rig_open(&r, false), NFC_OK);
     /* half pattern, half zeros (the fake's second MiB) */
-    assert_int_equal(nfc_read(c, (1u << 20) - n / 2, buf, n, &e), NFC_OK);
-    assert_image(f, buf, (1u << 20) - n / 2, n);
-    nfc_close(c);
-    finish(f, &seen);
+    assert_int_equal(nfc_read(r.c, (1u << 20) - n / 2, buf, n, &r.e), NFC_OK);
+    assert_image(r.f, buf, (1u << 20) - n / 2, n);
+    rig_end(&r);
     free(buf);
-    fake_free(f);
+    rig_free(&r);
   }
 }
 
@@ -334,76 +312,66 @@ static void test_write_each_compression(void **state)
   (void)state;
   for (int comp = NFC_COMP_NONE; comp <= NFC_COMP_SKIPZ; comp++) {
     struct fake_cfg cfg = {.transport = NFC_NBDSSL};
-    struct fake *f = fake_start(&cfg);
-    struct nfc_options o = opts(NFC_NBDSSL);
-    struct nfc_conn *c;
-    struct nfc_disk_info info;
-    struct nfc_error e;
-    struct fake_seen seen;
+    struct rig r;
     size_t n = 300 * 1024;
     uint8_t *data = malloc(n), *back = malloc(n);
     uint64_t off = 3u << 20;
 
+    rig_start(&r, &cfg);
     fill_mixed(data, n, (unsigned)comp);
-    o.compression = (enum nfc_compression)comp;
-    o.max_request = 256 * 1024;
-    assert_int_equal(open_on(f, &o, true, &c, &info, &e), NFC_OK);
-    assert_int_equal(nfc_write(c, off, data, n, &e), NFC_OK);
-    assert_int_equal(nfc_read(c, off, back, n, &e), NFC_OK);
+    r.o.compression = (enum nfc_compression)comp;
+    r.o.max_request = 256 * 1024;
+    assert_int_equal(rig_open(&r, true), NFC_OK);
+    assert_int_equal(nfc_write(r.c, off, data, n, &r.e), NFC_OK);
+    assert_int_equal(nfc_read(r.c, off, back, n, &r.e), NFC_OK);
     assert_memory_equal(back, data, n);
-    nfc_close(c);
-    finish(f, &seen);
-    assert_memory_equal(fake_image(f) + off, data, n);
-    assert_int_equal(seen.writes, 2);
-    assert_true(seen.max_fragment <= 64 * 1024);
+    rig_end(&r);
+    assert_memory_equal(fake_image(r.f) + off, data, n);
+    assert_int_equal(r.seen.writes, 2);
+    assert_true(r.seen.max_fragment <= 64 * 1024);
     /* compressed fragments, and the noise that does not shrink as 0 */
-    assert_true(seen.comp_mask & (1u << comp));
+    assert_true(r.seen.comp_mask & (1u << comp));
     if (comp != NFC_COMP_NONE)
-      assert_true(seen.comp_mask & 1u);
+      assert_true(r.seen.comp_mask & 1u);
     free(data);
     free(back);
-    fake_free(f);
+    rig_free(&r);
   }
 }
 
 static void test_ddb_allocated(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   char v[64], tiny[4];
   bool found;
   uint8_t bm[32];
 
   (void)state;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  assert_int_equal(nfc_ddb_get(c, "adapterType", v, sizeof v, &found, &e),
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  assert_int_equal(nfc_ddb_get(r.c, "adapterType", v, sizeof v, &found, &r.e),
                    NFC_OK);
   assert_true(found);
   assert_string_equal(v, "lsilogic");
-  assert_int_equal(nfc_ddb_get(c, "nosuchkey", v, sizeof v, &found, &e),
+  assert_int_equal(nfc_ddb_get(r.c, "nosuchkey", v, sizeof v, &found, &r.e),
                    NFC_OK);
   assert_false(found);
   assert_string_equal(v, "");
-  assert_int_equal(nfc_ddb_get(c, "uuid", tiny, sizeof tiny, &found, &e),
+  assert_int_equal(nfc_ddb_get(r.c, "uuid", tiny, sizeof tiny, &found, &r.e),
                    NFC_E_ARG);
   /* 8 MiB in 64 KiB chunks: the second MiB (chunks 16..31) is zeros */
   memset(bm, 0xee, sizeof bm);
-  assert_int_equal(nfc_allocated(c, 65536, 0, 128, bm, &e), NFC_OK);
+  assert_int_equal(nfc_allocated(r.c, 65536, 0, 128, bm, &r.e), NFC_OK);
   for (int i = 0; i < 128; i++)
     assert_int_equal((bm[i / 8] >> (i % 8)) & 1, i < 16 || i >= 32);
   assert_int_equal(bm[16], 0xee); /* nothing past ceil(128/8) */
   /* 5 chunks from chunk 14: bits 1,1,0,0,0 */
-  assert_int_equal(nfc_allocated(c, 65536, 14 * 65536, 5, bm, &e), NFC_OK);
+  assert_int_equal(nfc_allocated(r.c, 65536, 14 * 65536, 5, bm, &r.e), NFC_OK);
   assert_int_equal(bm[0] & 0x1f, 0x03);
-  assert_int_equal(nfc_allocated(c, 65536, 512, 1, bm, &e), NFC_E_RANGE);
-  nfc_close(c);
-  finish(f, &seen);
-  fake_free(f);
+  assert_int_equal(nfc_allocated(r.c, 65536, 512, 1, bm, &r.e), NFC_E_RANGE);
+  rig_end(&r);
+  rig_free(&r);
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -411,26 +379,21 @@ static void test_ddb_allocated(void **state)
 static void test_readonly(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .readonly = true};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   uint8_t buf[512] = {0};
 
   (void)state;
+  rig_start(&r, &cfg);
   /* §1: a read-only ticket opened for writing: ERROR 0x0b */
-  assert_int_equal(open_on(f, &o, true, &c, &info, &e), NFC_E_READONLY);
-  assert_int_equal(e.server_code, 0x0b);
-  assert_string_equal(e.server_msg, "The file is read-only for this ticket");
+  assert_int_equal(rig_open(&r, true), NFC_E_READONLY);
+  assert_int_equal(r.e.server_code, 0x0b);
+  assert_string_equal(r.e.server_msg, "The file is read-only for this ticket");
   /* a read-only open refuses writes without sending them */
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  assert_int_equal(nfc_write(c, 0, buf, sizeof buf, &e), NFC_E_READONLY);
-  nfc_close(c);
-  finish(f, &seen);
-  assert_int_equal(seen.writes, 0);
-  fake_free(f);
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  assert_int_equal(nfc_write(r.c, 0, buf, sizeof buf, &r.e), NFC_E_READONLY);
+  rig_end(&r);
+  assert_int_equal(r.seen.writes, 0);
+  rig_free(&r);
 }
 
 /* An ERROR reply fails its request only; the connection goes on.  With
@@ -441,25 +404,20 @@ static void test_write_error(void **state)
   for (int extra = 0; extra < 2; extra++) {
     struct fake_cfg cfg = {.transport = NFC_NBD, .write_error = true,
                            .error_text_extra = extra};
-    struct fake *f = fake_start(&cfg);
-    struct nfc_options o = opts(NFC_NBD);
-    struct nfc_conn *c;
-    struct nfc_disk_info info;
-    struct nfc_error e;
-    struct fake_seen seen;
+    struct rig r;
     uint8_t buf[1024];
 
-    o.error_text_extra = extra;
+    rig_start(&r, &cfg);
+    r.o.error_text_extra = extra;
     memset(buf, 0x5a, sizeof buf);
-    assert_int_equal(open_on(f, &o, true, &c, &info, &e), NFC_OK);
-    assert_int_equal(nfc_write(c, 0, buf, sizeof buf, &e), NFC_E_READONLY);
-    assert_int_equal(e.server_code, 0x0b);
-    assert_string_equal(e.server_msg, "Write to a read-only disk");
-    assert_int_equal(nfc_read(c, 0, buf, sizeof buf, &e), NFC_OK);
-    assert_image(f, buf, 0, sizeof buf);
-    nfc_close(c);
-    finish(f, &seen);
-    fake_free(f);
+    assert_int_equal(rig_open(&r, true), NFC_OK);
+    assert_int_equal(nfc_write(r.c, 0, buf, sizeof buf, &r.e), NFC_E_READONLY);
+    assert_int_equal(r.e.server_code, 0x0b);
+    assert_string_equal(r.e.server_msg, "Write to a read-only disk");
+    assert_int_equal(nfc_read(r.c, 0, buf, sizeof buf, &r.e), NFC_OK);
+    assert_image(r.f, buf, 0, sizeof buf);
+    rig_end(&r);
+    rig_free(&r);
   }
 }
 
@@ -472,72 +430,57 @@ static void test_malformed(void **state)
   (void)state;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
     struct fake_cfg cfg = {.transport = NFC_NBD, .malformed = kinds[i]};
-    struct fake *f = fake_start(&cfg);
-    struct nfc_options o = opts(NFC_NBD);
-    struct nfc_conn *c;
-    struct nfc_disk_info info;
-    struct nfc_error e;
-    struct fake_seen seen;
+    struct rig r;
     size_t n = 256 * 1024;
     uint8_t *buf = malloc(n);
     int64_t t0;
 
-    assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
+    rig_start(&r, &cfg);
+    assert_int_equal(rig_open(&r, false), NFC_OK);
     t0 = fvx_now_ms();
-    assert_int_equal(nfc_read(c, 0, buf, n, &e), NFC_E_PROTOCOL);
+    assert_int_equal(nfc_read(r.c, 0, buf, n, &r.e), NFC_E_PROTOCOL);
     assert_true(fvx_now_ms() - t0 < 5000);
     /* the connection is dead: the next call fails at once */
-    assert_int_equal(nfc_read(c, 0, buf, 512, &e), NFC_E_PROTOCOL);
-    nfc_close(c);
-    finish(f, &seen);
+    assert_int_equal(nfc_read(r.c, 0, buf, 512, &r.e), NFC_E_PROTOCOL);
+    rig_end(&r);
     free(buf);
-    fake_free(f);
+    rig_free(&r);
   }
 }
 
 static void test_timeout(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .delay_ms = 1500};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   uint8_t buf[512];
   int64_t t0;
 
   (void)state;
-  o.io_timeout_ms = 300;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
+  rig_start(&r, &cfg);
+  r.o.io_timeout_ms = 300;
+  assert_int_equal(rig_open(&r, false), NFC_OK);
   t0 = fvx_now_ms();
-  assert_int_equal(nfc_read(c, 0, buf, sizeof buf, &e), NFC_E_TIMEOUT);
+  assert_int_equal(nfc_read(r.c, 0, buf, sizeof buf, &r.e), NFC_E_TIMEOUT);
   assert_true(fvx_now_ms() - t0 < 1400);
-  assert_non_null(strstr(e.detail, "within 300 ms"));
-  nfc_close(c);
-  finish(f, &seen);
-  fake_free(f);
+  assert_non_null(strstr(r.e.detail, "within 300 ms"));
+  rig_end(&r);
+  rig_free(&r);
 }
 
 static void test_drop_mid_reply(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBDSSL, .drop_conns = 1};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBDSSL);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   size_t n = 256 * 1024;
   uint8_t *buf = malloc(n);
 
   (void)state;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
-  assert_int_equal(nfc_read(c, 0, buf, n, &e), NFC_E_CONNECT);
-  nfc_close(c);
-  finish(f, &seen);
+  rig_start(&r, &cfg);
+  assert_int_equal(rig_open(&r, false), NFC_OK);
+  assert_int_equal(nfc_read(r.c, 0, buf, n, &r.e), NFC_E_CONNECT);
+  rig_end(&r);
   free(buf);
-  fake_free(f);
+  rig_free(&r);
 }
 
 /* ---- pipelining --------------------------------------------------------- */
@@ -551,19 +494,19 @@ struct reader {
 
 static void *reader_main(void *arg)
 {
-  struct reader *r = arg;
+  struct reader *rd = arg;
   size_t n = 64 * 1024;
   uint8_t *buf = malloc(n);
   int rounds = fvx_test_under_valgrind() ? 4 : 12;
 
   for (int i = 0; i < rounds && buf; i++) {
     struct nfc_error e;
-    uint64_t off = (uint64_t)((r->seed * 7919u + (unsigned)i * 104729u) %
+    uint64_t off = (uint64_t)((rd->seed * 7919u + (unsigned)i * 104729u) %
                               120u) * 65536u;
 
-    if (nfc_read(r->c, off, buf, n, &e) != NFC_OK ||
-        memcmp(buf, fake_image(r->f) + off, n) != 0)
-      r->failures++;
+    if (nfc_read(rd->c, off, buf, n, &e) != NFC_OK ||
+        memcmp(buf, fake_image(rd->f) + off, n) != 0)
+      rd->failures++;
   }
   free(buf);
   return NULL;
@@ -573,33 +516,28 @@ static void run_readers(unsigned in_flight)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .hold_ms = 20,
                          .reverse_replies = true, .frag_size = 16 * 1024};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
   pthread_t th[8];
-  struct reader r[8];
+  struct reader rd[8];
 
-  o.max_in_flight = in_flight;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
+  rig_start(&r, &cfg);
+  r.o.max_in_flight = in_flight;
+  assert_int_equal(rig_open(&r, false), NFC_OK);
   for (unsigned i = 0; i < 8; i++) {
-    r[i] = (struct reader){c, f, i + 1, 0};
-    assert_int_equal(pthread_create(&th[i], NULL, reader_main, &r[i]), 0);
+    rd[i] = (struct reader){r.c, r.f, i + 1, 0};
+    assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd[i]), 0);
   }
   for (unsigned i = 0; i < 8; i++) {
     pthread_join(th[i], NULL);
-    assert_int_equal(r[i].failures, 0);
+    assert_int_equal(rd[i].failures, 0);
   }
-  nfc_close(c);
-  finish(f, &seen);
-  assert_int_equal(seen.buffer_count, in_flight);
-  assert_true(seen.max_outstanding <= in_flight);
-  assert_true(seen.max_outstanding >= 1);
+  rig_end(&r);
+  assert_int_equal(r.seen.buffer_count, in_flight);
+  assert_true(r.seen.max_outstanding <= in_flight);
+  assert_true(r.seen.max_outstanding >= 1);
   if (in_flight > 1 && !fvx_test_under_valgrind())
-    assert_true(seen.max_outstanding >= 2);
-  fake_free(f);
+    assert_true(r.seen.max_outstanding >= 2);
+  rig_free(&r);
 }
 
 static void test_threads_in_flight_1(void **state)
@@ -619,32 +557,28 @@ static void test_threads_in_flight_4(void **state)
 static void test_keepalive(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
-  struct fake *f = fake_start(&cfg);
-  struct nfc_options o = opts(NFC_NBD);
-  struct nfc_conn *c;
-  struct nfc_disk_info info;
-  struct nfc_error e;
-  struct fake_seen seen;
+  struct rig r;
+  struct fake_seen now;
 
   (void)state;
-  o.keepalive_ms = 150;
-  assert_int_equal(open_on(f, &o, false, &c, &info, &e), NFC_OK);
+  rig_start(&r, &cfg);
+  r.o.keepalive_ms = 150;
+  assert_int_equal(rig_open(&r, false), NFC_OK);
   for (int i = 0; i < 100; i++) {
-    fake_seen(f, &seen);
-    if (seen.zero_reads >= 2)
+    fake_seen(r.f, &now);
+    if (now.zero_reads >= 2)
       break;
     fvx_sleep_ms(50);
   }
-  nfc_close(c);
-  finish(f, &seen);
-  assert_true(seen.zero_reads >= 2);
-  assert_true(seen.closed_cleanly);
-  fake_free(f);
+  rig_end(&r);
+  assert_true(r.seen.zero_reads >= 2);
+  assert_true(r.seen.closed_cleanly);
+  rig_free(&r);
 }
 
 static void test_bad_arguments(void **state)
 {
-  struct nfc_options o = opts(NFC_NBD);
+  struct nfc_options o = fake_options(NFC_NBD);
   struct nfc_ticket t;
   struct nfc_conn *c = (struct nfc_conn *)&o;
   struct nfc_disk_info info;
@@ -660,10 +594,10 @@ static void test_bad_arguments(void **state)
   snprintf(t.session_id, sizeof t.session_id, "s");
   o.buffer_size = 16u << 20; /* §3.2: 16 MiB gave an ERROR on ESXi 8 */
   assert_int_equal(nfc_open(&c, &t, &o, path, false, &info, &e), NFC_E_ARG);
-  o = opts(NFC_NBD);
+  o = fake_options(NFC_NBD);
   o.max_in_flight = 1000;
   assert_int_equal(nfc_open(&c, &t, &o, path, false, &info, &e), NFC_E_ARG);
-  o = opts(NFC_NBD);
+  o = fake_options(NFC_NBD);
   assert_int_equal(nfc_open(&c, &t, &o, "", false, &info, &e), NFC_E_ARG);
   assert_int_equal(nfc_read(NULL, 0, NULL, 0, &e), NFC_E_ARG);
   nfc_close(NULL);

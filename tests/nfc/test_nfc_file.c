@@ -45,17 +45,6 @@ static int ticket_cb(void *opaque, struct nfc_ticket *out,
   return 0;
 }
 
-static struct nfc_options opts(void)
-{
-  struct nfc_options o;
-
-  memset(&o, 0, sizeof o);
-  o.transport = NFC_NBD;
-  o.io_timeout_ms = 10000;
-  o.buffer_size = 64 * 1024;
-  return o;
-}
-
 static int open_file(struct tickets *t, const struct nfc_options *o,
                      bool writable, unsigned max_reconnects,
                      struct disk_file **df)
@@ -79,7 +68,7 @@ static void test_file_read(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df;
   struct fake_seen seen;
   uint8_t buf[3000];
@@ -131,7 +120,7 @@ static void test_file_reconnect(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .drop_conns = 1};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df;
   struct fake_seen seen;
   size_t n = 256 * 1024;
@@ -156,7 +145,7 @@ static void test_file_reconnect_bounded(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .drop_conns = 100};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df;
   struct fake_seen seen;
   uint8_t buf[4096];
@@ -185,7 +174,7 @@ static void test_file_dropped_write(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .drop_write = true};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df;
   struct fake_seen seen;
   uint8_t buf[8192];
@@ -211,7 +200,7 @@ static void test_file_write_sync(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df;
   struct fake_seen seen;
   uint8_t buf[4096];
@@ -245,7 +234,7 @@ static void test_file_errors(void **state)
 {
   struct fake_cfg cfg = {.transport = NFC_NBD, .readonly = true};
   struct tickets t = {fake_start(&cfg), 0, false};
-  struct nfc_options o = opts();
+  struct nfc_options o = fake_options(NFC_NBD);
   struct disk_file *df = NULL;
   struct fake_seen seen;
   struct nfc_file_params bad = {&o, NULL, false, ticket_cb, &t, 0};
