@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -772,12 +773,14 @@ static void serve(struct fake *f, int fd, unsigned conn)
 {
   struct fs *s = calloc(1, sizeof *s);
   struct timeval tv = {5, 0};
+  int one = 1;
 
   if (!s)
     return;
   s->f = f;
   s->fd = fd;
   s->conn = conn;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   if (authd(s) && classic(s)) {
