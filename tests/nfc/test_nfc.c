@@ -489,6 +489,7 @@ struct reader {
   struct nfc_conn *c;
   struct fake *f;
   unsigned seed;
+  unsigned chunks; /* reads 64 KiB chunks among the first this many */
   int failures;
 };
 
@@ -502,7 +503,7 @@ static void *reader_main(void *arg)
   for (int i = 0; i < rounds && buf; i++) {
     struct nfc_error e;
     uint64_t off = (uint64_t)((rd->seed * 7919u + (unsigned)i * 104729u) %
-                              120u) * 65536u;
+                              rd->chunks) * 65536u;
 
     if (nfc_read(rd->c, off, buf, n, &e) != NFC_OK ||
         memcmp(buf, fake_image(rd->f) + off, n) != 0)
@@ -524,7 +525,7 @@ static void run_readers(unsigned in_flight)
   r.o.max_in_flight = in_flight;
   assert_int_equal(rig_open(&r, false), NFC_OK);
   for (unsigned i = 0; i < 8; i++) {
-    rd[i] = (struct reader){r.c, r.f, i + 1, 0};
+    rd[i] = (struct reader){r.c, r.f, i + 1, 120, 0};
     assert_int_equal(pthread_create(&th[i], NULL, reader_main, &rd[i]), 0);
   }
   for (unsigned i = 0; i < 8; i++) {
@@ -550,6 +551,64 @@ static void test_threads_in_flight_4(void **state)
 {
   (void)state;
   run_readers(4);
+}
+
+/* Writers and readers at once, pipelined: write fragments and read
+ * replies share the socket; every byte lands where it should. */
+struct writer {
+  struct nfc_conn *c;
+  uint64_t off;
+  uint8_t *data;
+  size_t len;
+  int failures;
+};
+
+static void *writer_main(void *arg)
+{
+  struct writer *w = arg;
+  struct nfc_error e;
+
+  for (size_t done = 0; done < w->len; done += 128 * 1024)
+    if (nfc_write(w->c, w->off + done, w->data + done, 128 * 1024, &e) !=
+        NFC_OK)
+      w->failures++;
+  return NULL;
+}
+
+static void test_threads_mixed(void **state)
+{
+  struct fake_cfg cfg = {.transport = NFC_NBDSSL, .hold_ms = 10,
+                         .reverse_replies = true};
+  struct rig r;
+  pthread_t th[8];
+  struct writer w[4];
+  struct reader rd[4];
+  size_t len = 512 * 1024;
+
+  (void)state;
+  rig_start(&r, &cfg);
+  r.o.max_in_flight = 4;
+  r.o.compression = NFC_COMP_FASTLZ;
+  assert_int_equal(rig_open(&r, true), NFC_OK);
+  for (unsigned i = 0; i < 4; i++) {
+    w[i] = (struct writer){r.c, (4u << 20) + i * len, malloc(len), len, 0};
+    fill_mixed(w[i].data, len, i);
+    rd[i] = (struct reader){r.c, r.f, i + 1, 60, 0}; /* below 4 MiB */
+    assert_int_equal(pthread_create(&th[i], NULL, writer_main, &w[i]), 0);
+    assert_int_equal(pthread_create(&th[4 + i], NULL, reader_main, &rd[i]),
+                     0);
+  }
+  for (unsigned i = 0; i < 8; i++)
+    pthread_join(th[i], NULL);
+  rig_end(&r);
+  for (unsigned i = 0; i < 4; i++) {
+    assert_int_equal(w[i].failures, 0);
+    assert_int_equal(rd[i].failures, 0);
+    assert_memory_equal(fake_image(r.f) + w[i].off, w[i].data, len);
+    free(w[i].data);
+  }
+  assert_true(r.seen.max_outstanding <= 4);
+  rig_free(&r);
 }
 
 /* ---- keep-alive --------------------------------------------------------- */
@@ -625,6 +684,7 @@ int main(void)
       cmocka_unit_test(test_drop_mid_reply),
       cmocka_unit_test(test_threads_in_flight_1),
       cmocka_unit_test(test_threads_in_flight_4),
+      cmocka_unit_test(test_threads_mixed),
       cmocka_unit_test(test_keepalive),
       cmocka_unit_test(test_bad_arguments),
   };
