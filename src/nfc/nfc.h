@@ -117,7 +117,8 @@ struct nfc_disk_info {
 };
 
 struct nfc_stats {
-  uint64_t requests, bytes_read, bytes_written, reconnects;
+  uint64_t requests, bytes_read, bytes_written;
+  uint64_t reconnects; /* always 0 for one connection: nfc_file reconnects */
 };
 
 struct nfc_conn;
