@@ -10,7 +10,10 @@
  *
  * The result is one allocation tree owned by the caller and freed by
  * vim_objects_free(); the requested paths are copied into it so that
- * vim_prop.path stays valid as long as the result.
+ * vim_prop.path stays valid as long as the result.  Callers that need more
+ * than a flat object list (traversals, several property sets: place.c)
+ * write the spec themselves and hand it to vim_collect(), which pages and
+ * decodes the same way.
  */
 #include <stdlib.h>
 #include <string.h>
