@@ -40,6 +40,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "disk/delta.h"
+#include "disk/error.h"
 #include "disk/grain.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -116,6 +118,12 @@ uint32_t disk_new_cid(void)
   return cid;
 }
 
+/* Every createType VMware's format documents (libvmdk's list), and the
+ * kind GetInfo reports for it.  The first name of a kind is the one freevix
+ * writes.  SEsparse has no VixDiskLibDiskType of its own: it reports
+ * VMFS_SPARSE, the other ESXi snapshot delta (an assumption: VDDK's own
+ * answer is not documented).  The device and custom types have no kind;
+ * their extents decide whether they open (raw devices are refused there). */
 static const struct {
   const char *name;
   enum disk_kind kind;
@@ -128,23 +136,42 @@ static const struct {
     {"streamOptimized", DISK_KIND_STREAM},
     {"vmfsThin", DISK_KIND_VMFS_THIN},
     {"vmfsSparse", DISK_KIND_VMFS_SPARSE},
+    {"seSparse", DISK_KIND_VMFS_SPARSE},
+    {"2GbMaxExtentSparse", DISK_KIND_SPLIT_SPARSE},
+    {"2GbMaxExtentFlat", DISK_KIND_SPLIT_FLAT},
+    {"vmfsPreallocated", DISK_KIND_VMFS_FLAT},
+    {"vmfsEagerZeroedThick", DISK_KIND_VMFS_FLAT},
+    {"custom", DISK_KIND_UNKNOWN},
+    {"fullDevice", DISK_KIND_UNKNOWN},
+    {"partitionedDevice", DISK_KIND_UNKNOWN},
+    {"vmfsRaw", DISK_KIND_UNKNOWN},
+    {"vmfsRDM", DISK_KIND_UNKNOWN},
+    {"vmfsRawDeviceMap", DISK_KIND_UNKNOWN},
+    {"vmfsRDMP", DISK_KIND_UNKNOWN},
+    {"vmfsPassthroughRawDeviceMap", DISK_KIND_UNKNOWN},
 };
 
-enum disk_kind disk_kind_of(const char *create_type)
+int disk_kind_lookup(const char *create_type, enum disk_kind *out,
+                     const char *what)
 {
   size_t i;
 
+  *out = DISK_KIND_UNKNOWN;
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (strcasecmp(kinds[i].name, create_type) == 0)
-      return kinds[i].kind;
-  return DISK_KIND_UNKNOWN;
+    if (strcasecmp(kinds[i].name, create_type) == 0) {
+      *out = kinds[i].kind;
+      return DISK_OK;
+    }
+  return disk_fail(DISK_E_UNSUPPORTED, "%s: createType \"%s\" is not a "
+                   "VMDK disk type freevix knows", what, create_type);
 }
 
 const char *disk_create_type(enum disk_kind kind)
 {
   size_t i;
 
-  for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+  for (i = 0; kind != DISK_KIND_UNKNOWN && i < sizeof kinds / sizeof kinds[0];
+       i++)
     if (kinds[i].kind == kind)
       return kinds[i].name;
   return NULL;
@@ -212,9 +239,11 @@ static int load_descriptor(struct link *l, uint64_t file_size)
     l->desc_off = h.desc_offset * DISK_SECTOR;
     l->desc_cap = h.desc_size * DISK_SECTOR;
     len = (size_t)l->desc_cap;
-  } else if (got >= 4 && memcmp(raw, "COWD", 4) == 0) {
-    fvx_error("%s: vmfsSparse (COWD) extents are not supported", l->path);
-    return DISK_E_UNSUPPORTED;
+  } else if (got >= 8 && (memcmp(raw, "COWD", 4) == 0 ||
+                          memcmp(raw, "\xbe\xba\xfe\xca\0\0\0\0", 8) == 0)) {
+    return disk_fail(DISK_E_UNSUPPORTED, "%s is a%s extent, not a disk: "
+                     "open the descriptor that names it", l->path,
+                     raw[0] == 'C' ? " vmfsSparse (COWD)" : "n SEsparse");
   } else {
     if (file_size > DESC_MAX_BYTES) {
       fvx_error("%s: neither a sparse extent nor a descriptor (%" PRIu64
@@ -259,8 +288,8 @@ static int open_extent(struct link *l, struct extent *e,
   e->start = start;
   e->sectors = de->sectors;
   e->writable = l->writable && de->access == DESC_RW;
-  if (de->access == DESC_NOACCESS || de->type == DESC_EXT_VMFSSPARSE ||
-      de->type == DESC_EXT_VMFSRDM || de->type == DESC_EXT_VMFSRAW) {
+  if (de->access == DESC_NOACCESS || de->type == DESC_EXT_VMFSRDM ||
+      de->type == DESC_EXT_VMFSRAW) {
     fvx_error("%s: extent type or access mode not supported", l->path);
     return DISK_E_UNSUPPORTED;
   }
@@ -273,8 +302,10 @@ static int open_extent(struct link *l, struct extent *e,
   if (st)
     return st;
   e->file_size = (uint64_t)sb.st_size;
-  if (de->type == DESC_EXT_SPARSE)
-    return sparse_open(e);
+  if (de->type == DESC_EXT_SPARSE || de->type == DESC_EXT_VMFSSPARSE)
+    return sparse_open(e); /* the file's magic picks KDMV or COWD */
+  if (de->type == DESC_EXT_SESPARSE)
+    return sesparse_open(e);
   return flat_open(e, de->type == DESC_EXT_FLAT ? de->offset : 0);
 }
 
@@ -333,7 +364,9 @@ int link_open(struct link **out, const char *path, bool writable)
   st = load_descriptor(l, (uint64_t)sb.st_size);
   if (st)
     goto fail;
-  l->kind = disk_kind_of(l->desc.create_type);
+  st = disk_kind_lookup(l->desc.create_type, &l->kind, path);
+  if (st)
+    goto fail;
   l->ext = calloc(l->desc.n_ext, sizeof *l->ext);
   if (!l->ext) {
     st = DISK_E_NOMEM;
@@ -393,6 +426,21 @@ int link_write_desc(struct link *l)
   return st;
 }
 
+/* Runs the extents' finish (stream writers complete their files). */
+static int link_finish(struct link *l)
+{
+  size_t i;
+  int st = DISK_OK, r;
+
+  for (i = 0; i < l->n_ext; i++)
+    if (l->ext[i].ops->finish) {
+      r = l->ext[i].ops->finish(&l->ext[i]);
+      if (r && !st)
+        st = r;
+    }
+  return st;
+}
+
 int link_flush(struct link *l)
 {
   size_t i;
@@ -417,8 +465,18 @@ int disk_close(struct disk *d)
 
   if (!d)
     return DISK_OK;
-  if (d->n && d->links[0]->writable)
-    st = link_flush(d->links[0]);
+  for (i = 0; i < d->n; i++) {
+    int r = link_finish(d->links[i]);
+
+    if (r && !st)
+      st = r;
+  }
+  if (d->n && d->links[0]->writable) {
+    int r = link_flush(d->links[0]);
+
+    if (r && !st)
+      st = r;
+  }
   for (i = 0; i < d->n; i++)
     link_close(d->links[i]);
   free(d);
@@ -614,6 +672,29 @@ static int renew_cid(struct link *l)
   return DISK_OK;
 }
 
+/* Every extent under [sector, sector+n) (n >= 1, within the capacity) can
+ * be written: checked before anything is, so a refused write (a read-only
+ * format such as vmfsSparse or SEsparse, a streamOptimized disk with data,
+ * a RDONLY extent) changes nothing. */
+static int check_writable(struct link *l, uint64_t sector, uint64_t n)
+{
+  uint64_t end = sector + n;
+
+  while (sector < end) {
+    struct extent *e = find_extent(l, sector);
+
+    if (!e->ops->write)
+      return disk_fail(DISK_E_UNSUPPORTED, "%s: %s extents cannot be "
+                       "written in place", e->path ? e->path : l->path,
+                       e->ops->name);
+    if (!e->writable)
+      return disk_fail(DISK_E_READONLY, "%s: the extent is read-only",
+                       e->path ? e->path : l->path);
+    sector = e->start + e->sectors;
+  }
+  return DISK_OK;
+}
+
 int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
 {
   struct link *l = d->links[0];
@@ -626,6 +707,7 @@ int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
     return DISK_E_READONLY;
   if (n == 0)
     return DISK_OK;
+  st = check_writable(l, sector, n);
   while (!st && n) {
     struct extent *e = find_extent(l, sector);
     uint64_t rel = sector - e->start, m = e->sectors - rel;
@@ -634,13 +716,6 @@ int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
 
     if (m > n)
       m = n;
-    if (!e->ops->write) {
-      fvx_error("%s: %s extents cannot be written in place",
-                e->path ? e->path : l->path, e->ops->name);
-      return DISK_E_UNSUPPORTED;
-    }
-    if (!e->writable)
-      return DISK_E_READONLY;
     st = renew_cid(l); /* once per open; a no-op afterwards */
     if (!st)
       st = e->ops->write(e, rel, m, p, &below);
@@ -795,6 +870,8 @@ int disk_attach(struct disk *parent, struct disk *child)
   if (!st)
     st = fix_hint(child->links[child->n - 1], parent->links[0]);
   ptop = parent->links[0];
+  if (!st && ptop->writable)
+    st = link_finish(ptop);
   if (!st && ptop->writable)
     st = link_flush(ptop);
   if (st) {

@@ -49,8 +49,13 @@ int disk_lock_writer(int fd, const char *what);
 const char *disk_parent_hint(const char *child_path, const char *ppath);
 /* A fresh random content ID (never 0xffffffff or 0xfffffffe). */
 uint32_t disk_new_cid(void);
-/* Kind named by a createType (DISK_KIND_UNKNOWN for others) and back. */
-enum disk_kind disk_kind_of(const char *create_type);
+/* Kind named by a createType: DISK_OK with *out set (DISK_KIND_UNKNOWN for
+ * known types without a VixDiskLibDiskType: custom, devices), or
+ * DISK_E_UNSUPPORTED naming it (detail recorded with 'what') for a
+ * createType VMware's format does not list. */
+int disk_kind_lookup(const char *create_type, enum disk_kind *out,
+                     const char *what);
+/* The createType freevix writes for a kind (NULL for DISK_KIND_UNKNOWN). */
 const char *disk_create_type(enum disk_kind kind);
 /* Flushes every extent of a link (fdatasync). */
 int link_flush(struct link *l);

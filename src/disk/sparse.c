@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "disk/chain.h"
+#include "disk/delta.h"
 #include "disk/disk.h"
 #include "disk/extent.h"
 #include "disk/grain.h"
@@ -130,6 +131,8 @@ int sparse_open(struct extent *e)
   st = disk_pread(e->fd, raw, sizeof raw, 0, &got, e->path);
   if (st)
     return st;
+  if (got >= 4 && memcmp(raw, "COWD", 4) == 0)
+    return cowd_open(e); /* a vmfsSparse redo log (qemu: either magic) */
   if (got < sizeof raw) {
     fvx_error("%s: file too short for a sparse header", e->path);
     return DISK_E_CORRUPT;

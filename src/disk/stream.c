@@ -14,7 +14,23 @@
  * Writing is sequential only (VMware: no random writes): the writer appends
  * marker-framed grains in increasing order, emits each grain table (with its
  * marker) once its grains are written, then the directory, the footer and
- * the end-of-stream marker.  Tables with no grain stay unallocated (0).
+ * the end-of-stream marker.  Tables with no grain stay unallocated (0), and
+ * so do grains that are all zeros.  Only one table and one grain are held in
+ * memory, whatever the disk's size.
+ *
+ * Create and Clone drive the writer directly.  VixDiskLib_Write reaches it
+ * through the append mode: a stream opened writable that holds no grain
+ * table yet (what Create leaves) and keeps its directory at the end gets
+ * the append ops.  Its first write cuts the file at the old directory's
+ * marker -- from then on the file has no footer and is refused on open
+ * ("not finalised") until the close writes tables, directory, footer and
+ * end-of-stream marker (extent_ops.finish).  Writes must not go back: a
+ * write starting before the end of the previous one is DISK_E_NOTSEQUENTIAL
+ * and changes nothing.  The grain being filled is kept in memory, filled
+ * first from what lies below (zeros for a base disk), so writes need not be
+ * grain-aligned; gaps and a partial last grain read as what lay below.
+ * While the file is cut it cannot be read (DISK_E_UNSUPPORTED).  Streams
+ * that hold data are never written in place.
  */
 #include "disk/stream.h"
 
@@ -29,6 +45,7 @@
 
 #include "disk/descriptor.h"
 #include "disk/disk.h"
+#include "disk/error.h"
 #include "util/log.h"
 
 #define MARKER_EOS 0u
@@ -134,6 +151,8 @@ static int stream_flush(struct extent *e)
   return DISK_OK;
 }
 
+static int stream_append_attach(struct extent *e);
+
 static const struct extent_ops stream_ops = {
     .name = "streamOptimized",
     .map = stream_map,
@@ -149,10 +168,9 @@ static int read_footer(struct extent *e, struct sparse_header *h)
   uint32_t type;
   int st;
 
-  if (e->file_size < 4 * DISK_SECTOR) {
-    fvx_error("%s: stream has no footer", e->path);
-    return DISK_E_CORRUPT;
-  }
+  if (e->file_size < 4 * DISK_SECTOR)
+    return disk_fail(DISK_E_CORRUPT, "%s: streamOptimized file has no "
+                     "footer: it was not finalised", e->path);
   st = disk_pread(e->fd, raw, sizeof raw,
                   (e->file_size & ~(uint64_t)(DISK_SECTOR - 1)) -
                       3 * DISK_SECTOR,
@@ -160,10 +178,12 @@ static int read_footer(struct extent *e, struct sparse_header *h)
   if (st)
     return st;
   memcpy(&type, raw + 12, 4);
-  if (le32toh(type) != MARKER_FOOTER) {
-    fvx_error("%s: stream footer marker missing", e->path);
-    return DISK_E_CORRUPT;
-  }
+  if (le32toh(type) != MARKER_FOOTER ||
+      !disk_all_zero(raw + 2 * DISK_SECTOR, DISK_SECTOR))
+    return disk_fail(DISK_E_CORRUPT, "%s: streamOptimized file does not "
+                     "end with a footer and an end-of-stream marker: it was "
+                     "not finalised (its writer stopped before closing it) "
+                     "or it is truncated", e->path);
   st = sparse_header_decode(h, raw + DISK_SECTOR, e->path);
   if (st)
     return st;
@@ -201,14 +221,19 @@ int stream_open(struct extent *e, const struct sparse_header *hdr)
     return st;
   }
   e->ops = &stream_ops;
-  return DISK_OK;
+  /* Only a stream whose header leaves the directory to the footer can be
+   * appended to: its header stays right whatever is appended. */
+  return e->writable && hdr->gd_offset == SPARSE_GD_AT_END
+             ? stream_append_attach(e)
+             : DISK_OK;
 }
 
 /* ---- writer ---------------------------------------------------------- */
 
 struct stream_writer {
-  int fd;
-  char *path;
+  int fd;                /* owned, or the extent's (append mode) */
+  char *path;            /* owned, or the extent's */
+  struct extent *e;      /* append mode: the extent written, else NULL */
   struct sparse_header h;
   uint64_t num_gts;
   uint64_t pos;          /* next free sector */
@@ -218,7 +243,21 @@ struct stream_writer {
   bool gt_used;
   uint8_t *zbuf;
   size_t zcap;
+  /* append mode */
+  uint64_t start;        /* sector where appending begins */
+  bool cut;              /* the file was cut at start: not finalised */
+  uint64_t next;         /* first sector the next write may start at */
+  uint64_t pg;           /* grain in pbuf, UINT64_MAX when none */
+  uint8_t *pbuf;         /* that grain, being filled */
+  bool pbelow_zero;      /* what lay below pbuf's grain was zeros */
+  int broken;            /* status of a failed append, repeated after */
 };
+
+static int w_write(struct stream_writer *w, const void *buf, size_t len,
+                   uint64_t sector)
+{
+  return disk_pwrite(w->fd, buf, len, sector * DISK_SECTOR, w->path);
+}
 
 static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 {
@@ -229,7 +268,7 @@ static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 
   memcpy(m, &v, 8);
   memcpy(m + 12, &t, 4);
-  st = disk_pwrite(w->fd, m, sizeof m, w->pos * DISK_SECTOR, w->path);
+  st = w_write(w, m, sizeof m, w->pos);
   if (!st)
     w->pos++;
   return st;
@@ -250,8 +289,7 @@ static int put_table(struct stream_writer *w, const uint32_t *t, uint64_t n,
   st = put_marker(w, sectors, type);
   if (!st) {
     *at = w->pos;
-    st = disk_pwrite(w->fd, le, (size_t)(sectors * DISK_SECTOR),
-                     w->pos * DISK_SECTOR, w->path);
+    st = w_write(w, le, (size_t)(sectors * DISK_SECTOR), w->pos);
   }
   free(le);
   if (!st)
@@ -275,10 +313,59 @@ static int flush_gt(struct stream_writer *w)
   return DISK_OK;
 }
 
+/* A writer for a stream with header h (gd_offset at end), appending from
+ * sector pos; the caller sets fd and path.  NULL on ENOMEM or a directory
+ * beyond SPARSE_MAX_GD_BYTES (*st says which). */
+static struct stream_writer *writer_new(const struct sparse_header *h,
+                                        uint64_t pos, int *st)
+{
+  struct stream_writer *w = calloc(1, sizeof *w);
+
+  *st = DISK_E_NOMEM;
+  if (!w)
+    return NULL;
+  w->fd = -1;
+  w->h = *h;
+  w->num_gts = sparse_num_gts(h);
+  w->cur_gt = UINT64_MAX;
+  w->pg = UINT64_MAX;
+  w->pos = w->start = pos;
+  w->zcap = (size_t)zcap_for(h->grain * DISK_SECTOR);
+  if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES) {
+    *st = DISK_E_TOOBIG;
+    free(w);
+    return NULL;
+  }
+  w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
+  w->gt = calloc(h->gtes, 4);
+  w->zbuf = malloc(w->zcap);
+  if (!w->gd || !w->gt || !w->zbuf) {
+    free(w->gd);
+    free(w->gt);
+    free(w->zbuf);
+    free(w);
+    return NULL;
+  }
+  *st = DISK_OK;
+  return w;
+}
+
+static void writer_free(struct stream_writer *w)
+{
+  if (!w->e)
+    free(w->path);
+  free(w->gd);
+  free(w->gt);
+  free(w->zbuf);
+  free(w->pbuf);
+  free(w);
+}
+
 int stream_writer_open(struct stream_writer **out, const char *path,
                        uint64_t capacity, const char *desc)
 {
   struct stream_writer *w;
+  struct sparse_header h;
   size_t dlen = strlen(desc);
   uint8_t raw[DISK_SECTOR];
   int st;
@@ -286,45 +373,34 @@ int stream_writer_open(struct stream_writer **out, const char *path,
   *out = NULL;
   if (dlen > STREAM_DESC_SECTORS * DISK_SECTOR)
     return DISK_E_DESCRIPTOR;
-  w = calloc(1, sizeof *w);
+  memset(&h, 0, sizeof h);
+  h.version = 3;
+  h.flags = SPARSE_FLAG_NL_TEST | SPARSE_FLAG_COMPRESSED | SPARSE_FLAG_MARKERS;
+  h.capacity = capacity;
+  h.grain = STREAM_GRAIN;
+  h.desc_offset = 1;
+  h.desc_size = STREAM_DESC_SECTORS;
+  h.gtes = 512;
+  h.gd_offset = SPARSE_GD_AT_END;
+  h.overhead = STREAM_OVERHEAD;
+  h.compress = SPARSE_COMPRESS_DEFLATE;
+  w = writer_new(&h, STREAM_OVERHEAD, &st);
   if (!w)
-    return DISK_E_NOMEM;
-  w->fd = -1;
-  w->h.version = 3;
-  w->h.flags = SPARSE_FLAG_NL_TEST | SPARSE_FLAG_COMPRESSED |
-               SPARSE_FLAG_MARKERS;
-  w->h.capacity = capacity;
-  w->h.grain = STREAM_GRAIN;
-  w->h.desc_offset = 1;
-  w->h.desc_size = STREAM_DESC_SECTORS;
-  w->h.gtes = 512;
-  w->h.gd_offset = SPARSE_GD_AT_END;
-  w->h.overhead = STREAM_OVERHEAD;
-  w->h.compress = SPARSE_COMPRESS_DEFLATE;
-  w->num_gts = sparse_num_gts(&w->h);
-  w->cur_gt = UINT64_MAX;
-  w->pos = STREAM_OVERHEAD;
-  w->zcap = (size_t)zcap_for(STREAM_GRAIN * DISK_SECTOR);
+    return st;
   w->path = strdup(path);
-  w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
-  w->gt = calloc(w->h.gtes, 4);
-  w->zbuf = malloc(w->zcap);
-  if (!w->path || !w->gd || !w->gt || !w->zbuf) {
-    st = DISK_E_NOMEM;
-    goto fail;
-  }
-  if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES) {
-    st = DISK_E_TOOBIG;
-    goto fail;
+  if (!w->path) {
+    writer_free(w);
+    return DISK_E_NOMEM;
   }
   w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (w->fd < 0) {
     st = disk_errno_status(errno);
     fvx_error("%s: cannot create: %s", path, strerror(errno));
-    goto fail;
+    writer_free(w);
+    return st;
   }
   sparse_header_encode(&w->h, raw);
-  st = disk_pwrite(w->fd, raw, sizeof raw, 0, path);
+  st = w_write(w, raw, sizeof raw, 0);
   if (!st)
     st = disk_pwrite(w->fd, desc, dlen, DISK_SECTOR, path);
   if (st) {
@@ -333,15 +409,6 @@ int stream_writer_open(struct stream_writer **out, const char *path,
   }
   *out = w;
   return DISK_OK;
-fail:
-  if (w->fd >= 0)
-    close(w->fd);
-  free(w->path);
-  free(w->gd);
-  free(w->gt);
-  free(w->zbuf);
-  free(w);
-  return st;
 }
 
 int stream_writer_put(struct stream_writer *w, uint64_t grain,
@@ -376,8 +443,7 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
          (size_t)(sectors * DISK_SECTOR - GRAIN_HDR - zlen));
   if (w->pos + sectors > SPARSE_MAX_SECTOR)
     return DISK_E_NOSPACE;
-  st = disk_pwrite(w->fd, w->zbuf, (size_t)(sectors * DISK_SECTOR),
-                   w->pos * DISK_SECTOR, w->path);
+  st = w_write(w, w->zbuf, (size_t)(sectors * DISK_SECTOR), w->pos);
   if (st)
     return st;
   w->gt[grain % w->h.gtes] = (uint32_t)w->pos;
@@ -386,16 +452,9 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
   return DISK_OK;
 }
 
-static void writer_free(struct stream_writer *w)
-{
-  free(w->path);
-  free(w->gd);
-  free(w->gt);
-  free(w->zbuf);
-  free(w);
-}
-
-int stream_writer_finish(struct stream_writer *w)
+/* Writes the last table, the directory, the footer and the end-of-stream
+ * marker, and syncs. */
+static int writer_finalise(struct stream_writer *w)
 {
   struct sparse_header foot;
   uint8_t raw[DISK_SECTOR];
@@ -411,15 +470,22 @@ int stream_writer_finish(struct stream_writer *w)
     sparse_header_encode(&foot, raw);
     st = put_marker(w, 1, MARKER_FOOTER);
     if (!st)
-      st = disk_pwrite(w->fd, raw, sizeof raw, w->pos * DISK_SECTOR,
-                       w->path);
+      st = w_write(w, raw, sizeof raw, w->pos);
     if (!st) {
       w->pos++;
       st = put_marker(w, 0, MARKER_EOS);
     }
   }
   if (!st && fsync(w->fd) != 0)
-    st = DISK_E_IO;
+    st = disk_fail(DISK_E_IO, "%s: fsync failed: %s", w->path,
+                   strerror(errno));
+  return st;
+}
+
+int stream_writer_finish(struct stream_writer *w)
+{
+  int st = writer_finalise(w);
+
   if (st) {
     stream_writer_abort(w);
     return st;
@@ -436,4 +502,182 @@ void stream_writer_abort(struct stream_writer *w)
   close(w->fd);
   unlink(w->path);
   writer_free(w);
+}
+
+/* ---- append mode: VixDiskLib_Write on a new stream ------------------------ */
+
+/* Appends the grain being filled unless it and what lay below it are all
+ * zeros (then the entry stays 0 and reads the same). */
+static int put_pending(struct stream_writer *w)
+{
+  uint64_t g = w->pg;
+
+  if (g == UINT64_MAX)
+    return DISK_OK;
+  w->pg = UINT64_MAX;
+  if (w->pbelow_zero &&
+      disk_all_zero(w->pbuf, (size_t)(w->h.grain * DISK_SECTOR)))
+    return DISK_OK;
+  return stream_writer_put(w, g, w->pbuf);
+}
+
+/* Starts filling grain g from what lies below it. */
+static int start_pending(struct stream_writer *w, uint64_t g,
+                         const struct below *below)
+{
+  struct extent *e = w->e;
+  uint64_t valid = e->sectors - g * w->h.grain;
+  size_t bytes = (size_t)(w->h.grain * DISK_SECTOR);
+  int st;
+
+  if (valid > w->h.grain)
+    valid = w->h.grain;
+  memset(w->pbuf, 0, bytes);
+  st = below->read(below->opaque, g * w->h.grain, valid, w->pbuf);
+  if (st)
+    return st;
+  w->pbelow_zero = disk_all_zero(w->pbuf, bytes);
+  w->pg = g;
+  return DISK_OK;
+}
+
+/* The first write cuts the file at the old directory's marker. */
+static int cut(struct stream_writer *w)
+{
+  if (ftruncate(w->fd, (off_t)(w->start * DISK_SECTOR)) != 0)
+    return disk_fail(disk_errno_status(errno), "%s: cannot cut the stream "
+                     "for appending: %s", w->path, strerror(errno));
+  w->cut = true;
+  w->e->sp->cached_valid = false;
+  return DISK_OK;
+}
+
+static int stream_append_write(struct extent *e, uint64_t sector, uint64_t n,
+                               const uint8_t *buf, const struct below *below)
+{
+  struct stream_writer *w = e->sp->writer;
+  uint64_t grain = w->h.grain, end = sector + n;
+  int st = DISK_OK;
+
+  if (w->broken)
+    return disk_fail(w->broken, "%s: this streamOptimized disk takes no "
+                     "more writes (an earlier write failed, or it is "
+                     "finalised)", e->path);
+  if (sector < w->next)
+    return disk_fail(DISK_E_NOTSEQUENTIAL, "%s: write at sector %" PRIu64
+                     " after sectors up to %" PRIu64 " were written: a "
+                     "streamOptimized disk is written once, in increasing "
+                     "sector order", e->path, sector, w->next);
+  if (!w->cut)
+    st = cut(w);
+  while (!st && n) {
+    uint64_t g = sector / grain, in = sector % grain;
+    uint64_t m = grain - in < n ? grain - in : n;
+
+    if (g != w->pg) {
+      st = put_pending(w);
+      if (!st)
+        st = start_pending(w, g, below);
+      if (st)
+        break;
+    }
+    memcpy(w->pbuf + in * DISK_SECTOR, buf, (size_t)(m * DISK_SECTOR));
+    sector += m;
+    n -= m;
+    buf += m * DISK_SECTOR;
+  }
+  if (st)
+    w->broken = st;
+  else
+    w->next = end;
+  return st;
+}
+
+static int stream_append_map(struct extent *e, uint64_t sector, uint64_t n,
+                             struct extent_map *out)
+{
+  if (e->sp->writer->cut)
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: a streamOptimized disk being "
+                     "written cannot be read until it is closed", e->path);
+  return stream_map(e, sector, n, out);
+}
+
+static int stream_append_finish(struct extent *e)
+{
+  struct stream_writer *w = e->sp->writer;
+  int st;
+
+  if (!w->cut)
+    return DISK_OK; /* nothing written: still the finalised empty stream */
+  if (w->broken)
+    return disk_fail(w->broken, "%s: the streamOptimized disk is not "
+                     "finalised: an earlier write failed", e->path);
+  st = put_pending(w);
+  if (!st)
+    st = writer_finalise(w);
+  if (st) {
+    w->broken = st;
+    return st;
+  }
+  w->cut = false;
+  w->broken = DISK_E_UNSUPPORTED; /* finalised: no more writes */
+  e->file_size = w->pos * DISK_SECTOR;
+  return DISK_OK;
+}
+
+static void stream_append_close(struct extent *e)
+{
+  writer_free(e->sp->writer);
+  sparse_extent_close(e);
+}
+
+static const struct extent_ops stream_append_ops = {
+    .name = "streamOptimized",
+    .map = stream_append_map,
+    .read = stream_read,
+    .write = stream_append_write,
+    .flush = disk_extent_sync,
+    .finish = stream_append_finish,
+    .close = stream_append_close,
+};
+
+/* A writable stream gets the append ops when it can take them: no grain
+ * table yet, and its directory at the end, right behind a directory marker
+ * that follows the descriptor.  Others keep the read-only ops (writes are
+ * refused before anything is written). */
+static int stream_append_attach(struct extent *e)
+{
+  struct sparse *sp = e->sp;
+  uint64_t i, at = sp->h.gd_offset - 1;
+  uint8_t m[DISK_SECTOR];
+  uint32_t type;
+  int st;
+
+  for (i = 0; i < sp->num_gts; i++)
+    if (sp->gd[i])
+      return DISK_OK;
+  if (at < 1 || at < sp->h.desc_offset + sp->h.desc_size ||
+      at < sp->h.overhead)
+    return DISK_OK;
+  st = disk_pread(e->fd, m, sizeof m, at * DISK_SECTOR, NULL, e->path);
+  if (st)
+    return st;
+  memcpy(&type, m + 12, 4);
+  if (le32toh(type) != MARKER_GD)
+    return DISK_OK;
+  sp->writer = writer_new(&sp->h, at, &st);
+  if (sp->writer)
+    sp->writer->pbuf = malloc((size_t)sp->grain_bytes);
+  if (!sp->writer || !sp->writer->pbuf) {
+    if (sp->writer)
+      writer_free(sp->writer);
+    sp->writer = NULL;
+    return st ? st : DISK_E_NOMEM;
+  }
+  sp->writer->h.gd_offset = SPARSE_GD_AT_END;
+  sp->writer->fd = e->fd;
+  sp->writer->path = e->path;
+  sp->writer->e = e;
+  e->ops = &stream_append_ops;
+  return DISK_OK;
 }
