@@ -64,8 +64,10 @@ VixError VixDiskLib_Read(VixDiskLibHandle diskHandle,
 
   if (err || !numSectors)
     return err;
-  return fvx_disk_error(
-      disk_read(diskHandle->disk, startSector, numSectors, readBuffer));
+  return fvx_disk_report(
+      "VixDiskLib_Read",
+      disk_read(diskHandle->disk, startSector, numSectors, readBuffer),
+      FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
@@ -78,8 +80,10 @@ VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
 
   if (err || !numSectors)
     return err;
-  return fvx_disk_error(
-      disk_write(diskHandle->disk, startSector, numSectors, writeBuffer));
+  return fvx_disk_report(
+      "VixDiskLib_Write",
+      disk_write(diskHandle->disk, startSector, numSectors, writeBuffer),
+      FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
@@ -98,8 +102,10 @@ VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
   if (err)
     return err;
   if (numSectors)
-    err = fvx_disk_error(
-        disk_read(diskHandle->disk, startSector, numSectors, readBuffer));
+    err = fvx_disk_report(
+        "VixDiskLib_ReadAsync",
+        disk_read(diskHandle->disk, startSector, numSectors, readBuffer),
+        FVX_LOG_ERROR);
   callback(cbData, err);
   return VIX_ASYNC;
 }
@@ -120,8 +126,10 @@ VixError VixDiskLib_WriteAsync(VixDiskLibHandle diskHandle,
   if (err)
     return err;
   if (numSectors)
-    err = fvx_disk_error(
-        disk_write(diskHandle->disk, startSector, numSectors, writeBuffer));
+    err = fvx_disk_report(
+        "VixDiskLib_WriteAsync",
+        disk_write(diskHandle->disk, startSector, numSectors, writeBuffer),
+        FVX_LOG_ERROR);
   callback(cbData, err);
   return VIX_ASYNC;
 }
@@ -139,7 +147,8 @@ VixError VixDiskLib_Flush(VixDiskLibHandle diskHandle)
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Flush", "%p)", (void *)diskHandle);
-  return fvx_disk_error(disk_flush(diskHandle->disk));
+  return fvx_disk_report("VixDiskLib_Flush", disk_flush(diskHandle->disk),
+                         FVX_LOG_ERROR);
 }
 
 /* Growable block array, capped by the chunk count of the query. */
@@ -237,7 +246,8 @@ VixError VixDiskLib_QueryAllocatedBlocks(VixDiskLibHandle diskHandle,
   }
   if (st) {
     free(bl.b);
-    return fvx_disk_error(st);
+    return fvx_disk_report("VixDiskLib_QueryAllocatedBlocks", st,
+                           FVX_LOG_ERROR);
   }
   out = malloc(sizeof *out + (bl.n ? bl.n - 1 : 0) * sizeof(VixDiskLibBlock));
   if (!out) {

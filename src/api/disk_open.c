@@ -55,8 +55,7 @@ VixError VixDiskLib_Open(const VixDiskLibConnection connection,
   st = disk_open(&h->disk, path, dflags);
   if (st) {
     free(h);
-    fvx_debug("VixDiskLib_Open: %s: %s", path, disk_status_str(st));
-    return fvx_disk_error(st);
+    return fvx_disk_report("VixDiskLib_Open", st, FVX_LOG_ERROR);
   }
   h->magic = FVX_DISK_MAGIC;
   h->conn = connection;
@@ -87,7 +86,7 @@ VixError VixDiskLib_Close(VixDiskLibHandle diskHandle)
   }
   memset(diskHandle, 0, sizeof *diskHandle);
   free(diskHandle);
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_Close", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_GetInfo(VixDiskLibHandle diskHandle, VixDiskLibInfo **info)

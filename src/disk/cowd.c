@@ -25,6 +25,7 @@
 #include "disk/delta.h"
 #include "disk/disk.h"
 #include "disk/error.h"
+#include "disk/file.h"
 
 #define COWD_VERSION 1u
 #define COWD_HEADER_SECTORS (COWD_HEADER_BYTES / DISK_SECTOR)
@@ -129,6 +130,6 @@ int cowd_open(struct extent *e)
 
   st = delta_read(e, raw, sizeof raw, 0, NULL);
   if (!st)
-    st = cowd_header_decode(&l, raw, e->file_size, e->path);
+    st = cowd_header_decode(&l, raw, e->file->size, extent_name(e));
   return st ? st : delta_open(e, &l, &cowd_format);
 }

@@ -19,6 +19,7 @@
 
 #include "disk/disk.h"
 #include "disk/error.h"
+#include "disk/file.h"
 
 struct delta {
   struct delta_layout l;
@@ -165,7 +166,7 @@ int delta_map_run(uint64_t grain, uint64_t sector, uint64_t n,
 int delta_read(struct extent *e, void *buf, size_t len, uint64_t off,
                size_t *got)
 {
-  return disk_pread(e->fd, buf, len, off, got, e->path);
+  return disk_file_pread(e->file, buf, len, off, got);
 }
 
 static size_t gt_bytes(const struct delta_layout *l)
@@ -191,12 +192,12 @@ static int table_get(struct extent *e, uint64_t idx, uint64_t **out)
     s->gt = malloc(DELTA_GTES * sizeof *s->gt);
   if (!d->raw || !s->gt)
     return disk_fail(DISK_E_NOMEM, "%s: no memory for a grain table",
-                     e->path);
+                     extent_name(e));
   s->idx = UINT64_MAX;
   st = delta_read(e, d->raw, gt_bytes(&d->l), d->gd[idx] * DISK_SECTOR,
                   NULL);
   if (!st)
-    st = delta_gt_decode(&d->l, d->f, d->raw, idx, s->gt, e->path);
+    st = delta_gt_decode(&d->l, d->f, d->raw, idx, s->gt, extent_name(e));
   if (st)
     return st;
   s->idx = idx;
@@ -263,7 +264,7 @@ int delta_open(struct extent *e, const struct delta_layout *l,
   if (e->sectors > l->capacity)
     return disk_fail(DISK_E_DESCRIPTOR, "%s: descriptor extent of %" PRIu64
                      " sectors exceeds the %s file's capacity of %" PRIu64,
-                     e->path, e->sectors, f->name, l->capacity);
+                     extent_name(e), e->sectors, f->name, l->capacity);
   d = calloc(1, sizeof *d);
   raw = malloc(bytes ? bytes : 1);
   if (d)
@@ -273,13 +274,13 @@ int delta_open(struct extent *e, const struct delta_layout *l,
     free(raw);
     delta_free(d);
     return disk_fail(DISK_E_NOMEM, "%s: no memory for the grain directory",
-                     e->path);
+                     extent_name(e));
   }
   d->l = *l;
   d->f = f;
   st = delta_read(e, raw, bytes, l->gd_offset * DISK_SECTOR, NULL);
   if (!st)
-    st = delta_gd_decode(l, f, raw, l->gd_entries, d->gd, e->path);
+    st = delta_gd_decode(l, f, raw, l->gd_entries, d->gd, extent_name(e));
   free(raw);
   if (st) {
     delta_free(d);

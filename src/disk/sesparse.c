@@ -40,6 +40,7 @@
 #include "disk/delta.h"
 #include "disk/disk.h"
 #include "disk/error.h"
+#include "disk/file.h"
 
 #define SE_CONST_MAGIC 0xcafebabeull
 #define SE_VOLATILE_MAGIC 0xcafecafeull
@@ -246,10 +247,10 @@ int sesparse_open(struct extent *e)
 
   st = delta_read(e, raw, sizeof raw, 0, NULL);
   if (!st)
-    st = sesparse_header_decode(&l, raw, e->file_size, &vs, e->path);
+    st = sesparse_header_decode(&l, raw, e->file->size, &vs, extent_name(e));
   if (!st)
     st = delta_read(e, raw, sizeof raw, vs * DISK_SECTOR, NULL);
   if (!st)
-    st = sesparse_volatile_check(raw, e->path);
+    st = sesparse_volatile_check(raw, extent_name(e));
   return st ? st : delta_open(e, &l, &sesparse_format);
 }

@@ -35,18 +35,16 @@
 #include "disk/stream.h"
 
 #include <endian.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "disk/descriptor.h"
 #include "disk/disk.h"
 #include "disk/error.h"
-#include "util/log.h"
+#include "disk/file.h"
+#include "disk/file_posix.h"
 
 #define MARKER_EOS 0u
 #define MARKER_GT 1u
@@ -80,7 +78,7 @@ static int decode_grain(struct extent *e, uint64_t g, uint32_t v)
   if (sp->cached_valid && sp->cached_grain == g)
     return DISK_OK;
   sp->cached_valid = false;
-  st = disk_pread(e->fd, sp->zbuf, sp->zcap, off, &got, e->path);
+  st = disk_file_pread(e->file, sp->zbuf, sp->zcap, off, &got);
   if (st)
     return st;
   zlen = got;
@@ -92,21 +90,20 @@ static int decode_grain(struct extent *e, uint64_t g, uint32_t v)
     memcpy(&size, sp->zbuf + 8, 4);
     lba = le64toh(lba);
     size = le32toh(size);
-    if (got < GRAIN_HDR || lba != g * sp->h.grain ||
-        size > got - GRAIN_HDR) {
-      fvx_error("%s: grain marker at sector %" PRIu32 " is damaged "
-                "(lba %" PRIu64 ", size %" PRIu32 ")", e->path, v, lba, size);
-      return DISK_E_NEEDSREPAIR;
-    }
+    if (got < GRAIN_HDR || lba != g * sp->h.grain || size > got - GRAIN_HDR)
+      return disk_fail(DISK_E_NEEDSREPAIR,
+                       "%s: grain marker at sector %" PRIu32
+                       " is damaged (lba %" PRIu64 ", size %" PRIu32 ")",
+                       extent_name(e), v, lba, size);
     data += GRAIN_HDR;
     zlen = size;
   }
   zr = uncompress(sp->grain_buf, &dlen, data, (uLong)zlen);
-  if (zr != Z_OK) {
-    fvx_error("%s: compressed grain %" PRIu64 " does not inflate (zlib %d)",
-              e->path, g, zr);
-    return DISK_E_NEEDSREPAIR;
-  }
+  if (zr != Z_OK)
+    return disk_fail(DISK_E_NEEDSREPAIR,
+                     "%s: compressed grain %" PRIu64
+                     " does not inflate (zlib %d)",
+                     extent_name(e), g, zr);
   if (dlen < sp->grain_bytes)
     memset(sp->grain_buf + dlen, 0, (size_t)(sp->grain_bytes - dlen));
   sp->cached_grain = g;
@@ -168,13 +165,12 @@ static int read_footer(struct extent *e, struct sparse_header *h)
   uint32_t type;
   int st;
 
-  if (e->file_size < 4 * DISK_SECTOR)
+  if (e->file->size < 4 * DISK_SECTOR)
     return disk_fail(DISK_E_CORRUPT, "%s: streamOptimized file has no "
-                     "footer: it was not finalised", e->path);
-  st = disk_pread(e->fd, raw, sizeof raw,
-                  (e->file_size & ~(uint64_t)(DISK_SECTOR - 1)) -
-                      3 * DISK_SECTOR,
-                  NULL, e->path);
+                     "footer: it was not finalised", extent_name(e));
+  st = disk_file_pread(
+      e->file, raw, sizeof raw,
+      (e->file->size & ~(uint64_t)(DISK_SECTOR - 1)) - 3 * DISK_SECTOR, NULL);
   if (st)
     return st;
   memcpy(&type, raw + 12, 4);
@@ -183,14 +179,14 @@ static int read_footer(struct extent *e, struct sparse_header *h)
     return disk_fail(DISK_E_CORRUPT, "%s: streamOptimized file does not "
                      "end with a footer and an end-of-stream marker: it was "
                      "not finalised (its writer stopped before closing it) "
-                     "or it is truncated", e->path);
-  st = sparse_header_decode(h, raw + DISK_SECTOR, e->path);
+                     "or it is truncated", extent_name(e));
+  st = sparse_header_decode(h, raw + DISK_SECTOR, extent_name(e));
   if (st)
     return st;
-  if (h->gd_offset == SPARSE_GD_AT_END) {
-    fvx_error("%s: stream footer has no grain directory", e->path);
-    return DISK_E_CORRUPT;
-  }
+  if (h->gd_offset == SPARSE_GD_AT_END)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: stream footer has no grain directory",
+                     extent_name(e));
   return DISK_OK;
 }
 
@@ -204,17 +200,19 @@ int stream_open(struct extent *e, const struct sparse_header *hdr)
     if (st)
       return st;
     if (h.capacity != hdr->capacity || h.grain != hdr->grain ||
-        h.gtes != hdr->gtes) {
-      fvx_error("%s: stream footer disagrees with the header", e->path);
-      return DISK_E_CORRUPT;
-    }
+        h.gtes != hdr->gtes)
+      return disk_fail(DISK_E_CORRUPT,
+                       "%s: stream footer disagrees with the header",
+                       extent_name(e));
   }
-  st = sparse_load(&e->sp, e->fd, &h, e->file_size, e->path);
+  st = sparse_load(&e->sp, e->file, &h);
   if (st)
     return st;
   e->sp->zcap = (size_t)zcap_for(e->sp->grain_bytes);
   e->sp->zbuf = malloc(e->sp->zcap);
-  st = e->sp->zbuf ? sparse_grain_buf(e->sp) : DISK_E_NOMEM;
+  st = e->sp->zbuf
+           ? sparse_grain_buf(e->sp)
+           : disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
   if (st) {
     sparse_free(e->sp);
     e->sp = NULL;
@@ -231,8 +229,7 @@ int stream_open(struct extent *e, const struct sparse_header *hdr)
 /* ---- writer ---------------------------------------------------------- */
 
 struct stream_writer {
-  int fd;                /* owned, or the extent's (append mode) */
-  char *path;            /* owned, or the extent's */
+  struct disk_file *f;   /* owned, or the extent's (append mode) */
   struct extent *e;      /* append mode: the extent written, else NULL */
   struct sparse_header h;
   uint64_t num_gts;
@@ -250,14 +247,8 @@ struct stream_writer {
   uint64_t pg;           /* grain in pbuf, UINT64_MAX when none */
   uint8_t *pbuf;         /* that grain, being filled */
   bool pbelow_zero;      /* what lay below pbuf's grain was zeros */
-  int broken;            /* status of a failed append, repeated after */
+  int broken;            /* status of a failed append or of finalising */
 };
-
-static int w_write(struct stream_writer *w, const void *buf, size_t len,
-                   uint64_t sector)
-{
-  return disk_pwrite(w->fd, buf, len, sector * DISK_SECTOR, w->path);
-}
 
 static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 {
@@ -268,7 +259,7 @@ static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 
   memcpy(m, &v, 8);
   memcpy(m + 12, &t, 4);
-  st = w_write(w, m, sizeof m, w->pos);
+  st = disk_file_pwrite(w->f, m, sizeof m, w->pos * DISK_SECTOR);
   if (!st)
     w->pos++;
   return st;
@@ -278,18 +269,19 @@ static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 static int put_table(struct stream_writer *w, const uint32_t *t, uint64_t n,
                      uint32_t type, uint64_t *at)
 {
-  uint64_t sectors = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR, i;
+  uint64_t sectors = sparse_entry_sectors(n), i;
   uint32_t *le = calloc(1, (size_t)(sectors * DISK_SECTOR));
   int st;
 
   if (!le)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", w->f->name);
   for (i = 0; i < n; i++)
     le[i] = htole32(t[i]);
   st = put_marker(w, sectors, type);
   if (!st) {
     *at = w->pos;
-    st = w_write(w, le, (size_t)(sectors * DISK_SECTOR), w->pos);
+    st = disk_file_pwrite(w->f, le, (size_t)(sectors * DISK_SECTOR),
+                          w->pos * DISK_SECTOR);
   }
   free(le);
   if (!st)
@@ -308,57 +300,60 @@ static int flush_gt(struct stream_writer *w)
   if (st)
     return st;
   if (at > SPARSE_MAX_SECTOR)
-    return DISK_E_NOSPACE;
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: stream is full (32-bit sector offsets)", w->f->name);
   w->gd[w->cur_gt] = (uint32_t)at;
   return DISK_OK;
 }
 
-/* A writer for a stream with header h (gd_offset at end), appending from
- * sector pos; the caller sets fd and path.  NULL on ENOMEM or a directory
- * beyond SPARSE_MAX_GD_BYTES (*st says which). */
-static struct stream_writer *writer_new(const struct sparse_header *h,
-                                        uint64_t pos, int *st)
-{
-  struct stream_writer *w = calloc(1, sizeof *w);
-
-  *st = DISK_E_NOMEM;
-  if (!w)
-    return NULL;
-  w->fd = -1;
-  w->h = *h;
-  w->num_gts = sparse_num_gts(h);
-  w->cur_gt = UINT64_MAX;
-  w->pg = UINT64_MAX;
-  w->pos = w->start = pos;
-  w->zcap = (size_t)zcap_for(h->grain * DISK_SECTOR);
-  if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES) {
-    *st = DISK_E_TOOBIG;
-    free(w);
-    return NULL;
-  }
-  w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
-  w->gt = calloc(h->gtes, 4);
-  w->zbuf = malloc(w->zcap);
-  if (!w->gd || !w->gt || !w->zbuf) {
-    free(w->gd);
-    free(w->gt);
-    free(w->zbuf);
-    free(w);
-    return NULL;
-  }
-  *st = DISK_OK;
-  return w;
-}
-
+/* Frees w and closes its file unless the extent owns it (NULL: none). */
 static void writer_free(struct stream_writer *w)
 {
   if (!w->e)
-    free(w->path);
+    disk_file_close(w->f);
   free(w->gd);
   free(w->gt);
   free(w->zbuf);
   free(w->pbuf);
   free(w);
+}
+
+/* A writer for a stream with header h (directory at the end), appending
+ * from sector pos; the caller sets f.  NULL with the detail recorded
+ * (DISK_E_NOMEM, DISK_E_TOOBIG) in *st. */
+static struct stream_writer *writer_new(const struct sparse_header *h,
+                                        uint64_t pos, const char *what,
+                                        int *st)
+{
+  struct stream_writer *w = calloc(1, sizeof *w);
+
+  if (!w) {
+    *st = disk_fail(DISK_E_NOMEM, "%s: out of memory", what);
+    return NULL;
+  }
+  w->h = *h;
+  w->h.gd_offset = SPARSE_GD_AT_END;
+  w->num_gts = sparse_num_gts(h);
+  w->cur_gt = UINT64_MAX;
+  w->pg = UINT64_MAX;
+  w->pos = w->start = pos;
+  w->zcap = (size_t)zcap_for(h->grain * DISK_SECTOR);
+  w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
+  w->gt = calloc(h->gtes, 4);
+  w->zbuf = malloc(w->zcap);
+  *st = DISK_OK;
+  if (!w->gd || !w->gt || !w->zbuf)
+    *st = disk_fail(DISK_E_NOMEM, "%s: out of memory", what);
+  else if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES)
+    *st = disk_fail(DISK_E_TOOBIG,
+                    "%s: %" PRIu64 " sectors need a grain directory larger "
+                    "than %u bytes",
+                    what, h->capacity, SPARSE_MAX_GD_BYTES);
+  if (*st) {
+    writer_free(w); /* no file yet */
+    return NULL;
+  }
+  return w;
 }
 
 int stream_writer_open(struct stream_writer **out, const char *path,
@@ -372,7 +367,10 @@ int stream_writer_open(struct stream_writer **out, const char *path,
 
   *out = NULL;
   if (dlen > STREAM_DESC_SECTORS * DISK_SECTOR)
-    return DISK_E_DESCRIPTOR;
+    return disk_fail(DISK_E_DESCRIPTOR,
+                     "%s: descriptor of %zu bytes does not fit the %u "
+                     "sectors of a stream's descriptor area",
+                     path, dlen, STREAM_DESC_SECTORS);
   memset(&h, 0, sizeof h);
   h.version = 3;
   h.flags = SPARSE_FLAG_NL_TEST | SPARSE_FLAG_COMPRESSED | SPARSE_FLAG_MARKERS;
@@ -381,28 +379,20 @@ int stream_writer_open(struct stream_writer **out, const char *path,
   h.desc_offset = 1;
   h.desc_size = STREAM_DESC_SECTORS;
   h.gtes = 512;
-  h.gd_offset = SPARSE_GD_AT_END;
   h.overhead = STREAM_OVERHEAD;
   h.compress = SPARSE_COMPRESS_DEFLATE;
-  w = writer_new(&h, STREAM_OVERHEAD, &st);
+  w = writer_new(&h, STREAM_OVERHEAD, path, &st);
   if (!w)
     return st;
-  w->path = strdup(path);
-  if (!w->path) {
-    writer_free(w);
-    return DISK_E_NOMEM;
-  }
-  w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (w->fd < 0) {
-    st = disk_errno_status(errno);
-    fvx_error("%s: cannot create: %s", path, strerror(errno));
+  st = disk_posix_create(path, &w->f);
+  if (st) {
     writer_free(w);
     return st;
   }
   sparse_header_encode(&w->h, raw);
-  st = w_write(w, raw, sizeof raw, 0);
+  st = disk_file_pwrite(w->f, raw, sizeof raw, 0);
   if (!st)
-    st = disk_pwrite(w->fd, desc, dlen, DISK_SECTOR, path);
+    st = disk_file_pwrite(w->f, desc, dlen, DISK_SECTOR);
   if (st) {
     stream_writer_abort(w);
     return st;
@@ -422,7 +412,9 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
 
   if (grain * w->h.grain >= w->h.capacity ||
       (w->cur_gt != UINT64_MAX && gi < w->cur_gt))
-    return DISK_E_ARG;
+    return disk_fail(DISK_E_ARG,
+                     "%s: grain %" PRIu64 " is out of order or range",
+                     w->f->name, grain);
   if (gi != w->cur_gt) {
     st = flush_gt(w);
     if (st)
@@ -434,7 +426,8 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
   if (compress2(w->zbuf + GRAIN_HDR, &zlen, data,
                 (uLong)(w->h.grain * DISK_SECTOR), Z_DEFAULT_COMPRESSION) !=
       Z_OK)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: zlib cannot compress grain %" PRIu64,
+                     w->f->name, grain);
   size = htole32((uint32_t)zlen);
   memcpy(w->zbuf, &lba, 8);
   memcpy(w->zbuf + 8, &size, 4);
@@ -442,8 +435,10 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
   memset(w->zbuf + GRAIN_HDR + zlen, 0,
          (size_t)(sectors * DISK_SECTOR - GRAIN_HDR - zlen));
   if (w->pos + sectors > SPARSE_MAX_SECTOR)
-    return DISK_E_NOSPACE;
-  st = w_write(w, w->zbuf, (size_t)(sectors * DISK_SECTOR), w->pos);
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: stream is full (32-bit sector offsets)", w->f->name);
+  st = disk_file_pwrite(w->f, w->zbuf, (size_t)(sectors * DISK_SECTOR),
+                        w->pos * DISK_SECTOR);
   if (st)
     return st;
   w->gt[grain % w->h.gtes] = (uint32_t)w->pos;
@@ -470,15 +465,14 @@ static int writer_finalise(struct stream_writer *w)
     sparse_header_encode(&foot, raw);
     st = put_marker(w, 1, MARKER_FOOTER);
     if (!st)
-      st = w_write(w, raw, sizeof raw, w->pos);
+      st = disk_file_pwrite(w->f, raw, sizeof raw, w->pos * DISK_SECTOR);
     if (!st) {
       w->pos++;
       st = put_marker(w, 0, MARKER_EOS);
     }
   }
-  if (!st && fsync(w->fd) != 0)
-    st = disk_fail(DISK_E_IO, "%s: fsync failed: %s", w->path,
-                   strerror(errno));
+  if (!st)
+    st = disk_file_sync(w->f);
   return st;
 }
 
@@ -490,7 +484,6 @@ int stream_writer_finish(struct stream_writer *w)
     stream_writer_abort(w);
     return st;
   }
-  close(w->fd);
   writer_free(w);
   return DISK_OK;
 }
@@ -499,15 +492,14 @@ void stream_writer_abort(struct stream_writer *w)
 {
   if (!w)
     return;
-  close(w->fd);
-  unlink(w->path);
+  disk_posix_discard(w->f->name);
   writer_free(w);
 }
 
 /* ---- append mode: VixDiskLib_Write on a new stream ------------------------ */
 
 /* Appends the grain being filled unless it and what lay below it are all
- * zeros (then the entry stays 0 and reads the same). */
+ * zeros (then its entry stays 0 and reads the same). */
 static int put_pending(struct stream_writer *w)
 {
   uint64_t g = w->pg;
@@ -525,8 +517,7 @@ static int put_pending(struct stream_writer *w)
 static int start_pending(struct stream_writer *w, uint64_t g,
                          const struct below *below)
 {
-  struct extent *e = w->e;
-  uint64_t valid = e->sectors - g * w->h.grain;
+  uint64_t valid = w->e->sectors - g * w->h.grain;
   size_t bytes = (size_t)(w->h.grain * DISK_SECTOR);
   int st;
 
@@ -541,17 +532,6 @@ static int start_pending(struct stream_writer *w, uint64_t g,
   return DISK_OK;
 }
 
-/* The first write cuts the file at the old directory's marker. */
-static int cut(struct stream_writer *w)
-{
-  if (ftruncate(w->fd, (off_t)(w->start * DISK_SECTOR)) != 0)
-    return disk_fail(disk_errno_status(errno), "%s: cannot cut the stream "
-                     "for appending: %s", w->path, strerror(errno));
-  w->cut = true;
-  w->e->sp->cached_valid = false;
-  return DISK_OK;
-}
-
 static int stream_append_write(struct extent *e, uint64_t sector, uint64_t n,
                                const uint8_t *buf, const struct below *below)
 {
@@ -562,14 +542,18 @@ static int stream_append_write(struct extent *e, uint64_t sector, uint64_t n,
   if (w->broken)
     return disk_fail(w->broken, "%s: this streamOptimized disk takes no "
                      "more writes (an earlier write failed, or it is "
-                     "finalised)", e->path);
+                     "finalised)", extent_name(e));
   if (sector < w->next)
     return disk_fail(DISK_E_NOTSEQUENTIAL, "%s: write at sector %" PRIu64
                      " after sectors up to %" PRIu64 " were written: a "
                      "streamOptimized disk is written once, in increasing "
-                     "sector order", e->path, sector, w->next);
-  if (!w->cut)
-    st = cut(w);
+                     "sector order", extent_name(e), sector, w->next);
+  if (!w->cut) {
+    /* The first write cuts the file at the old directory's marker. */
+    st = disk_file_truncate(w->f, w->start * DISK_SECTOR);
+    w->cut = !st;
+    e->sp->cached_valid = false;
+  }
   while (!st && n) {
     uint64_t g = sector / grain, in = sector % grain;
     uint64_t m = grain - in < n ? grain - in : n;
@@ -598,7 +582,8 @@ static int stream_append_map(struct extent *e, uint64_t sector, uint64_t n,
 {
   if (e->sp->writer->cut)
     return disk_fail(DISK_E_UNSUPPORTED, "%s: a streamOptimized disk being "
-                     "written cannot be read until it is closed", e->path);
+                     "written cannot be read until it is closed",
+                     extent_name(e));
   return stream_map(e, sector, n, out);
 }
 
@@ -611,18 +596,14 @@ static int stream_append_finish(struct extent *e)
     return DISK_OK; /* nothing written: still the finalised empty stream */
   if (w->broken)
     return disk_fail(w->broken, "%s: the streamOptimized disk is not "
-                     "finalised: an earlier write failed", e->path);
+                     "finalised: an earlier write failed", extent_name(e));
   st = put_pending(w);
   if (!st)
     st = writer_finalise(w);
-  if (st) {
-    w->broken = st;
-    return st;
-  }
-  w->cut = false;
-  w->broken = DISK_E_UNSUPPORTED; /* finalised: no more writes */
-  e->file_size = w->pos * DISK_SECTOR;
-  return DISK_OK;
+  w->broken = st ? st : DISK_E_UNSUPPORTED; /* finalised: no more writes */
+  if (!st)
+    w->cut = false;
+  return st;
 }
 
 static void stream_append_close(struct extent *e)
@@ -636,7 +617,7 @@ static const struct extent_ops stream_append_ops = {
     .map = stream_append_map,
     .read = stream_read,
     .write = stream_append_write,
-    .flush = disk_extent_sync,
+    .flush = extent_sync,
     .finish = stream_append_finish,
     .close = stream_append_close,
 };
@@ -657,27 +638,25 @@ static int stream_append_attach(struct extent *e)
     if (sp->gd[i])
       return DISK_OK;
   if (at < 1 || at < sp->h.desc_offset + sp->h.desc_size ||
-      at < sp->h.overhead)
+      at < sp->h.overhead || !(e->file->caps & DISK_FILE_CAN_TRUNCATE))
     return DISK_OK;
-  st = disk_pread(e->fd, m, sizeof m, at * DISK_SECTOR, NULL, e->path);
+  st = disk_file_pread(e->file, m, sizeof m, at * DISK_SECTOR, NULL);
   if (st)
     return st;
   memcpy(&type, m + 12, 4);
   if (le32toh(type) != MARKER_GD)
     return DISK_OK;
-  sp->writer = writer_new(&sp->h, at, &st);
-  if (sp->writer)
-    sp->writer->pbuf = malloc((size_t)sp->grain_bytes);
-  if (!sp->writer || !sp->writer->pbuf) {
-    if (sp->writer)
-      writer_free(sp->writer);
-    sp->writer = NULL;
-    return st ? st : DISK_E_NOMEM;
-  }
-  sp->writer->h.gd_offset = SPARSE_GD_AT_END;
-  sp->writer->fd = e->fd;
-  sp->writer->path = e->path;
+  sp->writer = writer_new(&sp->h, at, extent_name(e), &st);
+  if (!sp->writer)
+    return st;
   sp->writer->e = e;
+  sp->writer->f = e->file;
+  sp->writer->pbuf = malloc((size_t)sp->grain_bytes);
+  if (!sp->writer->pbuf) {
+    writer_free(sp->writer);
+    sp->writer = NULL;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
+  }
   e->ops = &stream_append_ops;
   return DISK_OK;
 }
