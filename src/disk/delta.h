@@ -80,7 +80,8 @@ int delta_gt_decode(const struct delta_layout *l,
 /* Looks up the normalised entry of grain g. */
 typedef int delta_entry_fn(void *ctx, uint64_t g, uint64_t *entry);
 
-/* The map() of grain-table formats: the leading run of [sector, sector+n)
+/* The map() of grain-table formats (hosted sparse and stream extents use it
+ * too, through sparse_map_run): the leading run of [sector, sector+n)
  * whose grains share one state -- HOLE, ZERO, or allocated ('alloc'): for
  * MAP_DATA only grains back to back in the file form one run (offset set
  * to the byte of 'sector'), for MAP_CODED any allocated grains do (offset
