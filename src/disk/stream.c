@@ -496,7 +496,7 @@ void stream_writer_abort(struct stream_writer *w)
   writer_free(w);
 }
 
-/* ---- append mode: VixDiskLib_Write on a new stream ------------------------ */
+/* ---- append mode: VixDiskLib_Write on a new stream ---------------------- */
 
 /* Appends the grain being filled unless it and what lay below it are all
  * zeros (then its entry stays 0 and reads the same). */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "testutil.h"
+#include "util/log.h"
 
 const char *dt_dir;
 VixDiskLibConnection dt_conn;
@@ -65,4 +66,22 @@ int dt_teardown(void **state)
   VixDiskLib_Exit();
   fvx_test_rmtree(dt_dir);
   return 0;
+}
+
+char dt_last_line[1024];
+
+static void keep_line(void *opaque, enum fvx_log_level level, const char *msg)
+{
+  (void)opaque;
+  (void)level;
+  snprintf(dt_last_line, sizeof dt_last_line, "%s", msg);
+  fprintf(stderr, "freevix: %s\n", msg);
+}
+
+int dt_setup_logged(void **state)
+{
+  int r = dt_setup(state);
+
+  fvx_log_set_sink(keep_line, NULL);
+  return r;
 }

@@ -32,30 +32,9 @@
 #include "disk/error.h"
 #include "disk_test.h"
 #include "testutil.h"
-#include "util/log.h"
 #include "vixDiskLib.h"
 
 #define CHUNK 777u /* sectors per read: crosses grains and tables */
-
-/* The last line the library logged: the api layer reports a failure's
- * detail once, as "VixDiskLib_Fn: <detail>". */
-static char last_line[1024];
-
-static void sink(void *opaque, enum fvx_log_level level, const char *msg)
-{
-  (void)opaque;
-  (void)level;
-  snprintf(last_line, sizeof last_line, "%s", msg);
-  fprintf(stderr, "freevix: %s\n", msg);
-}
-
-static int setup(void **state)
-{
-  int r = dt_setup(state);
-
-  fvx_log_set_sink(sink, NULL);
-  return r;
-}
 
 static void read_all(const char *path, uint64_t cap, const uint8_t *want)
 {
@@ -264,21 +243,22 @@ enum when { AT_OPEN, AT_READ };
 
 struct damage {
   const char *what;
-  uint64_t off; /* bytes; see rel */
+  uint64_t off; /* bytes from the place 'rel' names */
   enum { ABS, GD, GT0, VOL } rel;
-  uint64_t value;  /* FILE_END(k): the file's sectors + k */
+  uint64_t value; /* written, plus what 'base' names (wrapping) */
   int width;
   enum when when;
   VixError err;
-  const char *detail; /* substring of the recorded detail, or NULL */
+  const char *detail; /* substring of the logged line, or NULL */
+  enum { V_ABS, V_FILE, V_GT0, V_GD0 } base; /* 0, the file's sectors,
+                                    table 0's sector, directory entry 0 */
 };
-
-#define FILE_END(k) (UINT64_MAX - 8 + (k))
 
 static void apply(const char *dpath, const struct dimg_info *info,
                   const struct damage *c)
 {
-  uint64_t off = c->off, v = c->value;
+  uint64_t off = c->off, v = c->value, e0;
+  int fd;
 
   if (c->rel == GD)
     off += info->gd * 512;
@@ -286,8 +266,17 @@ static void apply(const char *dpath, const struct dimg_info *info,
     off += info->gt0 * 512 + (uint64_t)info->data_entry * (c->width);
   else if (c->rel == VOL)
     off += 512;
-  if (v >= FILE_END(0))
-    v = info->file_sectors + (v - FILE_END(0));
+  if (c->base == V_FILE)
+    v += info->file_sectors;
+  else if (c->base == V_GT0)
+    v += info->gt0;
+  else if (c->base == V_GD0) {
+    fd = open(dpath, O_RDONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pread(fd, &e0, 8, (off_t)(info->gd * 512)), 8);
+    close(fd);
+    v += le64toh(e0);
+  }
   poke(dpath, off, v, c->width);
 }
 
@@ -297,7 +286,7 @@ static void expect_damage(const char *path, const struct damage *c)
   uint8_t buf[512 * 16];
   VixError err;
 
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   err = VixDiskLib_Open(dt_conn, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h);
   if (c->when == AT_READ) {
     assert_int_equal(err, VIX_OK);
@@ -309,150 +298,138 @@ static void expect_damage(const char *path, const struct damage *c)
   if (err != c->err)
     fail_msg("%s: got VixError %llu, want %llu (%s)", c->what,
              (unsigned long long)err, (unsigned long long)c->err,
-             last_line);
-  if (c->detail && !strstr(last_line, c->detail))
+             dt_last_line);
+  if (c->detail && !strstr(dt_last_line, c->detail))
     fail_msg("%s: detail \"%s\" lacks \"%s\"", c->what,
-             last_line, c->detail);
+             dt_last_line, c->detail);
 }
 
 static const struct damage cowd_damage[] = {
-    {"magic", 0, ABS, 0x44574f58, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK, NULL},
+    {"magic", 0, ABS, 0x44574f58, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK, NULL,
+     V_ABS},
     {"version", 4, ABS, 2, 4, AT_OPEN, VIX_E_DISK_UNSUPPORTEDDISKVERSION,
-     "COWD version 2"},
+     "COWD version 2", V_ABS},
     {"grain size", 16, ABS, 3, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "grain size"},
+     "grain size", V_ABS},
     {"grain size 0", 16, ABS, 0, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "grain size"},
+     "grain size", V_ABS},
     {"directory too small", 24, ABS, 1, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "cannot describe"},
+     "cannot describe", V_ABS},
     {"directory too large", 24, ABS, 0x7fffffff, 4, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "cannot describe"},
-    {"directory outside", 20, ABS, FILE_END(0), 4, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "directory at sector"},
+     VIX_E_DISK_INVALIDDISK, "cannot describe", V_ABS},
+    {"directory outside", 20, ABS, 0, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK,
+     "directory at sector", V_FILE},
     {"directory over header", 20, ABS, 2, 4, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "directory at sector"},
-    {"next free past the end", 28, ABS, FILE_END(1), 4, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "truncated"},
+     "directory at sector", V_ABS},
+    {"next free past the end", 28, ABS, 1, 4, AT_OPEN,
+     VIX_E_DISK_INVALIDDISK, "truncated", V_FILE},
     {"capacity below the descriptor", 12, ABS, 100, 4, AT_OPEN,
-     VIX_E_DISK_INVAL, "exceeds"},
-    {"table outside", 0, GD, FILE_END(0), 4, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
-     "grain table 0"},
+     VIX_E_DISK_INVAL, "exceeds", V_ABS},
+    {"table outside", 0, GD, 0, 4, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
+     "grain table 0", V_FILE},
     {"table over the directory", 0, GD, 4, 4, AT_OPEN,
-     VIX_E_DISK_NEEDSREPAIR, "grain table 0"},
+     VIX_E_DISK_NEEDSREPAIR, "grain table 0", V_ABS},
     {"table in the header", 0, GD, 1, 4, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
-     "grain table 0"},
-    {"tables overlap", 8, GD, 0, 4, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
-     "overlap"}, /* value patched below: table 2 = table 0 + 1 */
-    {"grain outside", 0, GT0, FILE_END(0), 4, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "entry 0 points"},
-    {"grain crossing the end", 0, GT0, FILE_END(0), 4, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "entry 0 points"}, /* patched: end - grain/2 */
+     "grain table 0", V_ABS},
+    {"tables overlap", 8, GD, 1, 4, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
+     "overlap", V_GT0},
+    {"grain outside", 0, GT0, 0, 4, AT_READ, VIX_E_DISK_NEEDSREPAIR,
+     "entry 0 points", V_FILE},
+    {"grain crossing the end", 0, GT0, (uint64_t)-8, 4, AT_READ,
+     VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_FILE}, /* 16-sector grains */
     {"grain at sector 1", 0, GT0, 1, 4, AT_READ, VIX_E_DISK_NEEDSREPAIR,
-     "invalid encoding"},
+     "invalid encoding", V_ABS},
     {"grain over the directory", 0, GT0, 4, 4, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "entry 0 points"},
+     VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_ABS},
 };
 
-static void test_cowd_damage(void **state)
+/* Applies each damage in turn to a fresh delta over one base. */
+static void damage_all(bool se, const struct damage *list, size_t n)
 {
-  const char *path = dt_path("cowd.vmdk"), *dpath = dt_path("cowd-delta.vmdk");
-  uint64_t cap = 3 * 65536;
+  const char *path = dt_path(se ? "se.vmdk" : "cowd.vmdk");
+  const char *dpath = dt_path(se ? "se-sesparse.vmdk" : "cowd-delta.vmdk");
+  uint64_t cap = se ? 3 * 32768 : 3 * 65536;
   struct dimg_info info;
   size_t i;
 
-  (void)state;
   assert_int_equal(dimg_make_base(dt_dir, cap), 0);
-  for (i = 0; i < sizeof cowd_damage / sizeof cowd_damage[0]; i++) {
-    struct damage c = cowd_damage[i];
-
-    assert_int_equal(dimg_make_cowd(dt_dir, "cowd", cap, 16, 5, &info), 0);
-    if (strcmp(c.what, "tables overlap") == 0)
-      c.value = info.gt0 + 1;
-    if (strcmp(c.what, "grain crossing the end") == 0)
-      c.value = info.file_sectors - 8;
-    apply(dpath, &info, &c);
-    expect_damage(path, &c);
+  for (i = 0; i < n; i++) {
+    if (se)
+      assert_int_equal(dimg_make_sesparse(dt_dir, "se", cap, 6, &info), 0);
+    else
+      assert_int_equal(dimg_make_cowd(dt_dir, "cowd", cap, 16, 5, &info), 0);
+    apply(dpath, &info, &list[i]);
+    expect_damage(path, &list[i]);
   }
+}
+
+static void test_cowd_damage(void **state)
+{
+  const char *path = dt_path("cowd.vmdk");
+  struct dimg_info info;
+
+  (void)state;
+  damage_all(false, cowd_damage, sizeof cowd_damage / sizeof cowd_damage[0]);
   /* a file cut inside its header */
-  assert_int_equal(dimg_make_cowd(dt_dir, "cowd", cap, 16, 5, &info), 0);
-  assert_int_equal(truncate(dpath, 1000), 0);
-  last_line[0] = '\0';
+  assert_int_equal(dimg_make_cowd(dt_dir, "cowd", 3 * 65536, 16, 5, &info),
+                   0);
+  assert_int_equal(truncate(dt_path("cowd-delta.vmdk"), 1000), 0);
+  dt_last_line[0] = '\0';
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_INVALIDDISK);
-  assert_non_null(strstr(last_line, "too short"));
+  assert_non_null(strstr(dt_last_line, "too short"));
 }
 
 static const struct damage se_damage[] = {
     {"magic", 0, ABS, 0xcafebabf, 8, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "constant header magic"},
+     "constant header magic", V_ABS},
     {"version", 8, ABS, 0x100000001ull, 8, AT_OPEN,
-     VIX_E_DISK_UNSUPPORTEDDISKVERSION, "version"},
+     VIX_E_DISK_UNSUPPORTEDDISKVERSION, "version", V_ABS},
     {"capacity", 16, ABS, 1ull << 40, 8, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "64 TiB"},
+     "64 TiB", V_ABS},
     {"grain size", 24, ABS, 16, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "grain"},
+     "grain", V_ABS},
     {"table size", 32, ABS, 32, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "tables of 32"},
-    {"flags", 40, ABS, 1, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED, "flags"},
+     "tables of 32", V_ABS},
+    {"flags", 40, ABS, 1, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED, "flags", V_ABS},
     {"reserved", 64, ABS, 1, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "reserved"},
+     "reserved", V_ABS},
     {"padding", 400, ABS, 1, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "reserved"},
+     "reserved", V_ABS},
     {"journal over the directory", 112, ABS, 12, 8, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "overlap"},
+     VIX_E_DISK_INVALIDDISK, "overlap", V_ABS},
     {"region end overflows", 200, ABS, UINT64_MAX - 10, 8, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "out of range"},
+     VIX_E_DISK_INVALIDDISK, "out of range", V_ABS},
     {"volatile header outside", 80, ABS, 1ull << 40, 8, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "volatile header at"},
+     VIX_E_DISK_INVALIDDISK, "volatile header at", V_ABS},
     {"directory too small", 136, ABS, 0, 8, AT_OPEN, VIX_E_DISK_INVALIDDISK,
-     "cannot describe"},
+     "cannot describe", V_ABS},
     {"capacity below the descriptor", 16, ABS, 100, 8, AT_OPEN,
-     VIX_E_DISK_INVAL, "exceeds"},
+     VIX_E_DISK_INVAL, "exceeds", V_ABS},
     {"volatile magic", 0, VOL, 0xcafecaff, 8, AT_OPEN,
-     VIX_E_DISK_INVALIDDISK, "volatile header magic"},
+     VIX_E_DISK_INVALIDDISK, "volatile header magic", V_ABS},
     {"journal needs replay", 24, VOL, 1, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "journal needs replay"},
+     "journal needs replay", V_ABS},
     {"volatile padding", 100, VOL, 7, 8, AT_OPEN, VIX_E_DISK_NOTSUPPORTED,
-     "reserved"},
+     "reserved", V_ABS},
     {"directory entry type", 0, GD, 0x2000000000000000ull, 8, AT_OPEN,
-     VIX_E_DISK_NEEDSREPAIR, "not a table reference"},
+     VIX_E_DISK_NEEDSREPAIR, "not a table reference", V_ABS},
     {"table past its area", 0, GD, 0x1000000000000004ull, 8, AT_OPEN,
-     VIX_E_DISK_NEEDSREPAIR, "grain table 0"},
-    {"tables share one index", 16, GD, 0x1000000000000000ull, 8, AT_OPEN,
-     VIX_E_DISK_NEEDSREPAIR, "overlap"}, /* patched: table 0's index */
+     VIX_E_DISK_NEEDSREPAIR, "grain table 0", V_ABS},
+    {"tables share one index", 16, GD, 0, 8, AT_OPEN, VIX_E_DISK_NEEDSREPAIR,
+     "overlap", V_GD0},
     {"entry type 4", 0, GT0, 0x4000000000000000ull, 8, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "invalid encoding"},
+     VIX_E_DISK_NEEDSREPAIR, "invalid encoding", V_ABS},
     {"unallocated with bits", 0, GT0, 0x0000000000000009ull, 8, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "invalid encoding"},
+     VIX_E_DISK_NEEDSREPAIR, "invalid encoding", V_ABS},
     {"grain past the file", 0, GT0, 0x3000000000100000ull, 8, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "entry 0 points"},
+     VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_ABS},
 };
 
 static void test_sesparse_damage(void **state)
 {
-  const char *path = dt_path("se.vmdk"), *dpath = dt_path("se-sesparse.vmdk");
-  uint64_t cap = 3 * 32768;
-  struct dimg_info info;
-  size_t i;
-
   (void)state;
-  assert_int_equal(dimg_make_base(dt_dir, cap), 0);
-  for (i = 0; i < sizeof se_damage / sizeof se_damage[0]; i++) {
-    struct damage c = se_damage[i];
-
-    assert_int_equal(dimg_make_sesparse(dt_dir, "se", cap, 6, &info), 0);
-    if (strcmp(c.what, "tables share one index") == 0) {
-      uint64_t e0;
-      int fd = open(dpath, O_RDONLY);
-
-      assert_true(fd >= 0);
-      assert_int_equal(pread(fd, &e0, 8, (off_t)(info.gd * 512)), 8);
-      close(fd);
-      c.value = le64toh(e0);
-    }
-    apply(dpath, &info, &c);
-    expect_damage(path, &c);
-  }
+  damage_all(true, se_damage, sizeof se_damage / sizeof se_damage[0]);
 }
 
 /* Random damage to the metadata (the first meta_bytes of the delta file):
@@ -528,9 +505,9 @@ static void write_refused(const char *path, const char *dpath,
 
   memset(buf, 0x5a, sizeof buf);
   assert_int_equal(VixDiskLib_Open(dt_conn, path, 0, &h), VIX_OK);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(VixDiskLib_Write(h, 3, 8, buf), VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, format));
+  assert_non_null(strstr(dt_last_line, format));
   assert_int_equal(VixDiskLib_Read(h, 3, 8, buf), VIX_OK);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   f1 = fvx_test_read_file(dpath, &l1);
@@ -557,15 +534,15 @@ static void test_writes_refused(void **state)
   write_refused(dt_path("se.vmdk"), dt_path("se-sesparse.vmdk"),
                 "SEsparse extents cannot be written");
   /* the extent files alone are not disks */
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(dt_open_err(dt_path("cowd-delta.vmdk"),
                                VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "open the descriptor"));
+  assert_non_null(strstr(dt_last_line, "open the descriptor"));
   assert_int_equal(dt_open_err(dt_path("se-sesparse.vmdk"),
                                VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "SEsparse"));
+  assert_non_null(strstr(dt_last_line, "SEsparse"));
 }
 
 static void test_create_types(void **state)
@@ -592,10 +569,10 @@ static void test_create_types(void **state)
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
   close(fd);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "\"vmfsSuperSparse\""));
+  assert_non_null(strstr(dt_last_line, "\"vmfsSuperSparse\""));
 }
 
 int main(void)
@@ -611,5 +588,5 @@ int main(void)
       cmocka_unit_test(test_create_types),
   };
 
-  return cmocka_run_group_tests(tests, setup, dt_teardown);
+  return cmocka_run_group_tests(tests, dt_setup_logged, dt_teardown);
 }

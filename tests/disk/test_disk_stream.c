@@ -30,26 +30,8 @@
 #include "disk_test.h"
 #include "seq_write.h"
 #include "testutil.h"
-#include "util/log.h"
 #include "vixDiskLib.h"
 
-static char last_line[1024]; /* the library's last log line */
-
-static void sink(void *opaque, enum fvx_log_level level, const char *msg)
-{
-  (void)opaque;
-  (void)level;
-  snprintf(last_line, sizeof last_line, "%s", msg);
-  fprintf(stderr, "freevix: %s\n", msg);
-}
-
-static int setup(void **state)
-{
-  int r = dt_setup(state);
-
-  fvx_log_set_sink(sink, NULL);
-  return r;
-}
 
 static VixDiskLibHandle open_h(const char *path, uint32 flags)
 {
@@ -126,15 +108,15 @@ static void test_backwards(void **state)
   assert_int_equal(VixDiskLib_Read(h, 0, 20, got), VIX_OK);
   assert_memory_equal(got, zero, sizeof got);
   assert_int_equal(VixDiskLib_Write(h, 1000, 10, buf), VIX_OK);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(VixDiskLib_Write(h, 500, 10, buf), VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "increasing sector order"));
+  assert_non_null(strstr(dt_last_line, "increasing sector order"));
   assert_int_equal(VixDiskLib_Write(h, 1005, 10, buf),
                    VIX_E_DISK_NOTSUPPORTED);
   assert_int_equal(VixDiskLib_Write(h, 1010, 10, buf + 10 * 512), VIX_OK);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(VixDiskLib_Read(h, 0, 20, got), VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "until it is closed"));
+  assert_non_null(strstr(dt_last_line, "until it is closed"));
   assert_int_not_equal(VixDiskLib_QueryAllocatedBlocks(h, 0, 10000 / 128 * 128,
                                                        128, &bl),
                        VIX_OK);
@@ -170,9 +152,9 @@ static void test_written_disk_refused(void **state)
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   f0 = fvx_test_read_file(path, &l0);
   h = open_h(path, 0);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(VixDiskLib_Write(h, 200, 8, buf), VIX_E_DISK_NOTSUPPORTED);
-  assert_non_null(strstr(last_line, "cannot be written in place"));
+  assert_non_null(strstr(dt_last_line, "cannot be written in place"));
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   f1 = fvx_test_read_file(path, &l1);
   assert_true(l0 == l1 && memcmp(f0, f1, l0) == 0);
@@ -204,10 +186,10 @@ static void test_writer_dies(void **state)
   }
   assert_int_equal(waitpid(pid, &status, 0), pid);
   free(buf);
-  last_line[0] = '\0';
+  dt_last_line[0] = '\0';
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_INVALIDDISK);
-  assert_non_null(strstr(last_line, "not finalised"));
+  assert_non_null(strstr(dt_last_line, "not finalised"));
 }
 
 static void test_zeros_and_untouched(void **state)
@@ -250,5 +232,5 @@ int main(void)
       cmocka_unit_test(test_zeros_and_untouched),
   };
 
-  return cmocka_run_group_tests(tests, setup, dt_teardown);
+  return cmocka_run_group_tests(tests, dt_setup_logged, dt_teardown);
 }
