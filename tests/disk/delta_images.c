@@ -243,6 +243,7 @@ int dimg_make_cowd(const char *dir, const char *name, uint64_t cap,
     }
   info->gd = 4;
   info->gt0 = le32toh(gd[0]);
+  info->meta_end = pos;
   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) {
     perror(path);
@@ -381,6 +382,7 @@ int dimg_make_sesparse(const char *dir, const char *name, uint64_t cap,
   info->gt0 = gt_off + (le64toh(gd[0]) & 0xffffffffu) * SE_GT_SECTORS;
   info->data_entry = 0;
   info->grains = gr_off;
+  info->meta_end = gr_off;
   r = descriptor(dir, name, DIMG_DELTA_CID, DIMG_BASE_CID, "seSparse",
                  "SESPARSE", file, cap);
 out:

@@ -30,6 +30,7 @@ struct dimg_info {
   uint64_t gt0;          /* sector of grain table 0 */
   uint32_t data_entry;   /* an entry of table 0 holding a grain */
   uint64_t grains;       /* SEsparse: sector of the grains area */
+  uint64_t meta_end;     /* sectors before the first grain: all metadata */
 };
 
 /* What grain g of delta 'seed' holds (COWD deltas have no ZERO/UNMAPPED). */

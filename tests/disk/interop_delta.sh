@@ -43,7 +43,8 @@ reads "vmfsSparse, 8 KiB grains" "$T/c/cowd.vmdk" "$T/c/expected.raw"
 rm -rf "$T/c" && mkdir "$T/c"
 "$DT" se "$T/c" $((3 * 32768 + 503)) 13
 reads "SEsparse" "$T/c/se.vmdk" "$T/c/expected.raw"
-if qemu-img info "$T/c/se.vmdk" 2>&1 | grep -q "backing file: .*base.vmdk"; then
+if qemu-img info "$T/c/se.vmdk" >"$T/info.txt" 2>&1 &&
+   grep -q "backing file: .*base.vmdk" "$T/info.txt"; then
   ok "qemu-img sees the SEsparse delta's parent"
 else bad "qemu-img info of the SEsparse delta"; fi
 rm -rf "$T/c"
@@ -60,7 +61,7 @@ for spec in "300007 21" "65536 22" "1 23" "700000 24"; do
   else bad "stream of $1 sectors: qemu-img check"; fi
   reads "stream of $1 sectors" "$d" "$d.raw"
   if command -v vmdkinfo >/dev/null; then
-    if vmdkinfo "$d" 2>&1 | grep -q "Stream optimized"; then
+    if vmdkinfo "$d" >"$T/info.txt" 2>&1 && grep -q "Stream optimized" "$T/info.txt"; then
       ok "stream of $1 sectors opens in vmdkinfo"
     else bad "stream of $1 sectors: vmdkinfo"; fi
   fi

@@ -135,14 +135,14 @@ static void test_cowd_chain(void **state)
   /* 512-byte grains, four tables: the second absent, the fourth all
    * holes, the last partial */
   chain(4 * 4096 - 100, 1, 1, false);
-  /* 8 KiB grains, a partial last grain */
-  chain(2 * 65536 + 1003, 16, 2, false);
+  /* 8 KiB grains, the second (last) table absent and partial */
+  chain(65536 + 1003, 16, 2, false);
 }
 
 static void test_sesparse_chain(void **state)
 {
   (void)state;
-  chain(3 * 32768 + 503, 8, 3, true);
+  chain(2 * 32768 + 503, 8, 3, true); /* the last table partial */
 }
 
 /* ---- the pure decoders ------------------------------------------------- */
@@ -335,32 +335,43 @@ static const struct damage cowd_damage[] = {
      "overlap", V_GT0},
     {"grain outside", 0, GT0, 0, 4, AT_READ, VIX_E_DISK_NEEDSREPAIR,
      "entry 0 points", V_FILE},
-    {"grain crossing the end", 0, GT0, (uint64_t)-8, 4, AT_READ,
-     VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_FILE}, /* 16-sector grains */
+    {"grain crossing the end", 0, GT0, (uint64_t)-1, 4, AT_READ,
+     VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_FILE}, /* 2-sector grains */
     {"grain at sector 1", 0, GT0, 1, 4, AT_READ, VIX_E_DISK_NEEDSREPAIR,
      "invalid encoding", V_ABS},
     {"grain over the directory", 0, GT0, 4, 4, AT_READ,
      VIX_E_DISK_NEEDSREPAIR, "entry 0 points", V_ABS},
 };
 
-/* Applies each damage in turn to a fresh delta over one base. */
+/* Applies each damage in turn to one delta over one base, its metadata
+ * restored before each. */
 static void damage_all(bool se, const struct damage *list, size_t n)
 {
   const char *path = dt_path(se ? "se.vmdk" : "cowd.vmdk");
   const char *dpath = dt_path(se ? "se-sesparse.vmdk" : "cowd-delta.vmdk");
-  uint64_t cap = se ? 3 * 32768 : 3 * 65536;
+  uint64_t cap = se ? 2 * 32768 + 503 : 3 * 8192;
   struct dimg_info info;
-  size_t i;
+  uint8_t *meta;
+  size_t i, len;
+  int fd;
 
   assert_int_equal(dimg_make_base(dt_dir, cap), 0);
+  if (se)
+    assert_int_equal(dimg_make_sesparse(dt_dir, "se", cap, 6, &info), 0);
+  else
+    assert_int_equal(dimg_make_cowd(dt_dir, "cowd", cap, 2, 5, &info), 0);
+  len = (size_t)info.meta_end * 512;
+  meta = malloc(len);
+  fd = open(dpath, O_RDWR);
+  assert_true(meta && fd >= 0);
+  assert_int_equal(pread(fd, meta, len, 0), (ssize_t)len);
   for (i = 0; i < n; i++) {
-    if (se)
-      assert_int_equal(dimg_make_sesparse(dt_dir, "se", cap, 6, &info), 0);
-    else
-      assert_int_equal(dimg_make_cowd(dt_dir, "cowd", cap, 16, 5, &info), 0);
+    assert_int_equal(pwrite(fd, meta, len, 0), (ssize_t)len);
     apply(dpath, &info, &list[i]);
     expect_damage(path, &list[i]);
   }
+  close(fd);
+  free(meta);
 }
 
 static void test_cowd_damage(void **state)
@@ -371,8 +382,7 @@ static void test_cowd_damage(void **state)
   (void)state;
   damage_all(false, cowd_damage, sizeof cowd_damage / sizeof cowd_damage[0]);
   /* a file cut inside its header */
-  assert_int_equal(dimg_make_cowd(dt_dir, "cowd", 3 * 65536, 16, 5, &info),
-                   0);
+  assert_int_equal(dimg_make_cowd(dt_dir, "cowd", 3 * 8192, 2, 5, &info), 0);
   assert_int_equal(truncate(dt_path("cowd-delta.vmdk"), 1000), 0);
   dt_last_line[0] = '\0';
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),

@@ -71,10 +71,12 @@ static uint64_t file_size(const char *path)
 
 static void test_sequential(void **state)
 {
-  static const uint64_t caps[] = {150007, 65536, 1};
+  uint64_t caps[] = {150007, 65536, 1};
   size_t i;
 
   (void)state;
+  if (fvx_test_under_valgrind())
+    caps[0] = 30007; /* still several tables' worth */
   for (i = 0; i < sizeof caps / sizeof caps[0]; i++) {
     const char *path = dt_path("seq.vmdk");
     uint8_t *model = calloc((size_t)caps[i], 512);
