@@ -147,7 +147,7 @@ int sesparse_header_decode(struct delta_layout *l, const uint8_t *raw,
                      off[R_VOLATILE]);
   need = capacity / per + (capacity % per != 0);
   l->gd_sectors = (need * 8 + DISK_SECTOR - 1) / DISK_SECTOR;
-  if (need > size[R_GD] * (DISK_SECTOR / 8) ||
+  if (l->gd_sectors > size[R_GD] ||
       off[R_GD] + l->gd_sectors > fs)
     return disk_fail(DISK_E_CORRUPT, "%s: SEsparse grain directory (%"
                      PRIu64 " sectors at %" PRIu64 ") cannot describe %"
