@@ -114,8 +114,11 @@ int zero_open(struct extent *e);
 /* Sparse files: reads the header and picks sparse or stream ops. */
 int sparse_open(struct extent *e);
 
-/* The flush() of file-backed extents: disk_file_sync of e->file. */
+/* The flush() of file-backed extents: disk_file_sync of e->file; and of
+ * extents that never hold unsynced data (ZERO, streamOptimized): nothing
+ * to do, can't fail. */
 int extent_sync(struct extent *e);
+int extent_no_flush(struct extent *e);
 
 /* Sparse maintenance (sparse.c): grow a closed, writable sparse extent to
  * 'capacity' sectors (the directory is extended in place or moved to the

@@ -69,16 +69,10 @@ static int zero_map(struct extent *e, uint64_t sector, uint64_t n,
   return DISK_OK;
 }
 
-static int zero_flush(struct extent *e)
-{
-  (void)e;
-  return DISK_OK;
-}
-
 static const struct extent_ops zero_ops = {
     .name = "zero",
     .map = zero_map,
-    .flush = zero_flush,
+    .flush = extent_no_flush,
     .close = flat_close,
 };
 

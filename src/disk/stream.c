@@ -142,19 +142,13 @@ static int stream_read(struct extent *e, uint64_t sector, uint64_t n,
   return DISK_OK;
 }
 
-static int stream_flush(struct extent *e)
-{
-  (void)e;
-  return DISK_OK;
-}
-
 static int stream_append_attach(struct extent *e);
 
 static const struct extent_ops stream_ops = {
     .name = "streamOptimized",
     .map = stream_map,
     .read = stream_read,
-    .flush = stream_flush,
+    .flush = extent_no_flush,
     .close = sparse_extent_close,
 };
 

@@ -19,21 +19,11 @@
 
 #include <cmocka.h>
 
+#include "disk_test.h"
 #include "testutil.h"
 #include "vixDiskLib.h"
 
-static const char *dir;
 static VixDiskLibConnection conn;
-
-static char *path_of(const char *name)
-{
-  static char p[8][4200];
-  static int i;
-
-  i = (i + 1) % 8;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
 
 /* ---- the log callbacks ------------------------------------------------- */
 
@@ -110,31 +100,31 @@ static void test_copied_qemu_disk(void **state)
   if (system("qemu-img --version >/dev/null 2>&1") != 0)
     skip();
   snprintf(cmd, sizeof cmd, "qemu-img create -q -f vmdk '%s' 64M",
-           path_of("disk.vmdk"));
+           dt_path("disk.vmdk"));
   assert_int_equal(system(cmd), 0);
-  copy_file(path_of("disk.vmdk"), path_of("keep.vmdk"));
-  copy_file(path_of("disk.vmdk"), path_of("copy.vmdk"));
-  assert_int_equal(rename(path_of("copy.vmdk"), path_of("w.vmdk")), 0);
-  copy_file(path_of("disk.vmdk"), path_of("orig.snap"));
-  copy_file(path_of("keep.vmdk"), path_of("keep.snap"));
+  copy_file(dt_path("disk.vmdk"), dt_path("keep.vmdk"));
+  copy_file(dt_path("disk.vmdk"), dt_path("copy.vmdk"));
+  assert_int_equal(rename(dt_path("copy.vmdk"), dt_path("w.vmdk")), 0);
+  copy_file(dt_path("disk.vmdk"), dt_path("orig.snap"));
+  copy_file(dt_path("keep.vmdk"), dt_path("keep.snap"));
 
   memset(wbuf, 0xa5, sizeof wbuf);
-  assert_int_equal(VixDiskLib_Open(conn, path_of("w.vmdk"), 0, &h), VIX_OK);
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("w.vmdk"), 0, &h), VIX_OK);
   /* the writer lock is on w.vmdk, not on the file its descriptor names */
-  assert_int_equal(VixDiskLib_Open(conn, path_of("w.vmdk"), 0, &other),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("w.vmdk"), 0, &other),
                    VIX_E_FILE_ALREADY_LOCKED);
   warned.n = 0;
-  assert_int_equal(VixDiskLib_Open(conn, path_of("disk.vmdk"), 0, &other),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("disk.vmdk"), 0, &other),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Close(other), VIX_OK);
   assert_int_equal(VixDiskLib_Write(h, 1000, 8, wbuf), VIX_OK);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  assert_true(same_bytes(path_of("disk.vmdk"), path_of("orig.snap")));
-  assert_true(same_bytes(path_of("keep.vmdk"), path_of("keep.snap")));
+  assert_true(same_bytes(dt_path("disk.vmdk"), dt_path("orig.snap")));
+  assert_true(same_bytes(dt_path("keep.vmdk"), dt_path("keep.snap")));
 
   /* the written bytes are in the copy */
-  assert_int_equal(unlink(path_of("disk.vmdk")), 0);
-  assert_int_equal(VixDiskLib_Open(conn, path_of("w.vmdk"),
+  assert_int_equal(unlink(dt_path("disk.vmdk")), 0);
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("w.vmdk"),
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Read(h, 1000, 8, rbuf), VIX_OK);
@@ -144,9 +134,9 @@ static void test_copied_qemu_disk(void **state)
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   /* ... and qemu-img reads the same file */
   snprintf(cmd, sizeof cmd, "qemu-img check -q -f vmdk '%s'",
-           path_of("w.vmdk"));
+           dt_path("w.vmdk"));
   assert_int_equal(system(cmd), 0);
-  assert_true(same_bytes(path_of("keep.vmdk"), path_of("keep.snap")));
+  assert_true(same_bytes(dt_path("keep.vmdk"), dt_path("keep.snap")));
   warned.n = 0;
 }
 
@@ -168,29 +158,29 @@ static void test_grow_rollback(void **state)
   p.diskType = VIXDISKLIB_DISK_SPLIT_SPARSE;
   p.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
   p.capacity = 4096;
-  assert_int_equal(VixDiskLib_Create(conn, path_of("g.vmdk"), &p, NULL, NULL),
+  assert_int_equal(VixDiskLib_Create(conn, dt_path("g.vmdk"), &p, NULL, NULL),
                    VIX_OK);
-  copy_file(path_of("g.vmdk"), path_of("g.snap"));
-  copy_file(path_of("g.snap"), path_of("g-s003.vmdk")); /* in the way */
+  copy_file(dt_path("g.vmdk"), dt_path("g.snap"));
+  copy_file(dt_path("g.snap"), dt_path("g-s003.vmdk")); /* in the way */
   warned.n = 0;
-  assert_int_equal(VixDiskLib_Grow(conn, path_of("g.vmdk"), 4096 + SPLIT + 100,
+  assert_int_equal(VixDiskLib_Grow(conn, dt_path("g.vmdk"), 4096 + SPLIT + 100,
                                    FALSE, NULL, NULL),
                    VIX_E_FILE_ALREADY_EXISTS);
   expect_one_line("g-s003.vmdk");
-  assert_int_equal(access(path_of("g-s002.vmdk"), F_OK), -1);
-  assert_true(same_bytes(path_of("g-s003.vmdk"), path_of("g.snap")));
-  assert_true(same_bytes(path_of("g.vmdk"), path_of("g.snap")));
-  assert_int_equal(VixDiskLib_Open(conn, path_of("g.vmdk"), 0, &h), VIX_OK);
+  assert_int_equal(access(dt_path("g-s002.vmdk"), F_OK), -1);
+  assert_true(same_bytes(dt_path("g-s003.vmdk"), dt_path("g.snap")));
+  assert_true(same_bytes(dt_path("g.vmdk"), dt_path("g.snap")));
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("g.vmdk"), 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_GetInfo(h, &info), VIX_OK);
   assert_int_equal(info->capacity, 4096);
   VixDiskLib_FreeInfo(info);
   assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   /* with the way clear it grows */
-  assert_int_equal(unlink(path_of("g-s003.vmdk")), 0);
-  assert_int_equal(VixDiskLib_Grow(conn, path_of("g.vmdk"), 4096 + SPLIT + 100,
+  assert_int_equal(unlink(dt_path("g-s003.vmdk")), 0);
+  assert_int_equal(VixDiskLib_Grow(conn, dt_path("g.vmdk"), 4096 + SPLIT + 100,
                                    FALSE, NULL, NULL),
                    VIX_OK);
-  assert_int_equal(access(path_of("g-s003.vmdk"), F_OK), 0);
+  assert_int_equal(access(dt_path("g-s003.vmdk"), F_OK), 0);
   assert_int_equal(warned.n, 0);
 }
 
@@ -204,19 +194,19 @@ static void test_open_failure_logged_once(void **state)
 
   (void)state;
   warned.n = 0;
-  assert_int_equal(VixDiskLib_Open(conn, path_of("missing.vmdk"), 0, &h),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("missing.vmdk"), 0, &h),
                    VIX_E_FILE_NOT_FOUND);
   assert_null(h);
   expect_one_line("missing.vmdk");
   assert_non_null(strstr(warned.line[0], "VixDiskLib_Open"));
   /* a damaged header: the line names the file and the field */
-  f = fopen(path_of("junk.vmdk"), "wb");
+  f = fopen(dt_path("junk.vmdk"), "wb");
   assert_non_null(f);
   memset(text, 0, sizeof text);
   memcpy(text, "KDMV\x09", 5); /* version 9 */
   assert_int_equal(fwrite(text, 1, sizeof text, f), sizeof text);
   fclose(f);
-  assert_int_equal(VixDiskLib_Open(conn, path_of("junk.vmdk"),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("junk.vmdk"),
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h),
                    VIX_E_DISK_UNSUPPORTEDDISKVERSION);
   expect_one_line("junk.vmdk");
@@ -225,16 +215,16 @@ static void test_open_failure_logged_once(void **state)
   snprintf(text, sizeof text,
            "CID=0000000a\nparentCID=0000000b\n"
            "parentFileNameHint=\"gone.vmdk\"\ncreateType=\"custom\"\nRW 8 ZERO\n");
-  f = fopen(path_of("orphan.vmdk"), "wb");
+  f = fopen(dt_path("orphan.vmdk"), "wb");
   assert_non_null(f);
   assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
   fclose(f);
-  assert_int_equal(VixDiskLib_Open(conn, path_of("orphan.vmdk"),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("orphan.vmdk"),
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h),
                    VIX_E_DISK_PARTIALCHAIN);
   expect_one_line("gone.vmdk");
   /* a probe that finds nothing is not a warning */
-  assert_int_equal(VixDiskLib_Open(conn, path_of("orphan.vmdk"),
+  assert_int_equal(VixDiskLib_Open(conn, dt_path("orphan.vmdk"),
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY |
                                        VIXDISKLIB_FLAG_OPEN_SINGLE_LINK,
                                    &h),
@@ -248,8 +238,7 @@ static void test_open_failure_logged_once(void **state)
 
 static int setup(void **state)
 {
-  (void)state;
-  dir = fvx_test_tmpdir();
+  dt_dir_setup(state);
   if (VixDiskLib_InitEx(8, 0, on_log, on_warn, on_warn, NULL, NULL) !=
           VIX_OK ||
       VixDiskLib_Connect(NULL, &conn) != VIX_OK)
@@ -259,11 +248,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-  (void)state;
   VixDiskLib_Disconnect(conn);
   VixDiskLib_Exit();
-  fvx_test_rmtree(dir);
-  return 0;
+  return dt_dir_teardown(state);
 }
 
 int main(void)

@@ -26,21 +26,10 @@
 #include "disk/disk.h"
 #include "disk/error.h"
 #include "disk/file.h"
+#include "disk_test.h"
 #include "testutil.h"
 
-static const char *dir;
-
-static char *path_of(const char *name)
-{
-  static char p[4][4200];
-  static int i;
-
-  i = (i + 1) % 4;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
-
-/* ---- the fake source ------------------------------------------------------- */
+/* ---- the fake source ---------------------------------------------------- */
 
 #define FAKE_FILES 8
 #define FAKE_CHUNK 65536u /* allocation granularity of the fake */
@@ -56,6 +45,7 @@ static struct fake {
   size_t n;
   unsigned caps;     /* given to every file opened */
   int fail_reads;    /* status every pread returns, 0 for none */
+  int fail_writes;   /* status every pwrite returns, 0 for none */
   const bool *alloc; /* per FAKE_CHUNK: allocated? (CAN_ALLOC files) */
   size_t n_alloc;
   int opens, preads, pwrites, syncs, truncates, locks, allocs, closes;
@@ -95,6 +85,8 @@ static int fake_pwrite(struct disk_file *f, const void *buf, size_t len,
   struct blob *b = blob_of(f);
 
   fake.pwrites++;
+  if (fake.fail_writes)
+    return disk_fail(fake.fail_writes, "%s: fake write refused", f->name);
   if (off + len > b->len) {
     uint8_t *nd = realloc(b->data, (size_t)off + len);
 
@@ -234,30 +226,18 @@ static void fake_add(const char *name, const char *text)
   assert_non_null(b->data);
 }
 
-/* Copies the local file name (in dir) into the fake as "[mem] name". */
+/* Copies the local file name (in dt_dir) into the fake as "[mem] name". */
 static struct blob *fake_load(const char *name)
 {
   struct blob *b = &fake.files[fake.n++];
 
   snprintf(b->name, sizeof b->name, "[mem] %s", name);
-  b->data = (uint8_t *)fvx_test_read_file(path_of(name), &b->len);
+  b->data = (uint8_t *)fvx_test_read_file(dt_path(name), &b->len);
   assert_non_null(b->data);
   return b;
 }
 
-/* ---- helpers ---------------------------------------------------------------- */
-
-static void make_disk(const char *name, enum disk_kind kind, uint64_t cap)
-{
-  struct disk_create_params p;
-
-  memset(&p, 0, sizeof p);
-  p.kind = kind;
-  p.adapter = DISK_ADAPTER_LSILOGIC;
-  p.capacity = cap;
-  p.logical_sector_size = p.physical_sector_size = 512;
-  assert_int_equal(disk_create(path_of(name), &p), DISK_OK);
-}
+/* ---- helpers ------------------------------------------------------------ */
 
 static void fill(struct disk *d, uint64_t s, uint64_t n, uint8_t v)
 {
@@ -274,19 +254,19 @@ static void make_chain(void)
 {
   struct disk *d;
 
-  make_disk("base.vmdk", DISK_KIND_MONO_SPARSE, 4096);
-  assert_int_equal(disk_open(&d, path_of("base.vmdk"), 0), DISK_OK);
+  dt_make("base.vmdk", DISK_KIND_MONO_SPARSE, 4096);
+  assert_int_equal(disk_open(&d, dt_path("base.vmdk"), 0), DISK_OK);
   fill(d, 0, 1000, 0x11);
   assert_int_equal(
-      disk_create_child(d, path_of("child.vmdk"), DISK_KIND_MONO_SPARSE),
+      disk_create_child(d, dt_path("child.vmdk"), DISK_KIND_MONO_SPARSE),
       DISK_OK);
   assert_int_equal(disk_close(d), DISK_OK);
-  assert_int_equal(disk_open(&d, path_of("child.vmdk"), 0), DISK_OK);
+  assert_int_equal(disk_open(&d, dt_path("child.vmdk"), 0), DISK_OK);
   fill(d, 500, 20, 0x22);
   assert_int_equal(disk_close(d), DISK_OK);
 }
 
-/* ---- wrappers and the posix vfs ----------------------------------------------- */
+/* ---- wrappers and the posix vfs ----------------------------------------- */
 
 static void test_posix_source(void **state)
 {
@@ -300,11 +280,11 @@ static void test_posix_source(void **state)
   int st, fd;
 
   (void)state;
-  fd = open(path_of("plain"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  fd = open(dt_path("plain"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   assert_true(fd >= 0);
   assert_int_equal(write(fd, "hello", 5), 5);
   close(fd);
-  assert_int_equal(vfs->open(vfs, path_of("plain"), 0, &ro), DISK_OK);
+  assert_int_equal(vfs->open(vfs, dt_path("plain"), 0, &ro), DISK_OK);
   assert_int_equal(ro->size, 5);
   assert_true(ro->caps & DISK_FILE_CONCURRENT);
   assert_false(ro->caps & DISK_FILE_CAN_WRITE);
@@ -324,7 +304,7 @@ static void test_posix_source(void **state)
   assert_int_equal(disk_file_truncate(ro, 0), DISK_E_NOTCAPABLE);
   assert_int_equal(disk_file_lock(ro), DISK_E_NOTCAPABLE);
   assert_int_equal(disk_file_allocated(ro, 0, 1, &run, &a), DISK_E_NOTCAPABLE);
-  assert_int_equal(vfs->open(vfs, path_of("plain"), DISK_VFS_WRITE, &rw),
+  assert_int_equal(vfs->open(vfs, dt_path("plain"), DISK_VFS_WRITE, &rw),
                    DISK_OK);
   assert_int_equal(disk_file_pwrite(rw, "x", 1, (uint64_t)INT64_MAX),
                    DISK_E_TOOBIG);
@@ -335,22 +315,22 @@ static void test_posix_source(void **state)
   assert_int_equal(rw->size, 6);
   /* the writer lock: one holder, a second open description conflicts */
   assert_int_equal(disk_file_lock(rw), DISK_OK);
-  assert_int_equal(vfs->open(vfs, path_of("plain"), DISK_VFS_WRITE, &again),
+  assert_int_equal(vfs->open(vfs, dt_path("plain"), DISK_VFS_WRITE, &again),
                    DISK_OK);
   assert_int_equal(disk_file_lock(again), DISK_E_LOCKED);
   /* identity: another name of the same file has the same id */
   assert_string_equal(ro->id, again->id);
   disk_file_close(again);
-  assert_int_equal(vfs->open(vfs, path_of("./plain"), 0, &again), DISK_OK);
+  assert_int_equal(vfs->open(vfs, dt_path("./plain"), 0, &again), DISK_OK);
   assert_string_equal(ro->id, again->id);
   disk_file_close(again);
   disk_file_close(rw);
   disk_file_close(ro);
   disk_file_close(NULL);
   /* only regular files; a missing one is NOTFOUND */
-  assert_int_equal(vfs->open(vfs, dir, 0, &ro), DISK_E_ARG);
+  assert_int_equal(vfs->open(vfs, dt_dir, 0, &ro), DISK_E_ARG);
   assert_null(ro);
-  assert_int_equal(vfs->open(vfs, path_of("none"), 0, &ro), DISK_E_NOTFOUND);
+  assert_int_equal(vfs->open(vfs, dt_path("none"), 0, &ro), DISK_E_NOTFOUND);
   /* names resolve in the directory of the base file */
   name = vfs->resolve(vfs, "/a/b/c.vmdk", "d-flat.vmdk", &st);
   assert_string_equal(name, "/a/b/d-flat.vmdk");
@@ -362,7 +342,7 @@ static void test_posix_source(void **state)
   assert_int_equal(st, DISK_E_NAME);
 }
 
-/* ---- disk_open_vfs ----------------------------------------------------------------- */
+/* ---- disk_open_vfs ------------------------------------------------------ */
 
 /* Reads the whole disk d (cap sectors) into a new buffer. */
 static uint8_t *read_all(struct disk *d, uint64_t cap)
@@ -394,7 +374,7 @@ static void test_open_vfs_readonly_source(void **state)
   memcpy(base0, base->data, base->len);
   memcpy(child0, child->data, child->len);
   assert_int_equal(
-      disk_open(&local, path_of("child.vmdk"), DISK_OPEN_READONLY), DISK_OK);
+      disk_open(&local, dt_path("child.vmdk"), DISK_OPEN_READONLY), DISK_OK);
   want = read_all(local, 4096);
   disk_close(local);
 
@@ -447,7 +427,7 @@ static void test_open_vfs_read_failure(void **state)
   uint8_t buf[DISK_SECTOR];
 
   (void)state;
-  make_disk("fail.vmdk", DISK_KIND_MONO_FLAT, 64);
+  dt_make("fail.vmdk", DISK_KIND_MONO_FLAT, 64);
   fake_reset(DISK_FILE_CONCURRENT);
   fake_load("fail.vmdk");
   fake_load("fail-flat.vmdk");
@@ -470,7 +450,7 @@ static void test_open_vfs_read_failure(void **state)
   fake_reset(0);
 }
 
-/* ---- disk_open_raw ------------------------------------------------------------------ */
+/* ---- disk_open_raw ------------------------------------------------------ */
 
 static struct blob raw_blob;
 
@@ -606,8 +586,14 @@ static void test_open_raw(void **state)
   assert_int_equal(disk_write(d, 3000, 2, buf), DISK_OK);
   assert_int_equal(disk_flush(d), DISK_OK);
   assert_int_equal(disk_meta_set(d, "uuid", "z"), DISK_E_NOTCAPABLE);
+  /* a write the source refuses comes back with its status and detail */
+  fake.fail_writes = DISK_E_REMOTE;
+  assert_int_equal(disk_write(d, 200, 1, buf), DISK_E_REMOTE);
+  assert_non_null(strstr(disk_last_error()->detail, "refused"));
+  fake.fail_writes = 0;
   assert_int_equal(disk_close(d), DISK_OK);
-  assert_int_equal(fake.pwrites, 2);
+  assert_int_equal(fake.pwrites, 3);
+  assert_int_equal(raw_blob.data[200 * DISK_SECTOR], 2); /* unchanged */
   assert_int_equal(fake.truncates, 0);
   assert_int_equal(fake.locks, 0);
   assert_true(fake.syncs >= 1);
@@ -663,20 +649,6 @@ static void test_flat_allocation_bottom_only(void **state)
   fake_reset(0);
 }
 
-static int setup(void **state)
-{
-  (void)state;
-  dir = fvx_test_tmpdir();
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  fvx_test_rmtree(dir);
-  return 0;
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -687,5 +659,5 @@ int main(void)
       cmocka_unit_test(test_flat_allocation_bottom_only),
   };
 
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dt_dir_setup, dt_dir_teardown);
 }

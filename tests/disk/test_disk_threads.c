@@ -24,34 +24,13 @@
 #include <cmocka.h>
 
 #include "disk/disk.h"
+#include "disk_test.h"
 #include "testutil.h"
 
 #define THREADS 8
 #define QUERIES 48
 #define MAX_SECTORS 300u
 #define GT_SPAN (512u * 128u) /* sectors one grain table covers */
-
-static const char *dir;
-
-static char *path_of(const char *name)
-{
-  static char p[4][4200];
-  static int i;
-
-  i = (i + 1) % 4;
-  snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
-  return p[i];
-}
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t rnd(void)
-{
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
 
 /* Places data sits (sector offsets): grain tables 0 and 256, and 3 and
  * 259, share a cache slot; one spot crosses from table 258 into 259. */
@@ -89,21 +68,9 @@ static void write_pattern(struct disk *d, uint64_t s, uint64_t n)
 
   assert_non_null(b);
   for (i = 0; i < n * DISK_SECTOR; i++)
-    b[i] = (uint8_t)rnd();
+    b[i] = (uint8_t)dt_rand();
   assert_int_equal(disk_write(d, s, n, b), DISK_OK);
   free(b);
-}
-
-static void make(const char *name, enum disk_kind kind, uint64_t cap)
-{
-  struct disk_create_params p;
-
-  memset(&p, 0, sizeof p);
-  p.kind = kind;
-  p.adapter = DISK_ADAPTER_LSILOGIC;
-  p.capacity = cap;
-  p.logical_sector_size = p.physical_sector_size = 512;
-  assert_int_equal(disk_create(path_of(name), &p), DISK_OK);
 }
 
 /* The disks, made once: base, child (over base), stream (a copy of
@@ -118,15 +85,15 @@ static void make_disks(void)
   if (made)
     return;
   made = true;
-  make("base.vmdk", DISK_KIND_MONO_SPARSE, 16ull << 21);
-  assert_int_equal(disk_open(&d, path_of("base.vmdk"), 0), DISK_OK);
+  dt_make("base.vmdk", DISK_KIND_MONO_SPARSE, 16ull << 21);
+  assert_int_equal(disk_open(&d, dt_path("base.vmdk"), 0), DISK_OK);
   for (i = 0; i < sizeof spots / sizeof spots[0]; i++)
     write_pattern(d, spots[i], 700);
-  assert_int_equal(disk_create_child(d, path_of("child.vmdk"),
+  assert_int_equal(disk_create_child(d, dt_path("child.vmdk"),
                                      DISK_KIND_MONO_SPARSE),
                    DISK_OK);
   assert_int_equal(disk_close(d), DISK_OK);
-  assert_int_equal(disk_open(&d, path_of("child.vmdk"), 0), DISK_OK);
+  assert_int_equal(disk_open(&d, dt_path("child.vmdk"), 0), DISK_OK);
   for (i = 0; i < sizeof spots / sizeof spots[0]; i++)
     write_pattern(d, spots[i] + 50, 30); /* partial grains */
   assert_int_equal(disk_close(d), DISK_OK);
@@ -134,11 +101,11 @@ static void make_disks(void)
   p.kind = DISK_KIND_STREAM;
   p.adapter = DISK_ADAPTER_UNKNOWN; /* the source's */
   p.logical_sector_size = p.physical_sector_size = 512;
-  assert_int_equal(disk_clone(path_of("stream.vmdk"), path_of("base.vmdk"),
+  assert_int_equal(disk_clone(dt_path("stream.vmdk"), dt_path("base.vmdk"),
                               &p, false, NULL, NULL),
                    DISK_OK);
-  make("flat.vmdk", DISK_KIND_MONO_FLAT, 8192);
-  assert_int_equal(disk_open(&d, path_of("flat.vmdk"), 0), DISK_OK);
+  dt_make("flat.vmdk", DISK_KIND_MONO_FLAT, 8192);
+  assert_int_equal(disk_open(&d, dt_path("flat.vmdk"), 0), DISK_OK);
   write_pattern(d, 0, 4000);
   write_pattern(d, 6000, 100);
   assert_int_equal(disk_close(d), DISK_OK);
@@ -152,15 +119,15 @@ static void prepare(struct subject *s, const char *name)
   int i;
 
   memset(s, 0, sizeof *s);
-  assert_int_equal(disk_open(&s->d, path_of(name), DISK_OPEN_READONLY),
+  assert_int_equal(disk_open(&s->d, dt_path(name), DISK_OPEN_READONLY),
                    DISK_OK);
   cap = disk_capacity(s->d);
   for (i = 0; i < QUERIES; i++) {
     struct query *q = &s->q[i];
     uint64_t spot = spots[(size_t)i % (sizeof spots / sizeof spots[0])];
 
-    q->n = 1 + rnd() % MAX_SECTORS;
-    q->sector = (spot + rnd() % 900) % cap;
+    q->n = 1 + dt_rand() % MAX_SECTORS;
+    q->sector = (spot + dt_rand() % 900) % cap;
     if (q->sector + q->n > cap)
       q->sector = cap - q->n;
     q->want = malloc(q->n * DISK_SECTOR);
@@ -224,6 +191,7 @@ static void run(const char *name)
   int i;
 
   make_disks();
+  dt_seed(88172645463325252ull);
   prepare(&s, name);
   for (i = 0; i < THREADS; i++) {
     w[i].s = &s;
@@ -259,20 +227,6 @@ static void test_flat(void **state)
   run("flat.vmdk");
 }
 
-static int setup(void **state)
-{
-  (void)state;
-  dir = fvx_test_tmpdir();
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  (void)state;
-  fvx_test_rmtree(dir);
-  return 0;
-}
-
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -282,5 +236,5 @@ int main(void)
       cmocka_unit_test(test_flat),
   };
 
-  return cmocka_run_group_tests(tests, setup, teardown);
+  return cmocka_run_group_tests(tests, dt_dir_setup, dt_dir_teardown);
 }
