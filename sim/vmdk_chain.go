@@ -98,14 +98,30 @@ func openLink(descPath string, write bool) (*chainLink, error) {
 
 // chain is an opened disk: links[0] is the top (the file the disk was opened by), the last the base.
 type chain struct {
-	links []*chainLink
+	links  []*chainLink
+	shared bool // the links belong to someone else (the store's cache): close leaves them open
 }
 
 // openChain opens the disk whose top descriptor is descPath; only the top is writable.
 func openChain(descPath string, write bool) (*chain, error) {
-	c := &chain{}
+	first := true
+	return openChainFrom(descPath, false, func(path string) (*chainLink, error) {
+		top := first
+		first = false
+		return openLink(path, write && top)
+	})
+}
+
+// openChainWith opens a chain whose links come from open (shared: they stay open when the chain
+// is closed).
+func openChainWith(descPath string, open func(path string) (*chainLink, error)) (*chain, error) {
+	return openChainFrom(descPath, true, open)
+}
+
+func openChainFrom(descPath string, shared bool, open func(path string) (*chainLink, error)) (*chain, error) {
+	c := &chain{shared: shared}
 	for path := descPath; ; {
-		l, err := openLink(path, write && len(c.links) == 0)
+		l, err := open(path)
 		if err != nil {
 			c.close()
 			return nil, err
@@ -141,6 +157,9 @@ func openChain(descPath string, write bool) (*chain, error) {
 func (c *chain) size() int64 { return c.links[0].data.size() }
 
 func (c *chain) close() error {
+	if c.shared {
+		return nil
+	}
 	var first error
 	for _, l := range c.links {
 		if err := l.data.close(); err != nil && first == nil {

@@ -161,4 +161,3 @@ func TestChainRefusesBadParentCID(t *testing.T) {
 		t.Fatal("a delta with the wrong parentCID was opened")
 	}
 }
-
