@@ -231,16 +231,22 @@ func (s *storeDisk) Close() error {
 		return errClosedDisk
 	}
 	s.closed = true
+	var held []*link
 	for x := s.l; x != nil; x = x.parent {
 		x.handles--
+		held = append(held, x)
 	}
 	if s.write {
 		s.l.writers--
 	}
 	err := s.c.sync()
-	if cerr := s.st.collapse(s.v, s.d, s.l); err == nil {
-		err = cerr
+	// Consolidation that waited for this disk to close happens now.
+	for _, x := range held {
+		if cerr := s.st.collapse(s.v, s.d, x); err == nil {
+			err = cerr
+		}
 	}
+	s.st.syncAll(s.v)
 	return err
 }
 

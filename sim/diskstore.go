@@ -26,7 +26,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -124,15 +123,36 @@ func (st *diskStore) adoptAll() error {
 		st.dsDirs[ds.Name] = ds.Info.GetDatastoreInfo().Url
 		st.dsRefs[ds.Name] = ds.Self
 	}
+	// Creating the files is file-system bound: several VMs at a time.
 	vms := simulator.Map.All("VirtualMachine")
-	sort.Slice(vms, func(i, j int) bool { return vms[i].Entity().Name < vms[j].Entity().Name })
+	work := make(chan *simulator.VirtualMachine)
+	errs := make(chan error, adoptWorkers)
+	for i := 0; i < adoptWorkers; i++ {
+		go func() {
+			var first error
+			for vm := range work {
+				if err := st.adopt(vm); err != nil && first == nil {
+					first = fmt.Errorf("disks of %s: %v", vm.Name, err)
+				}
+			}
+			errs <- first
+		}()
+	}
 	for _, e := range vms {
-		if err := st.adopt(e.(*simulator.VirtualMachine)); err != nil {
-			return fmt.Errorf("disks of %s: %v", e.Entity().Name, err)
+		work <- e.(*simulator.VirtualMachine)
+	}
+	close(work)
+	var first error
+	for i := 0; i < adoptWorkers; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
+
+// adoptWorkers is how many VMs get their disk files at once at start-up.
+const adoptWorkers = 8
 
 // adopt replaces the (empty) disk vcsim gave a VM by st.perVM real disks with keys 2000, 2001, ...
 func (st *diskStore) adopt(vm *simulator.VirtualMachine) error {

@@ -210,11 +210,14 @@ func run(o *options) error {
 	defer inv.close()
 	next := vcsimHandler(inv, sdkLn.Addr().String())
 
+	verbose.Printf("inventory built in %v", time.Since(began))
 	store := newDiskStore(&o.pol, o.diskSize, o.disksPerVM)
 	store.fillHook = func(vm string, d time.Duration) { verbose.Printf("disks of %s filled in %v", vm, d) }
+	disksBegan := time.Now()
 	if err := store.adoptAll(); err != nil {
 		return err
 	}
+	verbose.Printf("disks created in %v", time.Since(disksBegan))
 	servers, err := startHosts(dir, sdkLn.Addr().(*net.TCPAddr).Port, cert, o.mode == "esx")
 	if err != nil {
 		return err
