@@ -71,44 +71,35 @@ func snapshotVM(snap types.ManagedObjectReference) (types.ManagedObjectReference
 	return vm, true
 }
 
-// begin finds the store's disks of vm, fills them and takes their lock; ok false: the store does
-// not know the VM (the call goes to vcsim). A fill failure comes back as fault.
-func (sn *snapshotter) begin(vm types.ManagedObjectReference) (*vmDisks, types.BaseMethodFault, bool) {
-	v := sn.st.vm(vm.Value)
-	if v == nil {
-		return nil, nil, false
+// begin finds the store's disks of vm, fills them and takes their lock (the caller unlocks).
+// When the call cannot go on, v is nil and ok says who answers it: true, the failed task failed
+// (a fill failure, or FileLocked while a logical disk of the VM is open for writing); false,
+// vcsim (the store does not know the VM).
+func (sn *snapshotter) begin(vm, taskOn types.ManagedObjectReference, name string) (v *vmDisks, failed types.ManagedObjectReference, ok bool) {
+	if v = sn.st.vm(vm.Value); v == nil {
+		return nil, failed, false
 	}
 	if err := sn.st.fill(v); err != nil {
-		return nil, &types.FileFault{File: v.name}, true
+		return nil, failedTask(taskOn, name, &types.FileFault{File: v.name}), true
 	}
 	v.mu.Lock()
-	return v, nil, true
-}
-
-// writerFault is FileLocked when a logical disk of v is open for writing (v.mu held).
-func writerFault(v *vmDisks) types.BaseMethodFault {
 	for _, d := range v.disks {
 		if d.leaf.writers > 0 {
-			return &types.FileLocked{FileFault: types.FileFault{File: d.leaf.path}}
+			v.mu.Unlock()
+			return nil, failedTask(taskOn, name, &types.FileLocked{FileFault: types.FileFault{File: d.leaf.path}}), true
 		}
 	}
-	return nil
+	return v, failed, true
 }
 
 // create answers CreateSnapshot_Task (ok false: pass it to vcsim).
 func (sn *snapshotter) create(req *types.CreateSnapshot_Task) (types.ManagedObjectReference, bool) {
 	st := sn.st
-	v, fault, ok := sn.begin(req.This)
-	if !ok {
-		return types.ManagedObjectReference{}, false
-	}
-	if fault != nil {
-		return failedTask(req.This, "createSnapshot", fault), true
+	v, failed, ok := sn.begin(req.This, req.This, "createSnapshot")
+	if v == nil {
+		return failed, ok
 	}
 	defer v.mu.Unlock()
-	if f := writerFault(v); f != nil {
-		return failedTask(req.This, "createSnapshot", f), true
-	}
 	vm, ok := simulator.Map.Get(req.This).(*simulator.VirtualMachine)
 	if !ok {
 		return types.ManagedObjectReference{}, false
@@ -221,19 +212,13 @@ func (sn *snapshotter) remove(req *types.RemoveSnapshot_Task) (types.ManagedObje
 	if !ok {
 		return types.ManagedObjectReference{}, false
 	}
-	v, fault, ok := sn.begin(vmRef)
-	if !ok {
-		return types.ManagedObjectReference{}, false
-	}
-	if fault != nil {
-		return failedTask(req.This, "removeSnapshot", fault), true
+	v, failed, ok := sn.begin(vmRef, req.This, "removeSnapshot")
+	if v == nil {
+		return failed, ok
 	}
 	defer v.mu.Unlock()
 	if v.snaps[req.This.Value] == nil {
 		return types.ManagedObjectReference{}, false
-	}
-	if f := writerFault(v); f != nil {
-		return failedTask(req.This, "removeSnapshot", f), true
 	}
 	if err := sn.st.drop(v, descendants(vmRef, req.This, req.RemoveChildren)); err != nil {
 		sn.st.syncAll(v)
@@ -250,17 +235,11 @@ func (sn *snapshotter) remove(req *types.RemoveSnapshot_Task) (types.ManagedObje
 
 // removeAll answers RemoveAllSnapshots_Task: everything consolidates into the bases.
 func (sn *snapshotter) removeAll(req *types.RemoveAllSnapshots_Task) (types.ManagedObjectReference, bool) {
-	v, fault, ok := sn.begin(req.This)
-	if !ok {
-		return types.ManagedObjectReference{}, false
-	}
-	if fault != nil {
-		return failedTask(req.This, "RemoveAllSnapshots", fault), true
+	v, failed, ok := sn.begin(req.This, req.This, "RemoveAllSnapshots")
+	if v == nil {
+		return failed, ok
 	}
 	defer v.mu.Unlock()
-	if f := writerFault(v); f != nil {
-		return failedTask(req.This, "RemoveAllSnapshots", f), true
-	}
 	var all []types.ManagedObjectReference
 	for _, s := range v.snaps {
 		all = append(all, s.ref)
@@ -286,46 +265,39 @@ func (sn *snapshotter) removeAll(req *types.RemoveAllSnapshots_Task) (types.Mana
 func (sn *snapshotter) revert(vmRef, snap types.ManagedObjectReference, suppressPowerOn bool,
 	call func() (types.ManagedObjectReference, error), name string) (types.ManagedObjectReference, bool) {
 	st := sn.st
-	v, fault, ok := sn.begin(vmRef)
-	if !ok {
-		return types.ManagedObjectReference{}, false
-	}
-	if fault != nil {
-		return failedTask(vmRef, name, fault), true
+	v, failed, ok := sn.begin(vmRef, vmRef, name)
+	if v == nil {
+		return failed, ok
 	}
 	defer v.mu.Unlock()
 	s := v.snaps[snap.Value]
 	if s == nil {
 		return types.ManagedObjectReference{}, false
 	}
-	if f := writerFault(v); f != nil {
-		return failedTask(vmRef, name, f), true
-	}
 	fresh := map[int32]*link{}
+	undo := func() {
+		for _, made := range fresh {
+			_ = st.deleteLink(made)
+		}
+	}
 	for _, d := range v.disks {
 		if d.independent() {
 			continue
 		}
 		l, err := st.createDelta(v, d, s.points[d.key])
 		if err != nil {
-			for _, made := range fresh {
-				_ = st.deleteLink(made)
-			}
+			undo()
 			return failedTask(vmRef, name, &types.CannotCreateFile{FileFault: types.FileFault{File: s.points[d.key].path}}), true
 		}
 		fresh[d.key] = l
 	}
 	task, err := call()
-	if err == nil {
-		_, fault = taskOutcome(task)
+	if err != nil {
+		undo()
+		return failedTask(vmRef, name, &types.SystemError{Reason: err.Error()}), true
 	}
-	if err != nil || fault != nil {
-		for _, made := range fresh {
-			_ = st.deleteLink(made)
-		}
-		if err != nil {
-			return failedTask(vmRef, name, &types.SystemError{Reason: err.Error()}), true
-		}
+	if _, fault := taskOutcome(task); fault != nil {
+		undo()
 		return task, true
 	}
 	for _, d := range v.disks {

@@ -97,26 +97,30 @@ func (s *sparseLink) state(off, n int64) (grainState, int64, error) {
 	return first, end - off, nil
 }
 
+// locate finds offset off: the state of its grain, where off is in the file (for stateData), and
+// how many of the max bytes from off that grain holds. s.mu must be held.
+func (s *sparseLink) locate(off int64, max int) (st grainState, at, n int64, err error) {
+	g := off / s.grain
+	in := off - g*s.grain
+	st, at, err = s.tables.grainAt(g)
+	return st, at + in, minInt64(s.grain-in, int64(max)), err
+}
+
 func (s *sparseLink) readAt(p []byte, off int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(p) > 0 {
-		g := off / s.grain
-		in := off - g*s.grain
-		n := s.grain - in
-		if n > int64(len(p)) {
-			n = int64(len(p))
-		}
-		st, at, err := s.tables.grainAt(g)
+		st, at, n, err := s.locate(off, len(p))
 		if err != nil {
 			return err
 		}
 		if st == stateData {
-			if err := readFull(s.f, p[:n], at+in); err != nil {
-				return err
-			}
+			err = readFull(s.f, p[:n], at)
 		} else {
 			zeroBytes(p[:n])
+		}
+		if err != nil {
+			return err
 		}
 		p, off = p[n:], off+n
 	}
@@ -127,29 +131,24 @@ func (s *sparseLink) writeAt(p []byte, off int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for len(p) > 0 {
-		g := off / s.grain
-		in := off - g*s.grain
-		st, at, err := s.tables.grainAt(g)
+		st, at, n, err := s.locate(off, len(p))
 		if err != nil {
 			return err
 		}
 		if st == stateData {
-			n := s.grain - in
-			if n > int64(len(p)) {
-				n = int64(len(p))
-			}
-			if _, err := s.f.WriteAt(p[:n], at+in); err != nil {
+			if _, err := s.f.WriteAt(p[:n], at); err != nil {
 				return err
 			}
 			p, off = p[n:], off+n
 			continue
 		}
+		g, in := off/s.grain, off%s.grain
 		// A run of unallocated grains, whole, within this grain table.
 		if in != 0 {
 			return fmt.Errorf("sparse write at %d: partial unallocated grain", off)
 		}
 		limit := (g/s.perGT + 1) * s.perGT // first grain of the next grain table
-		n := int64(0)
+		n = 0
 		for g+n < limit && (n+1)*s.grain <= int64(len(p)) {
 			if n > 0 {
 				if st2, _, err := s.tables.grainAt(g + n); err != nil {
