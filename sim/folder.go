@@ -43,14 +43,15 @@ type folderServer struct {
 	tickets  *ticketTable
 	servers  *serverSet
 	stats    *stats
+	faults   *faultInjector
 	vcsim    http.Handler        // vcsim's mux: uploads and directory listings
 	dcs      map[string][]string // datacenter name → its datastores
 }
 
 func newFolderServer(st *diskStore, sessions *sessionTable, u users, tickets *ticketTable, servers *serverSet,
-	s *stats, vcsim http.Handler) *folderServer {
+	s *stats, faults *faultInjector, vcsim http.Handler) *folderServer {
 	fs := &folderServer{st: st, sessions: sessions, users: u, tickets: tickets, servers: servers, stats: s,
-		vcsim: vcsim, dcs: map[string][]string{}}
+		faults: faults, vcsim: vcsim, dcs: map[string][]string{}}
 	for _, e := range simulator.Map.All("Datacenter") {
 		dc := e.(*simulator.Datacenter)
 		simulator.Map.WithLock(dc, func() {
@@ -82,6 +83,10 @@ func (fs *folderServer) serve(w http.ResponseWriter, r *http.Request, h *hostSer
 	default:
 		w.Header().Set("Allow", "GET, HEAD, PUT, POST")
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if fs.faults.takeFolder503() {
+		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
 		return
 	}
 	if status, why := fs.authorize(r, h); status != http.StatusOK {
@@ -220,12 +225,21 @@ func (fs *folderServer) send(w http.ResponseWriter, r *http.Request, f *os.File,
 	if r.Method == http.MethodHead {
 		return
 	}
-	n, _ := io.Copy(w, io.NewSectionReader(f, start, length))
+	body := io.Reader(io.NewSectionReader(f, start, length))
+	after, drop := fs.faults.takeFolderDrop()
+	if drop {
+		body = io.LimitReader(body, after)
+	}
+	n, _ := io.Copy(w, body)
 	server := "vcenter"
 	if h != nil {
 		server = h.Name
 	}
 	fs.stats.folderBytes(server, path.Clean(r.URL.Path), n)
+	if drop && n < length {
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // net/http closes the connection mid-body
+	}
 }
 
 // parseRange reads a Range header for a file of size bytes: ok with the inclusive range [a, b]

@@ -194,6 +194,29 @@ func TestFolderAuthAndRanges(t *testing.T) {
 	if res, _ := fetch(t, hc, "DELETE", u, nil, cookie); res.StatusCode != 405 {
 		t.Fatalf("DELETE: %d", res.StatusCode)
 	}
+	// Injected faults: a connection dropped mid-body, then a 503.
+	if code := s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_drop", "count": 1, "after": 1000}, nil); code != 200 {
+		t.Fatalf("arm folder_drop: %d", code)
+	}
+	req, _ = http.NewRequest("GET", u, nil)
+	req.AddCookie(cookie)
+	req.Header.Set("Range", "bytes=0-99999")
+	if res, err := hc.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err == nil || len(got) != 1000 || string(got) != string(whole[:1000]) {
+			t.Fatalf("dropped body: %d bytes, %v", len(got), err)
+		}
+	}
+	s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_503", "count": 1}, nil)
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 503 {
+		t.Fatalf("folder_503: %d", res.StatusCode)
+	}
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 206 {
+		t.Fatalf("after the faults: %d", res.StatusCode)
+	}
 	var st statsView
 	s.call(t, "GET", "/stats", nil, &st)
 	p := "/folder/" + strings.SplitN(flat, "] ", 2)[1]

@@ -234,7 +234,7 @@ func run(o *options) error {
 	faults := newFaultInjector()
 	st := newStats()
 	tickets := newTicketTable()
-	folder := newFolderServer(store, sessions, o.users, tickets, servers, st, next)
+	folder := newFolderServer(store, sessions, o.users, tickets, servers, st, faults, next)
 	servers.serve(folder.handler)
 
 	front := &frontend{
