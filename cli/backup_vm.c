@@ -168,6 +168,54 @@ static void iso_time(time_t t, char out[32])
 
 /* ---- the steps ------------------------------------------------------------ */
 
+static bool independent(const freevix_disk *d)
+{
+  return strncmp(d->diskMode, "independent", 11) == 0;
+}
+
+/* Refuses a set of disks with nothing to back up, or with independent
+ * disks unless --skip-independent.  Checked on the VM before anything
+ * changes, and again on the snapshot. */
+static bool check_disk_set(struct vmrun *v, const freevix_disk *d, uint32 n)
+{
+  uint32 usable = 0;
+
+  for (uint32 i = 0; i < n; i++) {
+    if (!independent(&d[i])) {
+      usable++;
+    } else if (!v->c->o->skip_independent) {
+      return failed(v, VIX_E_SNAPSHOT_INDEPENDENTDISK, EXIT_FAILURE_OTHER,
+                    "disk %d (%s) of %s is %s: snapshots do not cover it, "
+                    "so it cannot be backed up consistently; nothing was "
+                    "changed. --skip-independent backs up the other disks",
+                    (int)d[i].key, d[i].label, v->name, d[i].diskMode);
+    }
+  }
+  if (usable == 0)
+    return failed(v, VIX_E_DISK_NODEVICE, EXIT_FAILURE_OTHER,
+                  n ? "%s has only independent disks: nothing to back up; "
+                      "nothing was changed"
+                    : "%s has no virtual disks: nothing to back up; nothing "
+                      "was changed",
+                  v->name);
+  return true;
+}
+
+/* The disks of the VM as it is now, before anything changes. */
+static bool precheck_disks(struct vmrun *v)
+{
+  freevix_disk *d = NULL;
+  uint32 n = 0;
+  VixError err = freevix_vm_disks(&v->p, NULL, &d, &n);
+  bool ok;
+
+  if (err != VIX_OK)
+    return lib_failed(v, err, "reading the VM's disks");
+  ok = check_disk_set(v, d, n);
+  freevix_free(d);
+  return ok;
+}
+
 /* Finds the VM, then locks and checks its directory. */
 static bool resolve(struct vmrun *v)
 {
@@ -190,6 +238,8 @@ static bool resolve(struct vmrun *v)
                   "incremental backup; add --enable-cbt to switch it on "
                   "(this backup is then full, the next ones incremental)",
                   v->name, v->info.moref);
+  if (!precheck_disks(v))
+    return false;
   bdir_vm_name(v->info.name, v->info.moref, dirname);
   snprintf(v->r->dir, sizeof v->r->dir, "%s/%s", o->to, dirname);
   rc = bdir_open(&v->dir, v->r->dir, BDIR_CREATE | BDIR_LOCK, why,
@@ -351,47 +401,37 @@ static bool take_snapshot(struct vmrun *v)
   return true;
 }
 
-/* Which disks are backed up; independent ones only with
- * --skip-independent. */
+/* Which disks of the snapshot are backed up: all but the independent ones
+ * (skipped, with --skip-independent, and named in the manifest). */
 static bool choose_disks(struct vmrun *v, struct manifest *m)
 {
   size_t skipped = 0;
 
-  v->work = calloc(v->n_disks ? v->n_disks : 1, sizeof *v->work);
-  m->skipped = calloc(v->n_disks ? v->n_disks : 1, sizeof *m->skipped);
+  if (!check_disk_set(v, v->disks, v->n_disks))
+    return false;
+  v->work = calloc(v->n_disks, sizeof *v->work);
+  m->skipped = calloc(v->n_disks, sizeof *m->skipped);
   if (!v->work || !m->skipped)
     return failed(v, VIX_E_OUT_OF_MEMORY, EXIT_FAILURE_OTHER,
                   "out of memory");
   for (uint32 i = 0; i < v->n_disks; i++) {
     const freevix_disk *d = &v->disks[i];
+    struct manifest_skipped *s;
 
-    if (strncmp(d->diskMode, "independent", 11) == 0) {
-      struct manifest_skipped *s = &m->skipped[skipped++];
-
-      if (!v->c->o->skip_independent)
-        return failed(v, VIX_E_SNAPSHOT_INDEPENDENTDISK, EXIT_FAILURE_OTHER,
-                      "disk %d (%s) is %s: snapshots do not cover it, so "
-                      "it cannot be backed up consistently; nothing was "
-                      "written. --skip-independent backs up the other "
-                      "disks", (int)d->key, d->label, d->diskMode);
-      say(v, "disk %d (%s) is %s: skipped", (int)d->key, d->label,
-          d->diskMode);
-      s->key = d->key;
-      snprintf(s->label, sizeof s->label, "%s", d->label);
-      snprintf(s->disk_mode, sizeof s->disk_mode, "%s", d->diskMode);
-      snprintf(s->reason, sizeof s->reason, "independent disks are not in "
-               "snapshots");
+    if (!independent(d)) {
+      v->work[v->n_work++].d = d;
       continue;
     }
-    v->work[v->n_work++].d = d;
+    say(v, "disk %d (%s) is %s: skipped", (int)d->key, d->label,
+        d->diskMode);
+    s = &m->skipped[skipped++];
+    s->key = d->key;
+    snprintf(s->label, sizeof s->label, "%s", d->label);
+    snprintf(s->disk_mode, sizeof s->disk_mode, "%s", d->diskMode);
+    snprintf(s->reason, sizeof s->reason, "independent disks are not in "
+             "snapshots");
   }
   m->n_skipped = skipped;
-  if (v->n_work == 0)
-    return failed(v, VIX_E_DISK_NODEVICE, EXIT_FAILURE_OTHER,
-                  v->n_disks ? "%s has only independent disks: nothing to "
-                               "back up"
-                             : "%s has no virtual disks: nothing to back up",
-                  v->name);
   return true;
 }
 

@@ -66,11 +66,11 @@ static int fsync_dir_of(const char *path)
 static VixError check_vmdk(VixDiskLibConnection c, const char *path,
                            char got[65], char *what, size_t n)
 {
-  struct disk_hash hs;
+  struct dh_job hs;
   VixDiskLibHandle h;
   uint64_t capacity;
-  VixError err = disk_open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
-                           &capacity);
+  VixError err = dh_open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
+                         &capacity);
 
   if (err != VIX_OK) {
     snprintf(what, n, "opening the restored file");
@@ -78,7 +78,7 @@ static VixError check_vmdk(VixDiskLibConnection c, const char *path,
   }
   memset(&hs, 0, sizeof hs);
   hs.fd = -1;
-  err = disk_hash(h, capacity, &hs);
+  err = dh_hash(h, capacity, &hs);
   VixDiskLib_Close(h);
   snprintf(got, 65, "%s", hs.sha256);
   if (err != VIX_OK)
@@ -110,13 +110,13 @@ static VixError restore_raw(VixDiskLibConnection c, const char *src,
                             const char *tmp, char got[65], char *what,
                             size_t n)
 {
-  struct disk_hash hs;
+  struct dh_job hs;
   VixDiskLibHandle h;
   uint64_t capacity;
   VixError err;
   int fd;
 
-  err = disk_open(c, src, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h, &capacity);
+  err = dh_open(c, src, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h, &capacity);
   if (err != VIX_OK) {
     snprintf(what, n, "opening the backup");
     return err;
@@ -133,7 +133,7 @@ static VixError restore_raw(VixDiskLibConnection c, const char *src,
   }
   memset(&hs, 0, sizeof hs);
   hs.fd = fd;
-  err = disk_hash(h, capacity, &hs);
+  err = dh_hash(h, capacity, &hs);
   VixDiskLib_Close(h);
   if (err != VIX_OK)
     snprintf(what, n, "%s", hs.what);

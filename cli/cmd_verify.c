@@ -51,7 +51,7 @@ static void check(const struct cli_opts *o, const struct manifest *m,
                   const struct manifest_disk *k, const char *where,
                   VixDiskLibHandle h, uint64_t capacity, struct tally *t)
 {
-  struct disk_hash hs;
+  struct dh_job hs;
   char problem[512];
   VixError err;
 
@@ -65,7 +65,7 @@ static void check(const struct cli_opts *o, const struct manifest *m,
   }
   memset(&hs, 0, sizeof hs);
   hs.fd = -1;
-  err = disk_hash(h, capacity, &hs);
+  err = dh_hash(h, capacity, &hs);
   if (err != VIX_OK) {
     char *text = VixDiskLib_GetErrorText(err, NULL);
 
@@ -107,8 +107,8 @@ static void verify_local(const struct cli_opts *o, const struct backup_dir *d,
     VixError err;
 
     bdir_file(d, k->file, path, sizeof path);
-    err = disk_open(local, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
-                    &capacity);
+    err = dh_open(local, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
+                  &capacity);
     if (err != VIX_OK) {
       open_failed(o, m, k, "local", "opening the files", err, t);
       continue;
@@ -154,8 +154,8 @@ static void verify_deep(const struct cli_opts *o, const struct manifest *m,
     VixDiskLibHandle h;
     uint64_t capacity;
 
-    err = disk_open(conn, k->datastore_path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
-                    &h, &capacity);
+    err = dh_open(conn, k->datastore_path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
+                  &h, &capacity);
     if (err != VIX_OK) {
       open_failed(o, m, k, "server", "opening the snapshot's disk", err, t);
       continue;

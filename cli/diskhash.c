@@ -11,8 +11,8 @@
 #include "copy.h"
 #include "spans.h"
 
-VixError disk_open(VixDiskLibConnection c, const char *path, uint32 flags,
-                   VixDiskLibHandle *h, uint64_t *capacity)
+VixError dh_open(VixDiskLibConnection c, const char *path, uint32 flags,
+                 VixDiskLibHandle *h, uint64_t *capacity)
 {
   VixDiskLibInfo *info = NULL;
   VixError err = VixDiskLib_Open(c, path, flags, h);
@@ -32,7 +32,7 @@ VixError disk_open(VixDiskLibConnection c, const char *path, uint32 flags,
   return VIX_OK;
 }
 
-VixError disk_hash(VixDiskLibHandle h, uint64_t capacity, struct disk_hash *hs)
+VixError dh_hash(VixDiskLibHandle h, uint64_t capacity, struct dh_job *hs)
 {
   struct copy_job j;
   struct spans alloc;

@@ -12,7 +12,7 @@
 
 #include "freevix.h"
 
-struct disk_hash {
+struct dh_job {
   int fd;                          /* >= 0: also write a raw image here */
   volatile sig_atomic_t *cancel;   /* may be NULL */
   void (*progress)(void *data, uint64_t bytes_read);
@@ -25,14 +25,14 @@ struct disk_hash {
 
 /* Opens path (absolute) on connection c with flags and reads its capacity
  * in sectors.  Returns VIX_OK or the error (*h NULL). */
-VixError disk_open(VixDiskLibConnection c, const char *path, uint32 flags,
-                   VixDiskLibHandle *h, uint64_t *capacity);
+VixError dh_open(VixDiskLibConnection c, const char *path, uint32 flags,
+                 VixDiskLibHandle *h, uint64_t *capacity);
 
 /* Hashes the capacity sectors of h: the allocated blocks are read
  * (QueryAllocatedBlocks at 128 sectors), the rest counts as zeros.  With
  * hs->fd the data also goes to that file at its offsets (the caller sized
  * it, so holes stay holes).  Returns VIX_OK or the error (what says
  * where). */
-VixError disk_hash(VixDiskLibHandle h, uint64_t capacity, struct disk_hash *hs);
+VixError dh_hash(VixDiskLibHandle h, uint64_t capacity, struct dh_job *hs);
 
 #endif

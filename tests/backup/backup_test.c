@@ -5,15 +5,25 @@
  */
 #include "backup_test.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+
+#include "testutil.h"
 
 void bt_params(const struct fvx_sim *sim, const char *spec,
                VixDiskLibConnectParams *p)
@@ -139,4 +149,145 @@ long long bt_stat(const struct fvx_sim *sim, const char *section,
     v = strtoll(p + strlen(k), NULL, 10);
   free(body);
   return v;
+}
+
+/* ---- running the freevix command ---------------------------------------- */
+
+int bt_slow(void)
+{
+  const char *w = getenv("FREEVIX_CLI_WRAPPER");
+
+  return (w && *w) || fvx_test_under_valgrind();
+}
+
+/* argv: the wrapper's words, the command, args[0], the connection
+ * options, args[1..].  The strings live until the next call. */
+static const char **command_line(const struct bt_cli *c,
+                                 const char *const *args)
+{
+  static char words[4096], port[16];
+  static const char *argv[512];
+  const char *cli = getenv("FREEVIX_CLI");
+  const char *wrapper = getenv("FREEVIX_CLI_WRAPPER");
+  size_t n = 0;
+  char *save = NULL;
+
+  if (!cli || access(cli, X_OK) != 0)
+    fvx_test_skip("FREEVIX_CLI is not set to the freevix command");
+  snprintf(words, sizeof words, "%s", wrapper ? wrapper : "");
+  for (char *w = strtok_r(words, " ", &save); w && n < 64;
+       w = strtok_r(NULL, " ", &save))
+    argv[n++] = w;
+  argv[n++] = cli;
+  argv[n++] = args[0];
+  if (c->sim) {
+    snprintf(port, sizeof port, "%d", c->sim->port);
+    argv[n++] = "--server";
+    argv[n++] = c->sim->host;
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = "--thumbprint";
+    argv[n++] = c->sim->thumbprint_sha1;
+    argv[n++] = "--user";
+    argv[n++] = "admin";
+  }
+  for (size_t i = 1; args[i] && n < 510; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  return argv;
+}
+
+/* Reads one line from fd (at most n - 1 bytes); false at end of file. */
+static bool read_line(int fd, char *line, size_t n)
+{
+  size_t k = 0;
+
+  while (k + 1 < n) {
+    struct pollfd p = {fd, POLLIN, 0};
+    ssize_t r;
+    int ready = poll(&p, 1, bt_slow() ? 600000 : 180000);
+
+    if (ready < 0 && errno == EINTR)
+      continue;
+    if (ready == 0)
+      fail_msg("the freevix command said nothing for minutes");
+    r = read(fd, &line[k], 1);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      return false;
+    if (line[k] == '\n')
+      break;
+    k++;
+  }
+  line[k] = '\0';
+  return true;
+}
+
+int bt_run(const struct bt_cli *c, const char *const *args, char **out)
+{
+  const char **argv = command_line(c, args);
+  int steps[2], go[2], status, rc;
+  char env[64], line[256];
+  pid_t pid;
+
+  assert_int_equal(pipe(steps), 0);
+  assert_int_equal(pipe(go), 0);
+  fflush(NULL);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    int fd = open(c->out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    setpgid(0, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    close(steps[0]);
+    close(go[1]);
+    snprintf(env, sizeof env, "%d,%d", steps[1], go[0]);
+    if (c->on_step)
+      setenv("FREEVIX_BACKUP_STEP_FD", env, 1);
+    setenv("FREEVIX_PASSWORD", "freevix", 1);
+    if (c->state_dir)
+      setenv("FREEVIX_STATE_DIR", c->state_dir, 1);
+    if (c->fsize_limit) {
+      struct rlimit rl = {c->fsize_limit, c->fsize_limit};
+
+      signal(SIGXFSZ, SIG_IGN);
+      setrlimit(RLIMIT_FSIZE, &rl);
+    }
+    execv(argv[0], (char *const *)argv);
+    _exit(127);
+  }
+  close(steps[1]);
+  close(go[0]);
+  while (read_line(steps[0], line, sizeof line)) {
+    char *sp = strchr(line, ' ');
+    enum bt_step_action a = BT_GO;
+
+    if (sp)
+      *sp++ = '\0';
+    if (c->on_step)
+      a = c->on_step(c->data, line, sp ? sp : "");
+    if (a == BT_KILL) {
+      kill(pid, SIGKILL);
+      break;
+    }
+    if (write(go[1], "go\n", 3) != 3)
+      break;
+  }
+  close(steps[0]);
+  close(go[1]);
+  while (waitpid(pid, &status, 0) < 0)
+    assert_int_equal(errno, EINTR);
+  rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+  if (out)
+    *out = fvx_test_read_file(c->out_path, NULL);
+  if (rc == BT_CHECKER_EXIT) {
+    char *text = fvx_test_read_file(c->out_path, NULL);
+
+    fail_msg("freevix exited with %d: a sanitizer or valgrind finding:\n%s",
+             BT_CHECKER_EXIT, text ? text : "");
+  }
+  return rc;
 }

@@ -6,6 +6,7 @@
 #ifndef FVX_BACKUP_TEST_H
 #define FVX_BACKUP_TEST_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,36 @@ long long bt_stat(const struct fvx_sim *sim, const char *section,
 
 /* Quiet log callbacks for InitEx. */
 void bt_quiet(const char *fmt, va_list ap);
+
+/* ---- running the freevix command ----------------------------------------
+ * $FREEVIX_CLI, behind the words of $FREEVIX_CLI_WRAPPER (valgrind in the
+ * .valgrind twins), with FREEVIX_PASSWORD and FREEVIX_STATE_DIR set and
+ * stdout and stderr to one file.  A backup's steps (cli/backup.h) come to
+ * the step function through FREEVIX_BACKUP_STEP_FD; the command waits at
+ * each step until the function returns. */
+
+#define BT_CHECKER_EXIT 99 /* a sanitizer or valgrind finding */
+
+enum bt_step_action { BT_GO, BT_KILL };
+
+typedef enum bt_step_action bt_step_fn(void *data, const char *vm,
+                                       const char *step);
+
+struct bt_cli {
+  const struct fvx_sim *sim;  /* NULL: no connection options */
+  const char *state_dir;      /* FREEVIX_STATE_DIR */
+  const char *out_path;       /* the command's output */
+  bt_step_fn *on_step;        /* may be NULL */
+  void *data;
+  unsigned long fsize_limit;  /* RLIMIT_FSIZE of the command; 0: none */
+};
+
+/* Runs `freevix args[0] [connection options] args[1..]` (NULL-ended) and
+ * returns its exit status (128+N for signal N; a checker finding fails
+ * the test).  *out (may be NULL) receives its output (free()). */
+int bt_run(const struct bt_cli *c, const char *const *args, char **out);
+
+/* True when the command runs under a checker: allow for its slowness. */
+int bt_slow(void);
 
 #endif
