@@ -33,6 +33,9 @@ struct backup_ctx {
   volatile sig_atomic_t *cancel;   /* the signal number that stops us */
   const char *identity;            /* --identity or "freevix-backup" */
   bool stream;                     /* --format stream */
+  bool access_held;                /* the caller holds PrepareForAccess
+                                      on the VMs (the demo): neither
+                                      prepare nor end it */
 };
 
 /* One VM's outcome. */

@@ -230,6 +230,7 @@ static bool resolve(struct vmrun *v)
   if (err != VIX_OK)
     return lib_failed(v, err, "finding the VM");
   snprintf(v->name, sizeof v->name, "%s", v->info.name);
+  progress_rename(v->c->prog, v->bar, v->info.name);
   snprintf(v->spec, sizeof v->spec, "moref=%s", v->info.moref);
   v->p.vmxSpec = v->spec;
   if (o->incremental && !v->info.changeTracking && !o->enable_cbt)
@@ -348,6 +349,12 @@ static bool prepare(struct vmrun *v)
   VixDiskLibConnectParams p;
   VixError err;
 
+  if (v->c->access_held) {
+    if (o->enable_cbt && !v->info.changeTracking && !enable_cbt(v))
+      return false;
+    step(v, "prepared");
+    return !cancelled(v);
+  }
   memset(&ao, 0, sizeof ao);
   ao.identity = v->c->identity;
   ao.methods = FREEVIX_METHOD_RELOCATE;

@@ -222,7 +222,8 @@ int cmd_backup(int argc, char **argv)
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
   p.ctx.o = &o;
-  p.ctx.prog = progress_new(isatty(STDERR_FILENO) && !o.json);
+  p.ctx.prog = progress_new(stderr, "freevix: ",
+                            isatty(STDERR_FILENO) && !o.json);
   p.ctx.cancel = &stop_signal;
   p.ctx.identity = o.identity ? o.identity : DEFAULT_IDENTITY;
   p.ctx.stream = o.format && strcmp(o.format, "stream") == 0;

@@ -1,16 +1,9 @@
 /*
  * cmd_restore.c -- `freevix restore DIR --to FILE`: a point in time of a
- * VM's disk as one local file, a flat monolithicSparse VMDK
- * (VixDiskLib_Clone through the chain) or a raw image (holes kept), and
- * checked bit for bit: the SHA-256 of what was written must be the
- * manifest's, or the file is removed.  The file is written under a
- * ".partial" name and renamed into place once checked, so FILE exists
- * only when it is right.  Restoring into vCenter is out of scope: the
+ * VM's disk as one local file (restore.c writes and checks it), for each
+ * disk the options choose.  Restoring into vCenter is out of scope: the
  * datastore HTTPS interface has no ranged writes (docs/backup.md).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +12,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "diskhash.h"
 #include "points.h"
+#include "restore.h"
 
 #define RESTORE_OPTIONS "point,disk,to,format,json"
 
@@ -48,107 +41,6 @@ static bool absolute(const char *path, char *out, size_t n)
   return snprintf(out, n, "%s/%s", cwd, path) < (int)n;
 }
 
-static int fsync_dir_of(const char *path)
-{
-  char copy[PATH_MAX];
-  int fd, e = 0;
-
-  snprintf(copy, sizeof copy, "%s", path);
-  fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0)
-    e = errno ? errno : EIO;
-  if (fd >= 0)
-    close(fd);
-  return e;
-}
-
-/* Hashes the file just written (a VMDK) and compares. */
-static VixError check_vmdk(VixDiskLibConnection c, const char *path,
-                           char got[65], char *what, size_t n)
-{
-  struct dh_job hs;
-  VixDiskLibHandle h;
-  uint64_t capacity;
-  VixError err = dh_open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
-                         &capacity);
-
-  if (err != VIX_OK) {
-    snprintf(what, n, "opening the restored file");
-    return err;
-  }
-  memset(&hs, 0, sizeof hs);
-  hs.fd = -1;
-  err = dh_hash(h, capacity, &hs);
-  VixDiskLib_Close(h);
-  snprintf(got, 65, "%s", hs.sha256);
-  if (err != VIX_OK)
-    snprintf(what, n, "%s", hs.what);
-  return err;
-}
-
-static VixError restore_vmdk(VixDiskLibConnection c, const char *src,
-                             const char *tmp, const struct manifest_disk *k,
-                             char got[65], char *what, size_t n)
-{
-  VixDiskLibCreateParams cp;
-  VixError err;
-
-  memset(&cp, 0, sizeof cp);
-  cp.diskType = VIXDISKLIB_DISK_MONOLITHIC_SPARSE;
-  cp.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
-  cp.hwVersion = VIXDISKLIB_HWVERSION_CURRENT;
-  cp.capacity = k->capacity / VIXDISKLIB_SECTOR_SIZE;
-  err = VixDiskLib_Clone(c, tmp, c, src, &cp, NULL, NULL, 0);
-  if (err != VIX_OK) {
-    snprintf(what, n, "VixDiskLib_Clone");
-    return err;
-  }
-  return check_vmdk(c, tmp, got, what, n);
-}
-
-static VixError restore_raw(VixDiskLibConnection c, const char *src,
-                            const char *tmp, char got[65], char *what,
-                            size_t n)
-{
-  struct dh_job hs;
-  VixDiskLibHandle h;
-  uint64_t capacity;
-  VixError err;
-  int fd;
-
-  err = dh_open(c, src, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h, &capacity);
-  if (err != VIX_OK) {
-    snprintf(what, n, "opening the backup");
-    return err;
-  }
-  fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0 || ftruncate(fd, (off_t)(capacity * VIXDISKLIB_SECTOR_SIZE))) {
-    err = errno == ENOSPC || errno == EFBIG ? VIX_E_DISK_FULL
-                                            : VIX_E_FILE_ERROR;
-    snprintf(what, n, "creating %s: %s", tmp, strerror(errno));
-    if (fd >= 0)
-      close(fd);
-    VixDiskLib_Close(h);
-    return err;
-  }
-  memset(&hs, 0, sizeof hs);
-  hs.fd = fd;
-  err = dh_hash(h, capacity, &hs);
-  VixDiskLib_Close(h);
-  if (err != VIX_OK)
-    snprintf(what, n, "%s", hs.what);
-  if (err == VIX_OK && fsync(fd) != 0) {
-    err = errno == ENOSPC ? VIX_E_DISK_FULL : VIX_E_FILE_ERROR;
-    snprintf(what, n, "fsync %s: %s", tmp, strerror(errno));
-  }
-  if (close(fd) != 0 && err == VIX_OK) {
-    err = VIX_E_FILE_ERROR;
-    snprintf(what, n, "close %s: %s", tmp, strerror(errno));
-  }
-  snprintf(got, 65, "%s", hs.sha256);
-  return err;
-}
-
 /* Restores one disk to target; prints the outcome.  Returns an exit
  * code. */
 static int restore_disk(const struct cli_opts *o, VixDiskLibConnection c,
@@ -156,46 +48,16 @@ static int restore_disk(const struct cli_opts *o, VixDiskLibConnection c,
                         const struct manifest_disk *k, const char *target,
                         bool raw)
 {
-  char src[4300], tmp[PATH_MAX + 32], got[65] = "", what[512] = "";
-  struct stat st;
+  char src[4300], got[65] = "", what[600] = "";
   VixError err;
 
-  if (lstat(target, &st) == 0) {
-    fprintf(stderr, "freevix restore: %s exists: not overwritten\n", target);
-    return EXIT_FAILURE_OTHER;
-  }
   bdir_file(d, k->file, src, sizeof src);
-  snprintf(tmp, sizeof tmp, "%s.partial%s", target, raw ? "" : ".vmdk");
-  if (lstat(tmp, &st) == 0) {
-    fprintf(stderr, "freevix restore: %s exists (an interrupted restore?): "
-            "remove it first\n", tmp);
-    return EXIT_FAILURE_OTHER;
-  }
-  err = raw ? restore_raw(c, src, tmp, got, what, sizeof what)
-            : restore_vmdk(c, src, tmp, k, got, what, sizeof what);
-  if (err == VIX_OK && strcmp(got, k->sha256) != 0) {
-    snprintf(what, sizeof what, "the restored data's SHA-256 is %s, the "
-             "manifest's %s", got, k->sha256);
-    err = VIX_E_DISK_INVALIDDISK;
-  }
-  if (err == VIX_OK) {
-    err = raw ? (rename(tmp, target) == 0 ? VIX_OK : VIX_E_FILE_ERROR)
-              : VixDiskLib_Rename(tmp, target);
-    if (err == VIX_OK && fsync_dir_of(target) != 0)
-      err = VIX_E_FILE_ERROR;
-    if (err != VIX_OK)
-      snprintf(what, sizeof what, "renaming %s to %s", tmp, target);
-  }
+  err = restore_file(c, src, target, raw, k->sha256, got, what, sizeof what);
   if (err != VIX_OK) {
     char *text = VixDiskLib_GetErrorText(err, NULL);
 
-    if (raw)
-      unlink(tmp);
-    else
-      VixDiskLib_Unlink(c, tmp);
-    fprintf(stderr, "freevix restore: point %u disk %d: %s: %s; nothing "
-            "was left at %s\n", m->point, (int)k->key, what, text ? text : "?",
-            target);
+    fprintf(stderr, "freevix restore: point %u disk %d: %s: %s\n", m->point,
+            (int)k->key, what, text ? text : "?");
     VixDiskLib_FreeErrorText(text);
     return cli_exit_code(err) == EXIT_USAGE ? EXIT_FAILURE_OTHER
                                             : cli_exit_code(err);

@@ -29,6 +29,8 @@ struct bar {
 };
 
 struct progress {
+  FILE *out;
+  char prefix[32];
   bool tty;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -93,11 +95,11 @@ static void format_bar(const struct bar *b, double t, char *out, size_t n)
 static void clear_locked(struct progress *p)
 {
   if (p->drawn)
-    fprintf(stderr, "\033[%uA", p->drawn);
+    fprintf(p->out, "\033[%uA", p->drawn);
   for (unsigned i = 0; i < p->drawn; i++)
-    fputs("\r\033[2K\n", stderr);
+    fputs("\r\033[2K\n", p->out);
   if (p->drawn)
-    fprintf(stderr, "\033[%uA", p->drawn);
+    fprintf(p->out, "\033[%uA", p->drawn);
   p->drawn = 0;
 }
 
@@ -111,10 +113,10 @@ static void draw_locked(struct progress *p)
     if (!p->bars[i].active || !p->bars[i].counting)
       continue;
     format_bar(&p->bars[i], t, line, sizeof line);
-    fprintf(stderr, "\r\033[2K%s\n", line);
+    fprintf(p->out, "\r\033[2K%s\n", line);
     p->drawn++;
   }
-  fflush(stderr);
+  fflush(p->out);
 }
 
 static void *tick(void *arg)
@@ -141,12 +143,14 @@ static void *tick(void *arg)
   return NULL;
 }
 
-struct progress *progress_new(bool tty)
+struct progress *progress_new(FILE *out, const char *prefix, bool tty)
 {
   struct progress *p = calloc(1, sizeof *p);
 
   if (!p)
     return NULL;
+  p->out = out;
+  snprintf(p->prefix, sizeof p->prefix, "%s", prefix);
   p->tty = tty;
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
@@ -202,6 +206,17 @@ static struct bar *bar_of(struct progress *p, unsigned id)
   return id < p->n ? &p->bars[id] : NULL;
 }
 
+void progress_rename(struct progress *p, unsigned id, const char *name)
+{
+  struct bar *b;
+
+  pthread_mutex_lock(&p->mu);
+  b = bar_of(p, id);
+  if (b)
+    snprintf(b->name, sizeof b->name, "%s", name);
+  pthread_mutex_unlock(&p->mu);
+}
+
 void progress_total(struct progress *p, unsigned id, uint64_t bytes)
 {
   struct bar *b;
@@ -231,7 +246,7 @@ void progress_set(struct progress *p, unsigned id, uint64_t done)
     if (!p->tty && t - b->last_line >= LINE_EVERY_S) {
       b->last_line = t;
       format_bar(b, t, line, sizeof line);
-      fprintf(stderr, "freevix: %s\n", line);
+      fprintf(p->out, "%s%s\n", p->prefix, line);
     }
   }
   pthread_mutex_unlock(&p->mu);
@@ -250,10 +265,10 @@ void progress_say(struct progress *p, unsigned id, const char *fmt, ...)
   b = bar_of(p, id);
   if (p->tty)
     clear_locked(p);
-  fprintf(stderr, "freevix: %s: %s\n", b ? b->name : "?", text);
+  fprintf(p->out, "%s%s: %s\n", p->prefix, b ? b->name : "?", text);
   if (p->tty)
     draw_locked(p);
-  fflush(stderr);
+  fflush(p->out);
   pthread_mutex_unlock(&p->mu);
 }
 
