@@ -459,8 +459,8 @@ static bool plan_incremental(struct vmrun *v, struct manifest *m)
   if (!v->c->o->incremental)
     return true;
   if (!v->have_prev) {
-    snprintf(m->note, sizeof m->note, "no earlier point in %s: full backup",
-             v->r->dir);
+    snprintf(m->note, sizeof m->note, "no earlier point in %.400s: full "
+             "backup", v->r->dir);
     return true;
   }
   for (size_t i = 0; i < v->n_work; i++) {

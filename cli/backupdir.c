@@ -271,14 +271,14 @@ size_t bdir_remove_leftovers(struct backup_dir *d,
     if (!bdir_file(d, d->leftovers[i], path, sizeof path) ||
         unlink(path) != 0)
       err = errno ? errno : ENAMETOOLONG;
-    if (err && err != ENOENT) {
-      snprintf(d->leftovers[kept++], sizeof d->leftovers[0], "%s",
-               d->leftovers[i]);
-    } else {
+    if (err == ENOENT)
       err = 0;
-    }
     if (report)
       report(data, d->leftovers[i], err);
+    if (err && kept != i)
+      memmove(d->leftovers[kept], d->leftovers[i], sizeof d->leftovers[0]);
+    if (err)
+      kept++;
   }
   d->n_leftovers = kept;
   return kept;

@@ -165,7 +165,7 @@ static bool get_int(struct reader *r, const struct json *o, const char *key,
 static bool get_u64(struct reader *r, const struct json *o, const char *key,
                     uint64_t *out)
 {
-  int64_t v;
+  int64_t v = 0;
 
   if (!get_int(r, o, key, 0, INT64_MAX, &v))
     return false;

@@ -5,36 +5,63 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* True when arg is an option of these commands that takes its value in
+ * the next argument. */
+static bool takes_value(const char *arg)
+{
+  static const char *const with_value[] = {
+    "--server", "--port", "--user", "--password-file", "--thumbprint",
+    "--point", "--disk", "--to", "--format", "--transport", "--state-dir",
+    NULL};
+
+  for (size_t i = 0; with_value[i]; i++)
+    if (strcmp(arg, with_value[i]) == 0)
+      return true;
+  return false;
+}
 
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
                  struct cli_opts *o, const char **dir)
 {
-  /* getopt stops at the first operand, so a leading DIR is taken first. */
-  bool leading = argc > 1 && argv[1][0] != '-';
+  char **args = calloc((size_t)argc + 1, sizeof *args);
+  int n = 1, at = -1, rc = EXIT_OK;
 
-  *dir = leading ? argv[1] : NULL;
-  if (!cli_parse(leading ? argc - 1 : argc, leading ? argv + 1 : argv, cmd,
-                 allowed, o))
-    return EXIT_USAGE;
-  if (leading) {
-    argc--;
-    argv++;
+  *dir = NULL;
+  if (!args) {
+    memset(o, 0, sizeof *o);
+    return EXIT_FAILURE_OTHER;
   }
-  if (!*dir && o->rest < argc)
-    *dir = argv[o->rest++];
-  if (o->rest < argc) {
+  /* getopt stops at the first operand: DIR is taken out wherever it is
+   * and the options are parsed without it. */
+  for (int i = 1; i < argc; i++) {
+    if (at < 0 && argv[i][0] != '-') {
+      at = i;
+      continue;
+    }
+    args[n++] = argv[i];
+    if (takes_value(argv[i]) && i + 1 < argc)
+      args[n++] = argv[++i];
+  }
+  args[0] = argv[0];
+  if (!cli_parse(n, args, cmd, allowed, o)) {
+    rc = EXIT_USAGE;
+  } else if (o->rest < n) {
     fprintf(stderr, "freevix %s: unexpected argument \"%s\"\n", cmd,
-            argv[o->rest]);
-    return EXIT_USAGE;
-  }
-  if (!*dir && !o->help) {
+            args[o->rest]);
+    rc = EXIT_USAGE;
+  } else if (at < 0 && !o->help) {
     fprintf(stderr, "freevix %s: give the VM's backup directory (DIR/<VM "
             "name> of `freevix backup --to DIR`); see freevix %s --help\n",
             cmd, cmd);
-    return EXIT_USAGE;
+    rc = EXIT_USAGE;
   }
-  return EXIT_OK;
+  if (at >= 0)
+    *dir = argv[at];
+  free(args);
+  return rc;
 }
 
 /* Names the subdirectories of dir that hold points: the VMs of a

@@ -10,8 +10,9 @@
 #include "cli.h"
 #include "manifest.h"
 
-/* cli_parse for a command taking one DIR operand, before or after the
- * options; *dir points into argv.  Returns EXIT_OK, or EXIT_USAGE after
+/* cli_parse for a command taking one DIR operand anywhere among the
+ * options (the first argument that is neither an option nor an option's
+ * value); *dir points into argv.  Returns EXIT_OK, or EXIT_USAGE after
  * printing why (also when DIR is missing, unless --help). */
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
                  struct cli_opts *o, const char **dir);

@@ -168,7 +168,9 @@ int access_snapshot_take(const struct access_conninfo *ci,
   r = check_unique(&t, o->name, duplicate, &err, res);
   if (r != VIM_OK) {
     access_target_close(ci, &t, *duplicate || access_session_reusable(&err));
-    return *duplicate ? res->status : access_target_fail(&t, &err, res);
+    if (*duplicate)
+      return res->status;
+    return access_target_fail(&t, &err, res);
   }
   record_of(ci, t.vm.value, o, &rec);
   if (o->record && record_edit(o->state_dir, RECORD_ADD, &rec, res) !=

@@ -41,7 +41,7 @@ static int setup(void **state)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, 4), 4);
   for (int i = 0; i < 4; i++)
-    snprintf(specs[i], sizeof specs[i], "moref=%s", vms[i]);
+    snprintf(specs[i], sizeof specs[i], "moref=%.63s", vms[i]);
   snprintf(tmp, sizeof tmp, "%s", fvx_test_tmpdir());
   snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
   assert_int_equal(VixDiskLib_InitEx(8, 0, bt_quiet, bt_quiet, NULL, NULL,

@@ -32,12 +32,17 @@
 #include "manifest.h"
 #include "sim.h"
 #include "testutil.h"
+#include "vim/internal.h" /* a ReconfigVM_Task the library has no call for */
 
 #define N_VMS 8
 #define MIB (1024ull * 1024)
 #define DISK_SIZE (8 * MIB)
 #define CBT_BLOCK (64 * 1024ull)
 #define IDENTITY "freevix-backup"
+
+/* snprintf into an array, failing the test when it does not fit. */
+#define FMT(buf, ...) \
+  assert_true(snprintf(buf, sizeof buf, __VA_ARGS__) < (int)sizeof buf)
 
 static struct fvx_sim sim;
 static char vms[N_VMS][64], names[N_VMS][128], specs[N_VMS][96];
@@ -81,14 +86,14 @@ static int local_cmd(const char *const *args, char **out)
 
 static void vm_dir(int vm, char *out, size_t n)
 {
-  snprintf(out, n, "%s/%s", repo, names[vm]);
+  assert_true(snprintf(out, n, "%s/%s", repo, names[vm]) < (int)n);
 }
 
 static void load_point(int vm, unsigned point, struct manifest *m)
 {
   char path[4400], why[512];
 
-  snprintf(path, sizeof path, "%s/%s/point-%04u.json", repo, names[vm],
+  FMT(path, "%s/%s/point-%04u.json", repo, names[vm],
            point);
   if (!manifest_read(path, m, why, sizeof why))
     fail_msg("%s: %s", path, why);
@@ -126,8 +131,8 @@ static void restore_raw(int vm, unsigned point, char out[65])
                         "--format", "raw", NULL};
 
   vm_dir(vm, dir, sizeof dir);
-  snprintf(pt, sizeof pt, "%u", point);
-  snprintf(file, sizeof file, "%s/restore-%d-%u.img", tmp, vm, point);
+  FMT(pt, "%u", point);
+  FMT(file, "%s/restore-%d-%u.img", tmp, vm, point);
   unlink(file);
   assert_int_equal(local_cmd(args, NULL), 0);
   file_sha256(file, out);
@@ -169,11 +174,11 @@ static int setup(void **state)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, names, N_VMS), N_VMS);
   for (int i = 0; i < N_VMS; i++)
-    snprintf(specs[i], sizeof specs[i], "moref=%s", vms[i]);
-  snprintf(tmp, sizeof tmp, "%s", fvx_test_tmpdir());
-  snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
-  snprintf(repo, sizeof repo, "%s/repo", tmp);
-  snprintf(out_path, sizeof out_path, "%s/out", tmp);
+    snprintf(specs[i], sizeof specs[i], "moref=%.63s", vms[i]);
+  FMT(tmp, "%s", fvx_test_tmpdir());
+  FMT(state_dir, "%s/state", tmp);
+  FMT(repo, "%s/repo", tmp);
+  FMT(out_path, "%s/out", tmp);
   assert_int_equal(VixDiskLib_InitEx(8, 0, bt_quiet, bt_quiet, NULL, NULL,
                                      NULL), VIX_OK);
   /* Backups need the library's remote reads: skip where they are not in
@@ -437,6 +442,16 @@ static void killed_backups_are_swept(void **state)
                      1 + steps[i].snapshots);
     assert_int_equal(fvx_sim_count_disabled(&sim, vms[3], NULL, IDENTITY),
                      1);
+    if (strcmp(steps[i].step, "committed") == 0) {
+      /* The point exists and so does its snapshot: --deep compares. */
+      char dir[4300];
+      const char *deep[] = {"verify", dir, "--deep", NULL};
+
+      vm_dir(3, dir, sizeof dir);
+      assert_int_equal(bt_run(&c, deep, &out), 0);
+      assert_true(contains(out, "(server): ok"));
+      free(out);
+    }
     assert_int_equal(bt_run(&c, sweep, &out), 0);
     if (steps[i].snapshots)
       assert_true(contains(out, "removed snapshot"));
@@ -486,10 +501,10 @@ static void foreign_and_corrupt_manifests_are_refused(void **state)
   mkdir(repo, 0700);
   mkdir(dir, 0700);
   /* vm[0]'s manifest where vm[5]'s backups go. */
-  snprintf(src, sizeof src, "%s/%s/point-0001.json", repo, names[0]);
+  FMT(src, "%s/%s/point-0001.json", repo, names[0]);
   text = fvx_test_read_file(src, NULL);
   assert_non_null(text);
-  snprintf(path, sizeof path, "%s/point-0001.json", dir);
+  FMT(path, "%s/point-0001.json", dir);
   write_file(path, text);
   free(text);
   assert_int_equal(backup(5, NULL, NULL, NULL, &out), 1);
@@ -541,7 +556,7 @@ static void full_local_disk(void **state)
   struct stat st;
 
   (void)state;
-  snprintf(small, sizeof small, "%s/small", tmp);
+  FMT(small, "%s/small", tmp);
   mkdir(small, 0700);
   mounted = mount("tmpfs", small, "tmpfs", 0, "size=1m,mode=0700") == 0;
   if (!mounted)
@@ -552,10 +567,10 @@ static void full_local_disk(void **state)
   assert_true(contains(out, mounted ? "disk is full" : "error"));
   assert_true(contains(out, "removed"));
   free(out);
-  snprintf(dir, sizeof dir, "%s/%s", small, names[6]);
-  snprintf(path, sizeof path, "%s/point-0001-disk-2000.vmdk", dir);
+  FMT(dir, "%s/%s", small, names[6]);
+  FMT(path, "%s/point-0001-disk-2000.vmdk", dir);
   assert_int_not_equal(stat(path, &st), 0);
-  snprintf(path, sizeof path, "%s/point-0001.json", dir);
+  FMT(path, "%s/point-0001.json", dir);
   assert_int_not_equal(stat(path, &st), 0);
   assert_clean(6);
   if (mounted)
@@ -574,7 +589,7 @@ static void vm_without_disks(void **state)
   (void)state;
   fvx_sim_start(&bare, args);
   assert_int_equal(fvx_sim_vms(&bare, moref, name, 1), 1);
-  snprintf(spec, sizeof spec, "moref=%s", moref[0]);
+  FMT(spec, "moref=%s", moref[0]);
   c.sim = &bare;
   assert_int_equal(bt_run(&c, cmd, &out), 1);
   assert_true(contains(out, "has no virtual disks"));
@@ -582,6 +597,73 @@ static void vm_without_disks(void **state)
   assert_int_equal(bt_snapshots(&bare, moref[0], NULL, 0), 0);
   assert_int_equal(fvx_sim_count_disabled(&bare, NULL, NULL, NULL), 0);
   fvx_sim_stop(&bare);
+}
+
+/* Makes the VM's disk 2000 independent_persistent in its configuration
+ * (ReconfigVM_Task, device edit): what vCenter then tells a backup. */
+static void make_independent(int vm, const char *file_name)
+{
+  struct vim_options opts;
+  struct vim_session *s = NULL;
+  struct vim_moref ref, task;
+  struct vim_error err;
+  struct vim_soap a;
+  char spec[2048];
+
+  memset(&opts, 0, sizeof opts);
+  opts.host = sim.host;
+  opts.port = (unsigned)sim.port;
+  opts.thumbprint = sim.thumbprint_sha1;
+  assert_int_equal(vim_session_new(&s, &opts, &err), VIM_OK);
+  assert_int_equal(vim_login(s, "admin", "freevix", &err), VIM_OK);
+  vim_moref_set(&ref, "VirtualMachine", vms[vm]);
+  snprintf(spec, sizeof spec,
+           "<spec><deviceChange><operation>edit</operation>"
+           "<device xsi:type=\"VirtualDisk\"><key>2000</key>"
+           "<deviceInfo><label>Hard disk 1</label><summary>8,192 KB"
+           "</summary></deviceInfo>"
+           "<backing xsi:type=\"VirtualDiskFlatVer2BackingInfo\">"
+           "<fileName>%s</fileName>"
+           "<diskMode>independent_persistent</diskMode>"
+           "<thinProvisioned>true</thinProvisioned></backing>"
+           "<controllerKey>1000</controllerKey><unitNumber>0</unitNumber>"
+           "<capacityInKB>8192</capacityInKB></device></deviceChange></spec>",
+           file_name);
+  vim_soap_init(&a);
+  vim_soap_raw(&a, spec);
+  assert_int_equal(vim_task_call(s, "ReconfigVM_Task", &ref, &a, &task, &err),
+                   VIM_OK);
+  vim_soap_free(&a);
+  assert_int_equal(vim_task_wait(s, &task, 60000, NULL, NULL, NULL, &err),
+                   VIM_OK);
+  vim_session_free(s);
+}
+
+static void independent_disk_is_refused(void **state)
+{
+  static const char *const skip[] = {"--skip-independent", NULL};
+  VixDiskLibConnectParams p;
+  freevix_disk *d = NULL;
+  uint32 n = 0;
+  char file[1024], *out = NULL;
+
+  (void)state;
+  bt_params(&sim, specs[5], &p);
+  assert_int_equal(freevix_vm_disks(&p, NULL, &d, &n), VIX_OK);
+  FMT(file, "%s", d[0].path);
+  freevix_free(d);
+  make_independent(5, file);
+  assert_int_equal(freevix_vm_disks(&p, NULL, &d, &n), VIX_OK);
+  assert_string_equal(d[0].diskMode, "independent_persistent");
+  freevix_free(d);
+  assert_int_equal(backup(5, NULL, NULL, NULL, &out), 1);
+  assert_true(contains(out, "independent_persistent"));
+  assert_true(contains(out, "--skip-independent"));
+  free(out);
+  assert_int_equal(backup(5, skip, NULL, NULL, &out), 1);
+  assert_true(contains(out, "only independent disks"));
+  free(out);
+  assert_clean(5);
 }
 
 /* ---- verify finds damage --------------------------------------------------- */
@@ -600,7 +682,7 @@ static void verify_catches_a_flipped_byte(void **state)
   vm_dir(0, dir, sizeof dir);
   assert_int_equal(bt_run(&c, args, NULL), 0);
   /* The last grain of the file is data (grains are appended). */
-  snprintf(path, sizeof path, "%s/point-0001-disk-2000.vmdk", dir);
+  FMT(path, "%s/point-0001-disk-2000.vmdk", dir);
   assert_int_equal(stat(path, &st), 0);
   fd = open(path, O_RDWR);
   assert_true(fd >= 0);
@@ -646,6 +728,7 @@ int main(void)
     cmocka_unit_test(incremental_without_cbt_is_refused),
     cmocka_unit_test(full_local_disk),
     cmocka_unit_test(vm_without_disks),
+    cmocka_unit_test(independent_disk_is_refused),
     cmocka_unit_test(verify_catches_a_flipped_byte),
     cmocka_unit_test(several_vms_as_json),
   };
