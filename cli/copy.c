@@ -282,6 +282,8 @@ static VixError run(struct pipe *p)
   for (unsigned i = 0; i < p->depth; i++)
     if (p->slots[i].busy)
       wait_done(p, &p->slots[i]);
+  /* Nothing is outstanding now; VDDK's contract all the same. */
+  VixDiskLib_Wait(j->src);
   if (err == VIX_OK)
     err = hash_gap(p, j->capacity);
   return err;
