@@ -42,11 +42,19 @@ enum access_status {
   ACCESS_E_JOURNAL,      /* the lease journal is unreadable, corrupt or
                             foreign (detail says which file and the fix) */
   ACCESS_E_JOURNAL_IO,   /* the lease journal could not be written */
+  ACCESS_E_SNAPSHOT,     /* snapshotRef names no snapshot of this VM */
+  ACCESS_E_NO_SUCH_DISK, /* the path is not a disk of the VM / snapshot */
+  ACCESS_E_DISK,         /* the disk layer or a transport failed: see
+                            disk_status (a DISK_E_*) and detail */
+  ACCESS_E_TRANSPORT,    /* no transport of the mode list can serve the
+                            disk (detail says why and what is missing) */
 };
 
 struct access_result {
   enum access_status status;
   struct vim_error vim;
+  int disk_status;   /* ACCESS_E_DISK: the DISK_E_* status */
+  long http_status;  /* ACCESS_E_DISK from a remote source: HTTP status */
   char detail[512];
 };
 

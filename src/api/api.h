@@ -34,7 +34,7 @@ VixError fvx_api_require_init(const char *fn);
 
 #define FVX_CONN_MAGIC 0x46565843u /* "FVXC" */
 
-struct access_target; /* remote side, owned by access/ */
+struct remote_conn; /* remote side, owned by remote/ */
 
 /* The object behind VixDiskLibConnection (VDDK names it in the singular). */
 struct VixDiskLibConnectParam {
@@ -44,7 +44,10 @@ struct VixDiskLibConnectParam {
   /* Deep copy of the caller's params (NULL for Connect(NULL)); secrets wiped
    * on Disconnect.  Source of GetConnectParams. */
   VixDiskLibConnectParams *params;
-  struct access_target *remote; /* NULL for local connections */
+  /* Remote connections with a vmxSpec: the VM, snapshot and disks
+   * (remote/remote.h); NULL for local ones.  Its access_conninfo borrows
+   * the strings of 'params'. */
+  struct remote_conn *remote;
   unsigned open_handles;  /* disks opened through this connection */
 };
 

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "disk/error.h"
+
 static const struct {
   int status;
   VixError err;
@@ -54,6 +56,17 @@ VixError fvx_disk_error(int status)
   return VIX_E_FAIL;
 }
 
+VixError fvx_disk_report(const char *fn, int status)
+{
+  const struct disk_error *e = disk_last_error();
+
+  if (e->status == status && e->detail[0])
+    fvx_error("%s: %s", fn, e->detail);
+  else
+    fvx_error("%s: %s", fn, disk_status_str(status));
+  return fvx_disk_error(status);
+}
+
 VixError fvx_disk_handle_check(const char *fn, VixDiskLibHandle h)
 {
   VixError err = fvx_api_require_init(fn);
@@ -84,8 +97,10 @@ VixError fvx_disk_local_check(const char *fn, VixDiskLibConnection c,
     return VIX_E_INVALID_ARG;
   }
   if (!c->local) {
-    fvx_error("%s: disk access over a remote connection (NBD/NFC transport) "
-              "is not implemented yet; use a local connection", fn);
+    fvx_error("%s: not possible on a remote connection: VixDiskLib creates, "
+              "clones, grows and repairs local disks only (a remote disk is "
+              "opened with VixDiskLib_Open and read or written through it)",
+              fn);
     return VIX_E_NOT_SUPPORTED;
   }
   return fvx_check_local_path(fn, what, path);

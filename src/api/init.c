@@ -15,6 +15,7 @@
 #include "access/access.h"
 #include "freevix.h"
 #include "api/api.h"
+#include "api/remote_config.h"
 #include "util/config.h"
 
 /* Oldest and newest client API versions InitEx accepts. */
@@ -88,6 +89,8 @@ static const char *const freevix_keys[] = {
 
 static bool is_freevix_key(const char *key)
 {
+  if (fvx_remote_config_key(key))
+    return true;
   for (size_t i = 0; i < sizeof freevix_keys / sizeof freevix_keys[0]; i++)
     if (strcmp(key, freevix_keys[i]) == 0)
       return true;
@@ -95,6 +98,14 @@ static bool is_freevix_key(const char *key)
 }
 
 /* A key's value: a freevix_set_config override, else the file's. */
+static const char *setting(const struct fvx_config *cfg, const char *key);
+
+/* setting() as remote_config.c looks keys up. */
+static const char *lookup(const void *cfg, const char *key)
+{
+  return setting(cfg, key);
+}
+
 static const char *setting(const struct fvx_config *cfg, const char *key)
 {
   for (size_t i = n_overrides; i-- > 0;)
@@ -211,6 +222,7 @@ VixError VixDiskLib_InitEx(uint32 majorVersion, uint32 minorVersion,
                            const char *configFile)
 {
   struct access_settings settings;
+  struct remote_settings remote;
   struct fvx_config *cfg = NULL;
   VixError err = VIX_OK;
 
@@ -249,6 +261,13 @@ VixError VixDiskLib_InitEx(uint32 majorVersion, uint32 minorVersion,
     err = VIX_E_OUT_OF_MEMORY;
     goto out;
   }
+  err = fvx_remote_config(lookup, cfg, &remote);
+  if (!err && remote_init(&remote) != ACCESS_OK)
+    err = VIX_E_OUT_OF_MEMORY;
+  if (err) {
+    access_shutdown();
+    goto out;
+  }
   initialized = true;
   fvx_info("freevix %s initialized (client API %u.%u)", FREEVIX_VERSION,
            majorVersion, minorVersion);
@@ -285,6 +304,7 @@ void VixDiskLib_Exit(void)
 
   /* Outside the lock: logging out pooled sessions does network I/O and
    * logs through the callbacks. */
+  remote_shutdown();
   access_shutdown();
 
   pthread_mutex_lock(&state_lock);
