@@ -23,6 +23,7 @@ type admin struct {
 	stats    *stats
 	inv      *inventory
 	relocate time.Duration // default length of POST /relocate moves
+	nfc      *nfcHub
 }
 
 type route struct {
@@ -42,6 +43,11 @@ func (a *admin) handler() http.Handler {
 		"/stats":           {http.MethodGet, a.getStats},
 		"/stats/reset":     {http.MethodPost, a.resetStats},
 		"/vms":             {http.MethodGet, a.vms},
+	}
+	if a.nfc != nil {
+		for path, rt := range a.nfc.adminRoutes() {
+			routes[path] = rt
+		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt, ok := routes[r.URL.Path]
@@ -153,6 +159,9 @@ func (a *admin) fault(r *http.Request) (interface{}, int, error) {
 
 func (a *admin) clearFaults(*http.Request) (interface{}, int, error) {
 	a.faults.clear()
+	if a.nfc != nil {
+		a.nfc.clearFaults()
+	}
 	return okBody, http.StatusOK, nil
 }
 

@@ -29,6 +29,7 @@ type frontend struct {
 	faults   *faultInjector
 	stats    *stats
 	relocate time.Duration // how long a RelocateVM_Task takes
+	nfc      *nfcHub       // the NfcService (nil: none)
 }
 
 func isSDKPath(p string) bool {
@@ -109,6 +110,9 @@ func (f *frontend) dispatch(w http.ResponseWriter, r *http.Request, c call, body
 	}
 	if source, blocked := f.disables.blocker(c.This, c.Name, sess.key); blocked {
 		writeFault(w, &types.MethodDisabled{Source: source}, "The method is disabled by '%s'", source)
+		return
+	}
+	if f.nfc != nil && f.nfc.serveSOAP(w, c, sess.user, body) {
 		return
 	}
 

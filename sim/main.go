@@ -40,6 +40,7 @@ type options struct {
 	parentPid                 int
 	verbose, trace            bool
 	pol                       policy
+	nfc                       nfcPolicy
 }
 
 // startLine is the JSON line printed on stdout once the simulator is ready.
@@ -57,6 +58,15 @@ type startLine struct {
 	User             string `json:"user"`
 	ROUser           string `json:"ro_user"`
 	StateDir         string `json:"state_dir"`
+
+	Hosts []hostLine `json:"hosts"` // one per HostSystem
+}
+
+// hostLine is one HostSystem in the start-up line.
+type hostLine struct {
+	Name    string `json:"name"`
+	Moref   string `json:"moref"`
+	NFCPort int    `json:"nfc_port"` // its authd/NFC port (nfc.md §2), 127.0.0.1
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -80,6 +90,7 @@ func parseFlags(args []string) (*options, error) {
 	sameSource := fs.String("same-source-disable", "ok", "a source re-disabling what it holds: ok (no-op) or fault (MethodAlreadyDisabledFault)")
 	sessionScope := fs.String("session-scope", "session", "sessionScope=true disables: session (end with the session) or ignore (persist)")
 	svMotionHold := fs.String("svmotion-hold", "on", "a running relocation holds RelocateVM_Task under "+svMotionSource+": on or off")
+	nfcFlags := o.nfc.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -87,6 +98,9 @@ func parseFlags(args []string) (*options, error) {
 		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 
+	if err := nfcFlags(); err != nil {
+		return nil, err
+	}
 	var err error
 	if o.pol.sameSourceFault, err = parseChoice("same-source-disable", *sameSource, "fault", "ok"); err != nil {
 		return nil, err
@@ -191,12 +205,19 @@ func run(o *options) error {
 	mv := &mover{ctx: ctx, client: inv.client, disables: disables, pol: &o.pol}
 	faults := newFaultInjector()
 	st := newStats()
+	certs := newHostCerts(dir)
+	defer certs.remove()
+	nfc, err := startNFC(nfcConfig{pol: &o.nfc, esx: o.mode == "esx", vms: vcsimVMs{}, disks: noDisks{}, users: o.users, certs: certs, stats: st})
+	if err != nil {
+		return err
+	}
+	defer nfc.close()
 
 	front := &frontend{
 		next: next, esx: o.mode == "esx", content: inv.client.ServiceContent, users: o.users,
-		sessions: sessions, disables: disables, mover: mv, faults: faults, stats: st, relocate: o.relocate,
+		sessions: sessions, disables: disables, mover: mv, faults: faults, stats: st, relocate: o.relocate, nfc: nfc,
 	}
-	adm := &admin{disables: disables, sessions: sessions, mover: mv, faults: faults, stats: st, inv: inv, relocate: o.relocate}
+	adm := &admin{disables: disables, sessions: sessions, mover: mv, faults: faults, stats: st, inv: inv, relocate: o.relocate, nfc: nfc}
 
 	sdkSrv := serveSDK(sdkLn, front, cert, st)
 	defer sdkSrv.Close()
@@ -207,7 +228,7 @@ func run(o *options) error {
 	line := startLine{
 		Host: addr.IP.String(), Port: addr.Port, Admin: "http://" + adminLn.Addr().String(),
 		Pid: os.Getpid(), Mode: o.mode, User: o.users.admin, ROUser: o.users.reader, StateDir: dir,
-		SDK: "http://" + addr.String() + "/sdk",
+		SDK: "http://" + addr.String() + "/sdk", Hosts: nfc.hostLines(),
 	}
 	if cert != nil {
 		line.SDK = "https://" + addr.String() + "/sdk"

@@ -19,8 +19,9 @@ import (
 
 // call names one SOAP request: the method element inside the Body and its _this argument.
 type call struct {
-	Name string
-	This types.ManagedObjectReference
+	Name  string
+	Space string // the method element's namespace
+	This  types.ManagedObjectReference
 }
 
 // scanCall reads just enough of a SOAP envelope to name the call. It returns a zero call when the
@@ -39,7 +40,7 @@ func scanCall(body []byte) call {
 			depth++
 			switch {
 			case depth == 3 && c.Name == "":
-				c.Name = t.Name.Local // Envelope > Body > Method
+				c.Name, c.Space = t.Name.Local, t.Name.Space // Envelope > Body > Method
 			case depth == 4 && t.Name.Local == "_this":
 				var ref types.ManagedObjectReference
 				if d.DecodeElement(&ref, &t) == nil {

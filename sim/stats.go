@@ -13,6 +13,7 @@ type statsView struct {
 	Connections   int64            `json:"connections"`
 	TLSHandshakes int64            `json:"tls_handshakes"`
 	Methods       map[string]int64 `json:"methods"`
+	NFC           nfcStatsView     `json:"nfc"` // the NFC listeners (nfc_admin.go)
 }
 
 type stats struct {
@@ -21,7 +22,7 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{v: statsView{Methods: map[string]int64{}}}
+	return &stats{v: statsView{Methods: map[string]int64{}, NFC: nfcStatsView{Requests: map[string]int64{}}}}
 }
 
 func (s *stats) add(f func(v *statsView)) {
@@ -45,11 +46,15 @@ func (s *stats) snapshot() statsView {
 	for k, n := range s.v.Methods {
 		c.Methods[k] = n
 	}
+	c.NFC.Requests = make(map[string]int64, len(s.v.NFC.Requests))
+	for k, n := range s.v.NFC.Requests {
+		c.NFC.Requests[k] = n
+	}
 	return c
 }
 
 func (s *stats) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.v = statsView{Methods: map[string]int64{}}
+	s.v = statsView{Methods: map[string]int64{}, NFC: nfcStatsView{Requests: map[string]int64{}}}
 }

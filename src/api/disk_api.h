@@ -10,6 +10,7 @@
 
 #include "api/api.h"
 #include "disk/disk.h"
+#include "util/log.h"
 #include "vixDiskLib.h"
 
 #define FVX_DISK_MAGIC 0x46564448u          /* "FVDH" */
@@ -55,12 +56,17 @@ VixError fvx_async_wait(struct VixDiskLibHandleStruct *h);
 /* Waits, stops the workers and frees them; NULL async is a no-op. */
 void fvx_async_free(struct VixDiskLibHandleStruct *h);
 
-/* Reports a failed disk-layer call once: the detail of disk_last_error()
- * at error level, prefixed by fn, and returns its VixError. */
-VixError fvx_disk_report(const char *fn, int status);
-
 /* Maps a disk-layer status to its VixError (disk_errors.c).  Can't fail. */
 VixError fvx_disk_error(int status);
+
+/* The api's one report of a disk-layer result (the disk layer logs nothing
+ * above debug): maps status to its VixError and, for a failure, logs one
+ * line at level, "fn: <detail>" with the detail of disk_last_error() (the
+ * status's name when the disk layer recorded none for this status), then
+ * forgets the record.  Failures are reported at FVX_LOG_ERROR, expected
+ * answers of probes (a short buffer, a missing key) lower.  DISK_OK logs
+ * nothing.  Can't fail. */
+VixError fvx_disk_report(const char *fn, int status, enum fvx_log_level level);
 
 /* Library initialized and h a live handle: VIX_OK; else logs (naming fn)
  * and returns VIX_E_DISK_NOINIT / VIX_E_INVALID_ARG. */

@@ -2,9 +2,10 @@
  * disk_errors.c -- the one table from disk-layer statuses to VixError, and
  * the checks every disk entry point shares.
  *
- * The disk layer logged the detail where it found the problem; here the
- * status only picks the code the caller sees.  The table is the contract
- * documented in docs/disk.md ("Errors").
+ * The disk layer records the detail where it finds the problem
+ * (disk/error.h) and logs nothing; fvx_disk_report logs it once, here,
+ * prefixed by the entry point, and the status picks the code the caller
+ * sees.  The table is the contract documented in docs/disk.md ("Errors").
  */
 #include "api/disk_api.h"
 
@@ -44,6 +45,7 @@ static const struct {
     {DISK_E_CANTSHRINK, VIX_E_DISK_CANTSHRINK},
     {DISK_E_CAPACITY, VIX_E_DISK_CAPACITY_MISMATCH},
     {DISK_E_ROOTLINK, VIX_E_DISK_ATTACH_ROOTLINK},
+    {DISK_E_NOTCAPABLE, VIX_E_NOT_SUPPORTED},
 };
 
 VixError fvx_disk_error(int status)
@@ -56,14 +58,17 @@ VixError fvx_disk_error(int status)
   return VIX_E_FAIL;
 }
 
-VixError fvx_disk_report(const char *fn, int status)
+VixError fvx_disk_report(const char *fn, int status, enum fvx_log_level level)
 {
   const struct disk_error *e = disk_last_error();
 
+  if (status == DISK_OK)
+    return VIX_OK;
   if (e->status == status && e->detail[0])
-    fvx_error("%s: %s", fn, e->detail);
+    fvx_log(level, "%s: %s", fn, e->detail);
   else
-    fvx_error("%s: %s", fn, disk_status_str(status));
+    fvx_log(level, "%s: %s", fn, disk_status_str(status));
+  disk_error_clear();
   return fvx_disk_error(status);
 }
 

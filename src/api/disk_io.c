@@ -64,13 +64,12 @@ VixError VixDiskLib_Read(VixDiskLibHandle diskHandle,
 {
   VixError err = io_check("VixDiskLib_Read", diskHandle, startSector,
                           numSectors, readBuffer);
-
   int st;
 
   if (err || !numSectors)
     return err;
   st = disk_read(diskHandle->disk, startSector, numSectors, readBuffer);
-  return st ? fvx_disk_report("VixDiskLib_Read", st) : VIX_OK;
+  return fvx_disk_report("VixDiskLib_Read", st, FVX_LOG_ERROR);
 }
 
 /* A write to a remote disk whose transport cannot write: say why. */
@@ -89,7 +88,6 @@ VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
 {
   VixError err = io_check("VixDiskLib_Write", diskHandle, startSector,
                           numSectors, writeBuffer);
-
   int st;
 
   if (err || !numSectors)
@@ -97,7 +95,7 @@ VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
   if (diskHandle->remote && !remote_disk_writable(diskHandle->remote))
     return remote_read_only("VixDiskLib_Write", diskHandle);
   st = disk_write(diskHandle->disk, startSector, numSectors, writeBuffer);
-  return st ? fvx_disk_report("VixDiskLib_Write", st) : VIX_OK;
+  return fvx_disk_report("VixDiskLib_Write", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
@@ -173,7 +171,8 @@ VixError VixDiskLib_Flush(VixDiskLibHandle diskHandle)
     if (err)
       return err;
   }
-  return fvx_disk_error(disk_flush(diskHandle->disk));
+  return fvx_disk_report("VixDiskLib_Flush", disk_flush(diskHandle->disk),
+                         FVX_LOG_ERROR);
 }
 
 /* Growable block array, capped by the chunk count of the query. */
@@ -271,7 +270,8 @@ VixError VixDiskLib_QueryAllocatedBlocks(VixDiskLibHandle diskHandle,
   }
   if (st) {
     free(bl.b);
-    return fvx_disk_report("VixDiskLib_QueryAllocatedBlocks", st);
+    return fvx_disk_report("VixDiskLib_QueryAllocatedBlocks", st,
+                           FVX_LOG_ERROR);
   }
   out = malloc(sizeof *out + (bl.n ? bl.n - 1 : 0) * sizeof(VixDiskLibBlock));
   if (!out) {

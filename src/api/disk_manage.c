@@ -36,7 +36,7 @@ VixError VixDiskLib_Create(const VixDiskLibConnection connection,
   st = disk_create(path, &p);
   if (!st && progressFunc)
     progressFunc(progressCallbackData, 100);
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_Create", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_CreateChild(VixDiskLibHandle diskHandle,
@@ -67,7 +67,7 @@ VixError VixDiskLib_CreateChild(VixDiskLibHandle diskHandle,
                          (enum disk_kind)diskType);
   if (!st && progressFunc)
     progressFunc(progressCallbackData, 100);
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_CreateChild", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Clone(const VixDiskLibConnection dstConnection,
@@ -96,8 +96,10 @@ VixError VixDiskLib_Clone(const VixDiskLibConnection dstConnection,
   err = fvx_disk_create_params("VixDiskLib_Clone", vixCreateParams, &p);
   if (err)
     return err;
-  return fvx_disk_error(disk_clone(dstPath, srcPath, &p, overWrite != 0,
-                                   fvx_disk_progress, &prog));
+  return fvx_disk_report("VixDiskLib_Clone",
+                         disk_clone(dstPath, srcPath, &p, overWrite != 0,
+                                    fvx_disk_progress, &prog),
+                         FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Unlink(VixDiskLibConnection connection, const char *path)
@@ -108,7 +110,8 @@ VixError VixDiskLib_Unlink(VixDiskLibConnection connection, const char *path)
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Unlink", "path=%s)", path);
-  return fvx_disk_error(disk_unlink(path));
+  return fvx_disk_report("VixDiskLib_Unlink", disk_unlink(path),
+                         FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Rename(const char *srcFileName, const char *dstFileName)
@@ -125,7 +128,8 @@ VixError VixDiskLib_Rename(const char *srcFileName, const char *dstFileName)
     return err;
   FVX_API_TRACE("VixDiskLib_Rename", "src=%s, dst=%s)", srcFileName,
                 dstFileName);
-  return fvx_disk_error(disk_rename(srcFileName, dstFileName));
+  return fvx_disk_report("VixDiskLib_Rename",
+                         disk_rename(srcFileName, dstFileName), FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Grow(VixDiskLibConnection connection, const char *path,
@@ -141,8 +145,10 @@ VixError VixDiskLib_Grow(VixDiskLibConnection connection, const char *path,
     return err;
   FVX_API_TRACE("VixDiskLib_Grow", "path=%s, capacity=%llu, geometry=%d)",
                 path, (unsigned long long)capacity, updateGeometry ? 1 : 0);
-  return fvx_disk_error(disk_grow(path, capacity, updateGeometry != 0,
-                                  fvx_disk_progress, &prog));
+  return fvx_disk_report(
+      "VixDiskLib_Grow",
+      disk_grow(path, capacity, updateGeometry != 0, fvx_disk_progress, &prog),
+      FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_SpaceNeededForClone(VixDiskLibHandle diskHandle,
@@ -170,7 +176,7 @@ VixError VixDiskLib_SpaceNeededForClone(VixDiskLibHandle diskHandle,
                             &need);
   if (!st)
     *spaceNeeded = need;
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_SpaceNeededForClone", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_CheckRepair(const VixDiskLibConnection connection,
@@ -183,7 +189,8 @@ VixError VixDiskLib_CheckRepair(const VixDiskLibConnection connection,
     return err;
   FVX_API_TRACE("VixDiskLib_CheckRepair", "filename=%s, repair=%d)",
                 filename, repair ? 1 : 0);
-  return fvx_disk_error(disk_check(filename, repair != 0));
+  return fvx_disk_report("VixDiskLib_CheckRepair",
+                         disk_check(filename, repair != 0), FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Shrink(VixDiskLibHandle diskHandle,
@@ -196,8 +203,9 @@ VixError VixDiskLib_Shrink(VixDiskLibHandle diskHandle,
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Shrink", "%p)", (void *)diskHandle);
-  return fvx_disk_error(
-      disk_shrink(diskHandle->disk, fvx_disk_progress, &prog));
+  return fvx_disk_report(
+      "VixDiskLib_Shrink",
+      disk_shrink(diskHandle->disk, fvx_disk_progress, &prog), FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_Defragment(VixDiskLibHandle diskHandle,
@@ -210,8 +218,10 @@ VixError VixDiskLib_Defragment(VixDiskLibHandle diskHandle,
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Defragment", "%p)", (void *)diskHandle);
-  return fvx_disk_error(
-      disk_defragment(diskHandle->disk, fvx_disk_progress, &prog));
+  return fvx_disk_report(
+      "VixDiskLib_Defragment",
+      disk_defragment(diskHandle->disk, fvx_disk_progress, &prog),
+      FVX_LOG_ERROR);
 }
 
 /* Both handles live and distinct. */
@@ -238,7 +248,10 @@ VixError VixDiskLib_IsAttachPossible(VixDiskLibHandle parent,
     return err;
   FVX_API_TRACE("VixDiskLib_IsAttachPossible", "parent=%p, child=%p)",
                 (void *)parent, (void *)child);
-  return fvx_disk_error(disk_attach_check(parent->disk, child->disk));
+  /* A "no" is the answer asked for, not a failure: logged at info. */
+  return fvx_disk_report("VixDiskLib_IsAttachPossible",
+                         disk_attach_check(parent->disk, child->disk),
+                         FVX_LOG_INFO);
 }
 
 VixError VixDiskLib_Attach(VixDiskLibHandle parent, VixDiskLibHandle child)
@@ -267,5 +280,5 @@ VixError VixDiskLib_Attach(VixDiskLibHandle parent, VixDiskLibHandle child)
     ;
   tail->next = child->parked;
   child->parked = parent;
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_Attach", st, FVX_LOG_ERROR);
 }

@@ -27,7 +27,10 @@ VixError VixDiskLib_GetMetadataKeys(VixDiskLibHandle diskHandle, char *keys,
   st = disk_meta_keys(diskHandle->disk, keys, keys ? maxLen : 0, &need);
   if (requiredLen)
     *requiredLen = need;
-  return fvx_disk_error(st);
+  /* A short buffer is the first half of VDDK's two-call protocol. */
+  return fvx_disk_report("VixDiskLib_GetMetadataKeys", st,
+                         st == DISK_E_TOOSMALL ? FVX_LOG_DEBUG
+                                               : FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_ReadMetadata(VixDiskLibHandle diskHandle, const char *key,
@@ -48,8 +51,9 @@ VixError VixDiskLib_ReadMetadata(VixDiskLibHandle diskHandle, const char *key,
     return VIX_E_INVALID_ARG;
   }
   st = disk_meta_get(diskHandle->disk, key, &val);
-  if (st)
-    return fvx_disk_error(st);
+  if (st) /* asking for a key that may be absent is a probe */
+    return fvx_disk_report("VixDiskLib_ReadMetadata", st,
+                           st == DISK_E_KEY ? FVX_LOG_DEBUG : FVX_LOG_ERROR);
   need = strlen(val) + 1;
   if (requiredLen)
     *requiredLen = need;
@@ -74,5 +78,7 @@ VixError VixDiskLib_WriteMetadata(VixDiskLibHandle diskHandle,
     fvx_error("VixDiskLib_WriteMetadata: key and val must not be NULL");
     return VIX_E_INVALID_ARG;
   }
-  return fvx_disk_error(disk_meta_set(diskHandle->disk, key, val));
+  return fvx_disk_report("VixDiskLib_WriteMetadata",
+                         disk_meta_set(diskHandle->disk, key, val),
+                         FVX_LOG_ERROR);
 }

@@ -108,7 +108,7 @@ VixError VixDiskLib_Open(const VixDiskLibConnection connection,
     st = disk_open(&h->disk, path, dflags);
     if (st) {
       free(h);
-      return fvx_disk_report("VixDiskLib_Open", st);
+      return fvx_disk_report("VixDiskLib_Open", st, FVX_LOG_ERROR);
     }
   }
   h->magic = FVX_DISK_MAGIC;
@@ -146,7 +146,7 @@ VixError VixDiskLib_Close(VixDiskLibHandle diskHandle)
   }
   memset(diskHandle, 0, sizeof *diskHandle);
   free(diskHandle);
-  return fvx_disk_error(st);
+  return fvx_disk_report("VixDiskLib_Close", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_GetInfo(VixDiskLibHandle diskHandle, VixDiskLibInfo **info)

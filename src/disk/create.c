@@ -11,40 +11,73 @@
  * A sparse extent gets header, descriptor area, redundant directory and
  * tables, directory and tables, all tables preallocated (as VMware does),
  * grains starting at a grain-aligned overhead.  Flat extents are sized with
- * ftruncate, so they start sparse on the host file system.
+ * a truncate, so they start sparse on the host file system.  Files are made
+ * through file_posix.h and written through the byte-source wrappers; every
+ * file an operation made is removed again when the operation fails.
  */
 #include "disk/create.h"
 
 #include <endian.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include "disk/chain.h"
+#include "disk/error.h"
+#include "disk/file.h"
+#include "disk/file_posix.h"
 #include "disk/grain.h"
+#include "disk/names.h"
 #include "disk/stream.h"
-#include "util/buf.h"
-#include "util/log.h"
 
 #define CREATE_DESC_SECTORS 20u
 
-static int create_file(const char *path, int *fd)
+void created_undo(struct created *c)
 {
-  *fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (*fd < 0) {
-    int err = errno;
+  size_t i;
 
-    if (err != EEXIST)
-      fvx_error("%s: cannot create: %s", path, strerror(err));
-    return disk_errno_status(err);
+  for (i = 0; i < c->n; i++)
+    disk_posix_discard(c->paths[i]);
+  created_keep(c);
+}
+
+void created_keep(struct created *c)
+{
+  size_t i;
+
+  for (i = 0; i < c->n; i++)
+    free(c->paths[i]);
+  free(c->paths);
+  c->paths = NULL;
+  c->n = 0;
+}
+
+/* Records path (taken: freed with the list, or now on failure). */
+static int created_add(struct created *c, char *path)
+{
+  char **np = realloc(c->paths, (c->n + 1) * sizeof *np);
+
+  if (!np) {
+    disk_posix_discard(path);
+    free(path);
+    return disk_fail(DISK_E_NOMEM, "out of memory");
   }
+  c->paths = np;
+  c->paths[c->n++] = path;
   return DISK_OK;
+}
+
+/* Writes, syncs and closes a file made by create; removes it on failure. */
+static int finish_file(struct disk_file *f, int st)
+{
+  if (!st)
+    st = disk_file_sync(f);
+  if (st)
+    disk_posix_discard(f->name);
+  disk_file_close(f);
+  return st;
 }
 
 int create_sparse_file(const char *path, uint64_t capacity,
@@ -53,9 +86,10 @@ int create_sparse_file(const char *path, uint64_t capacity,
   struct sparse_header h;
   uint8_t raw[DISK_SECTOR];
   uint64_t num_gts, gd_sectors, gts, i, dlen = 0, rgt, gt;
+  struct disk_file *f;
   uint32_t *dir = NULL;
   char *area = NULL;
-  int fd, st;
+  int st;
 
   memset(&h, 0, sizeof h);
   h.version = 1;
@@ -63,11 +97,14 @@ int create_sparse_file(const char *path, uint64_t capacity,
   h.capacity = capacity;
   h.grain = 128;
   h.gtes = 512;
+  if (capacity > SPARSE_CREATE_MAX)
+    return disk_fail(DISK_E_TOOBIG,
+                     "%s: %" PRIu64 " sectors is more than a sparse extent "
+                     "holds (%u)",
+                     path, capacity, SPARSE_CREATE_MAX);
   num_gts = sparse_num_gts(&h);
   gts = sparse_gt_sectors(&h);
-  gd_sectors = (num_gts * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
-  if (capacity > SPARSE_CREATE_MAX)
-    return DISK_E_TOOBIG;
+  gd_sectors = sparse_entry_sectors(num_gts);
   if (desc_text) {
     dlen = strlen(desc_text);
     h.desc_offset = 1;
@@ -80,63 +117,48 @@ int create_sparse_file(const char *path, uint64_t capacity,
   h.gd_offset = rgt + num_gts * gts;
   gt = h.gd_offset + gd_sectors;
   h.overhead = (gt + num_gts * gts + h.grain - 1) / h.grain * h.grain;
-  st = create_file(path, &fd);
+  st = disk_posix_create(path, &f);
   if (st)
     return st;
   dir = malloc((size_t)(num_gts ? num_gts : 1) * 4);
   area = calloc(1, (size_t)(h.desc_size * DISK_SECTOR + 1));
   if (!dir || !area) {
-    st = DISK_E_NOMEM;
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", path);
     goto out;
   }
   sparse_header_encode(&h, raw);
-  st = disk_pwrite(fd, raw, sizeof raw, 0, path);
+  st = disk_file_pwrite(f, raw, sizeof raw, 0);
   if (!st && desc_text) {
     memcpy(area, desc_text, (size_t)dlen);
-    st = disk_pwrite(fd, area, (size_t)(h.desc_size * DISK_SECTOR),
-                     DISK_SECTOR, path);
+    st = disk_file_pwrite(f, area, (size_t)(h.desc_size * DISK_SECTOR),
+                          DISK_SECTOR);
   }
   for (i = 0; i < num_gts; i++)
     dir[i] = htole32((uint32_t)(rgt + i * gts));
   if (!st)
-    st = disk_pwrite(fd, dir, (size_t)(num_gts * 4),
-                     h.rgd_offset * DISK_SECTOR, path);
+    st = disk_file_pwrite(f, dir, (size_t)(num_gts * 4),
+                          h.rgd_offset * DISK_SECTOR);
   for (i = 0; i < num_gts; i++)
     dir[i] = htole32((uint32_t)(gt + i * gts));
   if (!st)
-    st = disk_pwrite(fd, dir, (size_t)(num_gts * 4),
-                     h.gd_offset * DISK_SECTOR, path);
-  if (!st && ftruncate(fd, (off_t)(h.overhead * DISK_SECTOR)) != 0)
-    st = disk_errno_status(errno);
-  if (!st && fsync(fd) != 0)
-    st = DISK_E_IO;
+    st = disk_file_pwrite(f, dir, (size_t)(num_gts * 4),
+                          h.gd_offset * DISK_SECTOR);
+  if (!st)
+    st = disk_file_truncate(f, h.overhead * DISK_SECTOR);
 out:
   free(dir);
   free(area);
-  close(fd);
-  if (st)
-    unlink(path);
-  return st;
+  return finish_file(f, st);
 }
 
-char *create_extent_name(const char *path, char tag, unsigned i)
+int create_flat_file(const char *path, uint64_t sectors)
 {
-  const char *base = strrchr(path, '/');
-  size_t len;
-  char *out;
+  struct disk_file *f;
+  int st = disk_posix_create(path, &f);
 
-  base = base ? base + 1 : path;
-  len = strlen(base);
-  if (len > 5 && strcasecmp(base + len - 5, ".vmdk") == 0)
-    len -= 5;
-  out = malloc(len + 16);
-  if (!out)
-    return NULL;
-  if (i == 0)
-    snprintf(out, len + 16, "%.*s-flat.vmdk", (int)len, base);
-  else
-    snprintf(out, len + 16, "%.*s-%c%03u.vmdk", (int)len, base, tag, i);
-  return out;
+  if (st)
+    return st;
+  return finish_file(f, disk_file_truncate(f, sectors * DISK_SECTOR));
 }
 
 static void geometry(enum disk_adapter ad, uint64_t cap, uint32_t *c,
@@ -212,31 +234,90 @@ int create_fill_desc(struct descriptor *desc,
   return st;
 }
 
-static int format_desc(const struct descriptor *desc, char **out)
+int create_extents(const char *path, enum disk_kind kind, uint64_t sectors,
+                   unsigned first, struct descriptor *desc,
+                   struct created *made)
 {
-  struct fvx_buf b;
-  int st;
+  bool split = kind == DISK_KIND_SPLIT_SPARSE || kind == DISK_KIND_SPLIT_FLAT;
+  bool sparse = kind == DISK_KIND_SPLIT_SPARSE;
+  enum desc_extent_type type = sparse                        ? DESC_EXT_SPARSE
+                               : kind == DISK_KIND_VMFS_FLAT ? DESC_EXT_VMFS
+                                                             : DESC_EXT_FLAT;
+  unsigned idx = first;
+  int st = DISK_OK;
 
-  fvx_buf_init(&b, DESC_MAX_BYTES);
-  st = desc_format(desc, &b);
-  *out = st ? NULL : fvx_buf_steal(&b);
-  fvx_buf_free(&b);
-  return st ? st : (*out ? DISK_OK : DISK_E_NOMEM);
+  while (!st && sectors) {
+    uint64_t size = split && sectors > SPLIT_EXTENT_SECTORS
+                        ? SPLIT_EXTENT_SECTORS
+                        : sectors;
+    char *name, *full = NULL;
+
+    if (idx >= DESC_MAX_EXTENTS)
+      return disk_fail(DISK_E_TOOBIG, "%s: more than %u extents", path,
+                       DESC_MAX_EXTENTS);
+    name = disk_extent_name(path, sparse ? 's' : 'f', split ? idx + 1 : 0);
+    if (!name)
+      return DISK_E_NOMEM;
+    full = disk_vfs_posix()->resolve(disk_vfs_posix(), path, name, &st);
+    if (full)
+      st = sparse ? create_sparse_file(full, size, NULL)
+                  : create_flat_file(full, size);
+    if (!st)
+      st = created_add(made, full);
+    else
+      free(full);
+    if (!st)
+      st = desc_add_extent(desc, DESC_RW, size, type, name, 0);
+    free(name);
+    sectors -= size;
+    idx++;
+  }
+  return st;
 }
 
-static int create_flat_file(const char *path, uint64_t sectors)
+/* Creates path exclusively and writes the text descriptor into it. */
+static int create_desc_file(const char *path, const struct descriptor *desc)
 {
-  int fd, st = create_file(path, &fd);
+  struct disk_file *f;
+  char *text;
+  int st = desc_format_text(desc, path, &text);
 
+  if (!st)
+    st = disk_posix_create(path, &f);
+  if (!st)
+    st = finish_file(f, disk_file_pwrite(f, text, strlen(text), 0));
+  free(text);
+  return st;
+}
+
+/* A monolithicSparse or streamOptimized link: one file, its descriptor
+ * embedded. */
+static int create_monolithic(const char *path, enum disk_kind kind,
+                             uint64_t capacity, struct descriptor *desc)
+{
+  struct stream_writer *w;
+  char *text;
+  int st;
+
+  if (capacity > SPARSE_CREATE_MAX)
+    return disk_fail(DISK_E_TOOBIG,
+                     "%s: %" PRIu64 " sectors is more than a sparse extent "
+                     "holds (%u)",
+                     path, capacity, SPARSE_CREATE_MAX);
+  st = desc_add_extent(desc, DESC_RW, capacity, DESC_EXT_SPARSE,
+                       disk_base_name(path), 0);
+  if (!st)
+    st = desc_format_text(desc, path, &text);
   if (st)
     return st;
-  if (ftruncate(fd, (off_t)(sectors * DISK_SECTOR)) != 0) {
-    st = disk_errno_status(errno);
-    fvx_error("%s: cannot size: %s", path, strerror(errno));
+  if (kind == DISK_KIND_MONO_SPARSE) {
+    st = create_sparse_file(path, capacity, text);
+  } else {
+    st = stream_writer_open(&w, path, capacity, text);
+    if (!st)
+      st = stream_writer_finish(w);
   }
-  close(fd);
-  if (st)
-    unlink(path);
+  free(text);
   return st;
 }
 
@@ -244,97 +325,24 @@ int create_link(const char *path, enum disk_kind kind, uint64_t capacity,
                 struct descriptor *desc)
 {
   const char *type = disk_create_type(kind);
-  char *text = NULL, *name = NULL, *full = NULL;
-  char **made = NULL;
-  size_t n_made = 0, i;
-  uint64_t left = capacity;
-  unsigned idx = 0;
-  int st, fd;
+  struct created made = {NULL, 0};
+  int st;
 
   if (!type || kind == DISK_KIND_VMFS_THIN || kind == DISK_KIND_VMFS_SPARSE)
-    return DISK_E_UNSUPPORTED;
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: cannot create %s disks", path,
+                     type ? type : "such");
   st = desc_set_str(&desc->create_type, type);
   if (st)
     return st;
-  if (kind == DISK_KIND_MONO_SPARSE || kind == DISK_KIND_STREAM) {
-    const char *base = strrchr(path, '/');
-
-    if (capacity > SPARSE_CREATE_MAX)
-      return DISK_E_TOOBIG;
-    st = desc_add_extent(desc, DESC_RW, capacity, DESC_EXT_SPARSE,
-                         base ? base + 1 : path, 0);
-    if (!st)
-      st = format_desc(desc, &text);
-    if (st)
-      return st;
-    if (kind == DISK_KIND_MONO_SPARSE) {
-      st = create_sparse_file(path, capacity, text);
-    } else {
-      struct stream_writer *w;
-
-      st = stream_writer_open(&w, path, capacity, text);
-      if (!st)
-        st = stream_writer_finish(w);
-    }
-    free(text);
-    return st;
-  }
-  made = calloc(DESC_MAX_EXTENTS, sizeof *made);
-  if (!made)
-    return DISK_E_NOMEM;
-  do {
-    bool split = kind == DISK_KIND_SPLIT_SPARSE || kind == DISK_KIND_SPLIT_FLAT;
-    bool sparse = kind == DISK_KIND_SPLIT_SPARSE;
-    uint64_t size = split && left > SPLIT_EXTENT_SECTORS ? SPLIT_EXTENT_SECTORS
-                                                         : left;
-
-    if (idx >= DESC_MAX_EXTENTS) {
-      st = DISK_E_TOOBIG;
-      break;
-    }
-    name = create_extent_name(path, sparse ? 's' : 'f', split ? idx + 1 : 0);
-    full = name ? disk_path_resolve(path, name) : NULL;
-    if (!full) {
-      st = DISK_E_NOMEM;
-      break;
-    }
-    st = sparse ? create_sparse_file(full, size, NULL)
-                : create_flat_file(full, size);
-    if (!st) {
-      made[n_made++] = full;
-      full = NULL;
-      st = desc_add_extent(desc, DESC_RW, size,
-                           sparse                        ? DESC_EXT_SPARSE
-                           : kind == DISK_KIND_VMFS_FLAT ? DESC_EXT_VMFS
-                                                         : DESC_EXT_FLAT,
-                           name, 0);
-    }
-    free(name);
-    free(full);
-    name = full = NULL;
-    left -= size;
-    idx++;
-  } while (!st && left);
+  if (kind == DISK_KIND_MONO_SPARSE || kind == DISK_KIND_STREAM)
+    return create_monolithic(path, kind, capacity, desc);
+  st = create_extents(path, kind, capacity, 0, desc, &made);
   if (!st)
-    st = format_desc(desc, &text);
-  if (!st) {
-    st = create_file(path, &fd);
-    if (!st) {
-      st = disk_pwrite(fd, text, strlen(text), 0, path);
-      if (!st && fsync(fd) != 0)
-        st = DISK_E_IO;
-      close(fd);
-      if (st)
-        unlink(path);
-    }
-  }
-  free(text);
-  for (i = 0; i < n_made; i++) {
-    if (st)
-      unlink(made[i]);
-    free(made[i]);
-  }
-  free(made);
+    st = create_desc_file(path, desc);
+  if (st)
+    created_undo(&made);
+  else
+    created_keep(&made);
   return st;
 }
 
@@ -346,7 +354,13 @@ static int check_params(const struct disk_create_params *p)
       (p->logical_sector_size != 512 && p->logical_sector_size != 4096) ||
       (p->physical_sector_size != 512 && p->physical_sector_size != 4096) ||
       (p->logical_sector_size == 4096 && p->capacity % 8))
-    return DISK_E_ARG;
+    return disk_fail(DISK_E_ARG,
+                     "create parameters: capacity %" PRIu64 " sectors, "
+                     "adapter %d, sector sizes %" PRIu32 "/%" PRIu32
+                     " (want 1..2^55 sectors, ide/buslogic/lsilogic, "
+                     "512 or 4096 bytes)",
+                     p->capacity, (int)p->adapter, p->logical_sector_size,
+                     p->physical_sector_size);
   return DISK_OK;
 }
 
@@ -373,13 +387,21 @@ int disk_create_child(struct disk *d, const char *path, enum disk_kind kind)
   int st = DISK_OK;
 
   if (kind != DISK_KIND_MONO_SPARSE && kind != DISK_KIND_SPLIT_SPARSE)
-    return DISK_E_ARG;
-  if (top->synthetic) {
-    fvx_error("%s: a bare sparse extent cannot be a parent", top->path);
-    return DISK_E_UNSUPPORTED;
-  }
+    return disk_fail(DISK_E_ARG,
+                     "%s: a child is monolithicSparse or "
+                     "twoGbMaxExtentSparse, not kind %d",
+                     path, (int)kind);
+  if (top->synthetic || top->raw)
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: a %s cannot be a parent",
+                     top->path, top->raw ? "raw disk" : "bare sparse extent");
+  if (top->vfs != disk_vfs_posix())
+    return disk_fail(DISK_E_UNSUPPORTED,
+                     "%s: children are made of local disks only", top->path);
   if (!desc_value_ok(top->path))
-    return DISK_E_NAME;
+    return disk_fail(DISK_E_NAME,
+                     "%s: the name cannot be a parentFileNameHint (quotes "
+                     "or control characters)",
+                     top->path);
   memset(&desc, 0, sizeof desc);
   desc.version = 1;
   desc.cid = disk_new_cid();

@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #include "disk/disk.h"
-#include "util/log.h"
+#include "disk/error.h"
 
 void desc_free(struct descriptor *d)
 {
@@ -99,7 +99,7 @@ int desc_set_str(char **slot, const char *val)
   if (val) {
     copy = strdup(val);
     if (!copy)
-      return DISK_E_NOMEM;
+      return disk_fail(DISK_E_NOMEM, "out of memory");
   }
   free(*slot);
   *slot = copy;
@@ -149,19 +149,21 @@ int desc_add_extent(struct descriptor *d, enum desc_access access,
   uint64_t total;
 
   if (d->n_ext >= DESC_MAX_EXTENTS)
-    return DISK_E_DESCRIPTOR;
+    return disk_fail(DISK_E_DESCRIPTOR, "more than %u extents",
+                     DESC_MAX_EXTENTS);
   if (__builtin_add_overflow(desc_capacity(d), sectors, &total) ||
       total > DISK_MAX_SECTORS)
-    return DISK_E_TOOBIG;
+    return disk_fail(DISK_E_TOOBIG, "extents of more than %llu sectors",
+                     (unsigned long long)DISK_MAX_SECTORS);
   if (file) {
     f = strdup(file);
     if (!f)
-      return DISK_E_NOMEM;
+      return disk_fail(DISK_E_NOMEM, "out of memory");
   }
   na = realloc(d->ext, (d->n_ext + 1) * sizeof *na);
   if (!na) {
     free(f);
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "out of memory");
   }
   d->ext = na;
   na[d->n_ext].access = access;
@@ -404,11 +406,10 @@ int desc_parse(struct descriptor *d, const char *text, size_t len,
 
   memset(d, 0, sizeof *d);
   d->parent_cid = DESC_CID_NONE;
-  if (len > DESC_MAX_BYTES) {
-    fvx_error("%s: descriptor of %zu bytes exceeds the %u-byte limit", what,
-              len, DESC_MAX_BYTES);
-    return DISK_E_DESCRIPTOR;
-  }
+  if (len > DESC_MAX_BYTES)
+    return disk_fail(DISK_E_DESCRIPTOR,
+                     "%s: descriptor of %zu bytes exceeds the %u-byte limit",
+                     what, len, DESC_MAX_BYTES);
   while (pos < len && st == DISK_OK) {
     const char *line = text + pos;
     const char *nl = memchr(line, '\n', len - pos);
@@ -420,15 +421,16 @@ int desc_parse(struct descriptor *d, const char *text, size_t len,
       n--;
     st = parse_line(d, line, n, &seen);
     if (st == DISK_E_DESCRIPTOR)
-      fvx_error("%s: descriptor line %zu is not valid", what, lineno);
+      disk_fail(st, "%s: descriptor line %zu is not valid", what, lineno);
+    else if (st)
+      disk_fail(st, "%s: out of memory parsing descriptor line %zu", what,
+                lineno);
   }
-  if (st == DISK_OK && (!(seen & 2) || !d->create_type || d->n_ext == 0)) {
-    fvx_error("%s: descriptor lacks %s", what,
-              !(seen & 2)        ? "a CID"
-              : !d->create_type ? "a createType"
-                                : "extents");
-    st = DISK_E_DESCRIPTOR;
-  }
+  if (st == DISK_OK && (!(seen & 2) || !d->create_type || d->n_ext == 0))
+    st = disk_fail(DISK_E_DESCRIPTOR, "%s: descriptor lacks %s", what,
+                   !(seen & 2)       ? "a CID"
+                   : !d->create_type ? "a createType"
+                                     : "extents");
   if (st == DISK_OK && !(seen & 1))
     d->version = 1;
   if (st != DISK_OK)
@@ -449,13 +451,21 @@ const char *desc_ddb_get(const struct descriptor *d, const char *key)
 int desc_ddb_set(struct descriptor *d, const char *key, const char *val)
 {
   size_t i, kn = strlen(key);
+  int st;
 
   if (!key_ok(key, kn) || !desc_value_ok(val))
-    return DISK_E_ARG;
+    return disk_fail(DISK_E_ARG,
+                     "metadata key \"%.64s\" or its value is not valid (keys "
+                     "are [A-Za-z0-9._-], values hold no quotes or control "
+                     "characters)",
+                     key);
   for (i = 0; i < d->n_ddb; i++)
     if (strcasecmp(d->ddb[i].key, key) == 0)
       return desc_set_str(&d->ddb[i].value, val);
-  return kv_push(&d->ddb, &d->n_ddb, key, kn, val, strlen(val));
+  st = kv_push(&d->ddb, &d->n_ddb, key, kn, val, strlen(val));
+  if (st == DISK_E_DESCRIPTOR)
+    return disk_fail(st, "more than %u metadata keys", DESC_MAX_KEYS);
+  return st ? disk_fail(st, "out of memory") : DISK_OK;
 }
 
 static const char *type_name(enum desc_extent_type t)
@@ -511,4 +521,21 @@ int desc_format(const struct descriptor *d, struct fvx_buf *out)
   for (i = 0; !r && i < d->n_ddb; i++)
     r = fvx_buf_printf(out, "%s = \"%s\"\n", d->ddb[i].key, d->ddb[i].value);
   return buf_st(r);
+}
+
+int desc_format_text(const struct descriptor *d, const char *what, char **out)
+{
+  struct fvx_buf b;
+  int st;
+
+  fvx_buf_init(&b, DESC_MAX_BYTES);
+  st = desc_format(d, &b);
+  *out = st ? NULL : fvx_buf_steal(&b);
+  fvx_buf_free(&b);
+  if (st == DISK_E_NOSPACE)
+    return disk_fail(st, "%s: the descriptor would pass %u bytes", what,
+                     DESC_MAX_BYTES);
+  if (st || !*out)
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", what);
+  return DISK_OK;
 }

@@ -67,13 +67,18 @@ struct descriptor {
 /* Parses len bytes of text (stopping at the first NUL only inside an
  * embedded area, where padding follows: pass the length up to it).  On
  * success *d is filled (free with desc_free); on failure *d is zeroed and
- * the status is DISK_E_DESCRIPTOR (logged with the line number) or
- * DISK_E_NOMEM.  'what' names the file in log lines. */
+ * the status is DISK_E_DESCRIPTOR (the detail gives the line number) or
+ * DISK_E_NOMEM.  'what' names the file in the detail (error.h). */
 int desc_parse(struct descriptor *d, const char *text, size_t len,
                const char *what);
 
 /* Appends the text form of d to out.  DISK_E_NOMEM / DISK_E_NOSPACE (cap). */
 int desc_format(const struct descriptor *d, struct fvx_buf *out);
+
+/* The text form of d as one malloc'd string (the caller frees it), at most
+ * DESC_MAX_BYTES: DISK_E_NOSPACE past that, DISK_E_NOMEM; *out is NULL on
+ * failure and the detail (naming 'what') recorded. */
+int desc_format_text(const struct descriptor *d, const char *what, char **out);
 
 /* Frees everything d owns and zeroes it; safe on a zeroed descriptor. */
 void desc_free(struct descriptor *d);
@@ -85,7 +90,8 @@ uint64_t desc_capacity(const struct descriptor *d);
 const char *desc_ddb_get(const struct descriptor *d, const char *key);
 
 /* Adds or replaces a ddb key (the key is checked like the parser does:
- * DISK_E_ARG when invalid).  On failure d is unchanged. */
+ * DISK_E_ARG when invalid; DISK_E_NOMEM).  On failure d is unchanged and
+ * the detail recorded. */
 int desc_ddb_set(struct descriptor *d, const char *key, const char *val);
 
 /* Replaces a string field (create_type, parent_hint, an extent file):

@@ -6,16 +6,23 @@
  * and, unless asked for a single link, its parents found through
  * parentFileNameHint.  Each link is a descriptor plus a set of extents, each
  * extent served by one backend (sparse.c, stream.c, flat.c) through the ops
- * table of extent.h.  See docs/disk.md for the formats and the on-disk
- * checks.
+ * table of extent.h.  Every byte comes from a byte source (file.h): the
+ * local file system (disk_open), or a vfs or file handed in from above
+ * (disk_open_vfs, disk_open_raw: datastore HTTPS, NFC).  See docs/disk.md
+ * for the formats and the on-disk checks.
  *
  * The layer knows nothing of VixError or vSphere: functions return an
- * enum disk_status (0 is success, negative values are failures) and log one
- * line with the detail (which file, which field, which value) where the
- * failure is detected; src/api/disk_errors.c maps the status to a VixError.
+ * enum disk_status (0 is success, negative values are failures) and record
+ * a one-line detail (which file, which field, which value) with disk_fail()
+ * where the failure is detected (error.h); it logs nothing above debug.
+ * The api layer reads disk_last_error(), logs it once and maps the status
+ * to a VixError (src/api/disk_errors.c).
  *
- * Threads: a struct disk is used by one thread at a time (VDDK's rule for a
- * handle); different disks may be used from different threads.
+ * THREADS.  ^A disk opened with DISK_OPEN_READONLY may be read -- disk_read
+ * and disk_block_status -- from several threads at once; the other calls
+ * on it (close, info, metadata) are not concurrent with anything.  A
+ * writable disk is used by one thread at a time (VDDK's rule for a handle).
+ * Different disks may always be used from different threads.
  */
 #ifndef FVX_DISK_H
 #define FVX_DISK_H
@@ -31,7 +38,7 @@
 enum disk_status {
   DISK_OK = 0,
   DISK_E_NOMEM = -1,       /* allocation failed */
-  DISK_E_IO = -2,          /* read/write/fsync failed (errno logged) */
+  DISK_E_IO = -2,          /* read/write/fsync failed (errno in detail) */
   DISK_E_NOTFOUND = -3,    /* a file of the disk does not exist */
   DISK_E_ACCESS = -4,      /* permission denied */
   DISK_E_EXISTS = -5,      /* a file to create already exists */
@@ -130,13 +137,18 @@ typedef void disk_progress_fn(void *opaque, int percent);
 
 /* Opens the disk at 'path' (absolute).  Writable opens take the writer lock
  * (DISK_E_LOCKED when another writer holds it); parents are always opened
- * read-only.  On success *out is the caller's, freed with disk_close; on
- * failure *out is NULL and nothing stays open. */
+ * read-only.  A sparse file with an embedded descriptor is read from
+ * itself, whatever file its descriptor names.  On success *out is the
+ * caller's, freed with disk_close; on failure *out is NULL and nothing
+ * stays open. */
 int disk_open(struct disk **out, const char *path, unsigned flags);
 
 /* The same through a vfs (disk/file.h): path in the vfs's naming, extents
  * and parents resolved and opened through it.  disk_open is this with
- * disk_vfs_posix().  The vfs must outlive the disk. */
+ * disk_vfs_posix().  A writable open needs files that can write (and a
+ * text descriptor that can truncate): DISK_E_NOTCAPABLE otherwise, before
+ * anything is written; the writer lock is taken when the file can lock.
+ * The vfs must outlive the disk. */
 struct disk_vfs;
 int disk_open_vfs(struct disk **out, const struct disk_vfs *vfs,
                   const char *path, unsigned flags);
@@ -146,10 +158,14 @@ int disk_open_vfs(struct disk **out, const struct disk_vfs *vfs,
  * result (closed with the disk, or at once on failure).  The capacity is
  * f->size / DISK_SECTOR.  ddb is NULL or a NULL-terminated array of key,
  * value pairs ("ddb.adapterType", "lsilogic", ...), copied: GetInfo and the
- * metadata calls read them; disk_meta_set is DISK_E_NOTCAPABLE.  The disk
- * is writable unless flags hold DISK_OPEN_READONLY (and f must then have
- * DISK_FILE_CAN_WRITE); allocation queries go to f's allocated() when it
- * has DISK_FILE_CAN_ALLOC, else everything is allocated. */
+ * metadata calls read them ("ddb." may be left out of a key); disk_meta_set
+ * is DISK_E_NOTCAPABLE.  Nothing but the data is ever written: no
+ * descriptor, no CID, no lock.  The disk is writable unless flags hold
+ * DISK_OPEN_READONLY (and f must then have DISK_FILE_CAN_WRITE, else
+ * DISK_E_NOTCAPABLE); allocation queries go to f's allocated() when it has
+ * DISK_FILE_CAN_ALLOC, else everything is allocated; reads always read f.
+ * DISK_E_ARG for a bad ddb key or value, or a file without a whole
+ * sector.  disk_path() is f->name. */
 struct disk_file;
 int disk_open_raw(struct disk **out, struct disk_file *f,
                   const char *const *ddb, enum disk_kind kind,
@@ -174,7 +190,9 @@ int disk_flush(struct disk *d);
 /* Allocation status of [sector, sector+n) through the chain (or the top link
  * only when opened SINGLE_LINK): *len receives the length of the leading
  * run (1..n sectors) with the same status, *allocated whether it holds data
- * (zeroed grains count as allocated).  DISK_E_RANGE past the capacity. */
+ * (zeroed grains count as allocated).  Flat extents are allocated, except
+ * the holes their file reports (DISK_FILE_CAN_ALLOC) in the bottom link.
+ * DISK_E_RANGE past the capacity. */
 int disk_block_status(struct disk *d, uint64_t sector, uint64_t n,
                       uint64_t *len, bool *allocated);
 
@@ -184,7 +202,8 @@ int disk_block_status(struct disk *d, uint64_t sector, uint64_t n,
  * more NUL into buf (len bytes) and sets *need to the size this takes;
  * DISK_E_TOOSMALL (buf untouched) when len < *need.  disk_meta_set adds or
  * replaces a key and rewrites the descriptor (DISK_E_READONLY on a
- * read-only disk, state unchanged on failure). */
+ * read-only disk, DISK_E_NOTCAPABLE on a raw one, state unchanged on
+ * failure). */
 int disk_meta_get(const struct disk *d, const char *key, const char **out);
 int disk_meta_keys(const struct disk *d, char *buf, size_t len, size_t *need);
 int disk_meta_set(struct disk *d, const char *key, const char *val);
@@ -222,7 +241,8 @@ int disk_unlink(const char *path);
 /* Renames the link at src to dst, renaming its extents along. */
 int disk_rename(const char *src, const char *dst);
 
-/* Grows the (closed) link at path to capacity sectors. */
+/* Grows the (closed) link at path to capacity sectors.  On failure the
+ * extent files this call created are removed again. */
 int disk_grow(const char *path, uint64_t capacity, bool update_geometry,
               disk_progress_fn *progress, void *opaque);
 

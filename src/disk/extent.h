@@ -19,6 +19,17 @@
  *
  * Sparse metadata handling shared by sparse.c and stream.c (header checks,
  * grain directory, bounded grain-table cache) is in grain.c.
+ *
+ * Bytes come from the extent's struct disk_file (file.h), never from a file
+ * descriptor: a backend reads and writes e->file through the checked
+ * wrappers, so the same backend serves local files and remote sources.
+ *
+ * THREADS.  On a disk opened read-only, map() and read() of one extent may
+ * be asked from several threads; chain.c holds e->lock around them (the
+ * grain-table cache, the scratch grain and the stream's decoded grain are
+ * the mutable state they touch) and does the DATA pread outside it when
+ * the file is DISK_FILE_CONCURRENT.  Backends therefore need no locking of
+ * their own, and write()/flush() keep the one-thread-per-handle rule.
  */
 #ifndef FVX_DISK_EXTENT_H
 #define FVX_DISK_EXTENT_H
@@ -26,7 +37,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <pthread.h>
 
 #include "disk/descriptor.h"
 
@@ -35,7 +46,7 @@ enum map_kind { MAP_DATA, MAP_ZERO, MAP_HOLE, MAP_CODED };
 struct extent_map {
   enum map_kind kind;
   uint64_t len;    /* sectors, >= 1 */
-  uint64_t offset; /* byte offset in extent->fd, MAP_DATA only */
+  uint64_t offset; /* byte offset in extent->file, MAP_DATA only */
 };
 
 /* Reads what lies below an extent (the parent chain, or zeros):
@@ -47,6 +58,8 @@ struct below {
 
 struct extent;
 
+/* Every function returns DISK_OK or a DISK_E_* status with the detail
+ * recorded (error.h). */
 struct extent_ops {
   const char *name;
   /* Maps [sector, sector+n) (extent-relative, n >= 1, within the extent). */
@@ -58,7 +71,7 @@ struct extent_ops {
   int (*write)(struct extent *e, uint64_t sector, uint64_t n,
                const uint8_t *buf, const struct below *below);
   int (*flush)(struct extent *e);
-  /* Releases backend state (not the fd, which the extent owns). */
+  /* Releases backend state (not the file, which link.c closes). */
   void (*close)(struct extent *e);
 };
 
@@ -70,19 +83,34 @@ struct extent {
   uint64_t start;   /* first sector of the link covered */
   uint64_t sectors; /* length from the descriptor */
   bool writable;
-  int fd;           /* -1 for ZERO extents */
-  char *path;       /* absolute path; NULL for ZERO */
-  uint64_t file_size; /* bytes at open (updated by writers) */
+  /* The extent's bytes; NULL for ZERO extents.  Owned by the extent and
+   * closed by link_close -- unless it is the link's own file (the sparse
+   * file holding an embedded descriptor, a bare sparse extent, a raw disk),
+   * which the link owns and closes once.  Its size is the file's size
+   * (writes keep it current); its name names the extent in details. */
+  struct disk_file *file;
   uint64_t flat_offset; /* bytes, FLAT */
-  struct sparse *sp;  /* sparse/stream state */
+  struct sparse *sp;    /* sparse/stream state */
+  /* Held by chain.c around map()/read() on reads (see THREADS); set up and
+   * torn down by link.c. */
+  pthread_mutex_t lock;
 };
 
-/* Opens the backend for e (e->fd, e->path, e->type, e->sectors set by
- * chain.c).  DISK_E_* on failure, with e->ops left NULL. */
+/* The name of e for details: its file's name ("ZERO extent" for none). */
+const char *extent_name(const struct extent *e);
+
+/* Opens the backend for e (e->file, e->type, e->sectors set by link.c).
+ * DISK_E_* on failure, with e->ops left NULL. */
 int flat_open(struct extent *e, uint64_t offset_sectors);
 int zero_open(struct extent *e);
 /* Sparse files: reads the header and picks sparse or stream ops. */
 int sparse_open(struct extent *e);
+
+/* The flush() of file-backed extents: disk_file_sync of e->file; and of
+ * extents that never hold unsynced data (ZERO, streamOptimized): nothing
+ * to do, can't fail. */
+int extent_sync(struct extent *e);
+int extent_no_flush(struct extent *e);
 
 /* Sparse maintenance (sparse.c): grow a closed, writable sparse extent to
  * 'capacity' sectors (the directory is extended in place or moved to the
@@ -101,30 +129,18 @@ struct compact_progress {
   int last;
 };
 
-/* Rewrites the writable sparse extent e (sparse.c): a temporary file next
- * to it gets the same header fields, descriptor area and allocated tables,
- * then the referenced grains in logical order (with drop_zero, grains that
- * are all zeros are left out and their entries cleared); it is fsynced and
- * renamed over e->path, and e switches to it.  With lock, the new file gets
- * the writer lock before it replaces the old one, and *lock_fd receives a
- * second descriptor of it for the link (else -1).  DISK_E_UNSUPPORTED for
- * a stream extent.  On failure e is unchanged and the temporary file is
- * gone. */
-int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
-                   struct compact_progress *pr);
-
-/* Full pread/pwrite: DISK_OK, or DISK_E_IO (logged with 'what').  pread
- * zero-fills bytes past the end of the file and reports how many were real
- * through *got (may be NULL). */
-int disk_pread(int fd, void *buf, size_t len, uint64_t off, size_t *got,
-               const char *what);
-int disk_pwrite(int fd, const void *buf, size_t len, uint64_t off,
-                const char *what);
-/* Maps an errno to a status. */
-int disk_errno_status(int err);
-/* The flush() of file-backed extents: fdatasync (DISK_E_IO, logged). */
-int disk_extent_sync(struct extent *e);
-/* True when the len bytes at buf are all zero. */
-bool disk_all_zero(const void *buf, size_t len);
+/* Rewrites the writable sparse extent e of a local (posix) file (sparse.c):
+ * a temporary file next to it gets the same header fields, descriptor area
+ * and allocated tables, then the referenced grains in logical order (with
+ * drop_zero, grains that are all zeros are left out and their entries
+ * cleared); it is synced and renamed over the extent's file, and e switches
+ * to it.  With lock, the new file gets the writer lock before it replaces
+ * the old one.  On success *old receives the replaced file, which the
+ * caller closes (it may be the link's own file too).  DISK_E_UNSUPPORTED
+ * for a stream extent, DISK_E_NOTCAPABLE for a file that is not local.  On
+ * failure e is unchanged and the temporary file is gone -- except when only
+ * the final directory sync fails: e has switched and *old is set. */
+int sparse_compact(struct extent *e, bool drop_zero, bool lock,
+                   struct disk_file **old, struct compact_progress *pr);
 
 #endif

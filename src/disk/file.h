@@ -92,10 +92,17 @@ struct disk_file {
                                 datastore: "[ds] dir/f.vmdk") */
 };
 
-/* Checked calls through f->ops.  Each returns DISK_OK or a DISK_E_* status
- * with the detail recorded (error.h).  pread/pwrite refuse a range whose
- * end passes INT64_MAX with DISK_E_TOOBIG; pwrite, truncate and lock give
- * DISK_E_NOTCAPABLE when the capability is missing. */
+/* Checked calls through f->ops (file.c).  Each returns DISK_OK or a DISK_E_*
+ * status with the detail recorded (error.h).  pread/pwrite refuse a range
+ * whose end passes INT64_MAX with DISK_E_TOOBIG (nothing is sent);
+ * pwrite, truncate, lock and allocated give DISK_E_NOTCAPABLE when the
+ * capability is missing.  pwrite and truncate keep f->size up to date.
+ * A source's answer is checked: a pread reporting more bytes than asked,
+ * or an allocated() run outside 1..len, is DISK_E_IO.
+ *
+ * disk_file_allocated was added to the committed interface (the seam
+ * branch): the checked call of ops->allocated, used by disk_block_status on
+ * flat extents. */
 int disk_file_pread(struct disk_file *f, void *buf, size_t len, uint64_t off,
                     size_t *got);
 int disk_file_pwrite(struct disk_file *f, const void *buf, size_t len,
@@ -103,6 +110,8 @@ int disk_file_pwrite(struct disk_file *f, const void *buf, size_t len,
 int disk_file_sync(struct disk_file *f);
 int disk_file_truncate(struct disk_file *f, uint64_t size);
 int disk_file_lock(struct disk_file *f);
+int disk_file_allocated(struct disk_file *f, uint64_t off, uint64_t len,
+                        uint64_t *run, bool *allocated);
 void disk_file_close(struct disk_file *f);
 
 /* disk_vfs.open flags */

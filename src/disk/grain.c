@@ -2,7 +2,9 @@
  * grain.c -- hosted sparse metadata: header codec, directory and table
  * checks, the bounded grain-table cache, and the entry lookup, run mapping
  * and close that the sparse and stream backends share.  See grain.h for the
- * layout and the invariants every loaded structure satisfies.
+ * layout and the invariants every loaded structure satisfies.  Everything
+ * is read and written through the extent's byte source (file.h); failures
+ * are recorded with disk_fail() naming the file, the field and the value.
  */
 #include "disk/grain.h"
 
@@ -12,8 +14,9 @@
 #include <string.h>
 
 #include "disk/disk.h"
+#include "disk/error.h"
 #include "disk/extent.h"
-#include "util/log.h"
+#include "disk/file.h"
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -43,9 +46,14 @@ static void wr64(uint8_t *p, uint64_t v)
   memcpy(p, &v, 8);
 }
 
+uint64_t sparse_entry_sectors(uint64_t n)
+{
+  return (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+}
+
 uint64_t sparse_gt_sectors(const struct sparse_header *h)
 {
-  return ((uint64_t)h->gtes * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+  return sparse_entry_sectors(h->gtes);
 }
 
 uint64_t sparse_num_gts(const struct sparse_header *h)
@@ -59,10 +67,9 @@ int sparse_header_decode(struct sparse_header *h, const uint8_t raw[512],
                          const char *what)
 {
   memset(h, 0, sizeof *h);
-  if (rd32(raw) != SPARSE_MAGIC) {
-    fvx_error("%s: not a hosted sparse extent (bad magic)", what);
-    return DISK_E_CORRUPT;
-  }
+  if (rd32(raw) != SPARSE_MAGIC)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: not a hosted sparse extent (bad magic)", what);
   h->version = rd32(raw + 4);
   h->flags = rd32(raw + 8);
   h->capacity = rd64(raw + 12);
@@ -75,46 +82,40 @@ int sparse_header_decode(struct sparse_header *h, const uint8_t raw[512],
   h->overhead = rd64(raw + 64);
   h->unclean = raw[72];
   h->compress = (uint16_t)(raw[77] | raw[78] << 8);
-  if (h->version < 1 || h->version > 3) {
-    fvx_error("%s: sparse header version %" PRIu32 " is not supported", what,
-              h->version);
-    return DISK_E_VERSION;
-  }
+  if (h->version < 1 || h->version > 3)
+    return disk_fail(DISK_E_VERSION,
+                     "%s: sparse header version %" PRIu32 " is not supported",
+                     what, h->version);
   if (h->grain == 0 || h->grain > SPARSE_MAX_GRAIN ||
-      (h->grain & (h->grain - 1))) {
-    fvx_error("%s: grain size %" PRIu64 " sectors is invalid", what,
-              h->grain);
-    return DISK_E_CORRUPT;
-  }
-  if (h->gtes == 0 || h->gtes > SPARSE_MAX_GTES) {
-    fvx_error("%s: %" PRIu32 " entries per grain table is invalid", what,
-              h->gtes);
-    return DISK_E_CORRUPT;
-  }
+      (h->grain & (h->grain - 1)))
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: grain size %" PRIu64 " sectors is invalid", what,
+                     h->grain);
+  if (h->gtes == 0 || h->gtes > SPARSE_MAX_GTES)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: %" PRIu32 " entries per grain table is invalid",
+                     what, h->gtes);
   if (h->capacity > DISK_MAX_SECTORS ||
-      sparse_num_gts(h) > SPARSE_MAX_GD_BYTES / 4) {
-    fvx_error("%s: capacity %" PRIu64 " sectors is beyond what a sparse "
-              "extent can hold", what, h->capacity);
-    return DISK_E_CORRUPT;
-  }
-  if ((h->flags & SPARSE_FLAG_NL_TEST) &&
-      (raw[73] != '\n' || raw[74] != ' ' || raw[75] != '\r' ||
-       raw[76] != '\n')) {
-    fvx_error("%s: newline test bytes damaged (file transferred as text?)",
-              what);
-    return DISK_E_CORRUPT;
-  }
+      sparse_num_gts(h) > SPARSE_MAX_GD_BYTES / 4)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: capacity %" PRIu64
+                     " sectors is beyond what a sparse "
+                     "extent can hold",
+                     what, h->capacity);
+  if ((h->flags & SPARSE_FLAG_NL_TEST) && (raw[73] != '\n' || raw[74] != ' ' ||
+                                           raw[75] != '\r' || raw[76] != '\n'))
+    return disk_fail(
+        DISK_E_CORRUPT,
+        "%s: newline test bytes damaged (file transferred as text?)", what);
   if ((h->flags & SPARSE_FLAG_COMPRESSED) &&
-      h->compress != SPARSE_COMPRESS_DEFLATE) {
-    fvx_error("%s: compression algorithm %u is not supported", what,
-              h->compress);
-    return DISK_E_UNSUPPORTED;
-  }
+      h->compress != SPARSE_COMPRESS_DEFLATE)
+    return disk_fail(DISK_E_UNSUPPORTED,
+                     "%s: compression algorithm %u is not supported", what,
+                     h->compress);
   if (h->desc_size > DESC_MAX_BYTES / DISK_SECTOR ||
-      h->desc_offset > SPARSE_MAX_SECTOR) {
-    fvx_error("%s: embedded descriptor area is invalid", what);
-    return DISK_E_CORRUPT;
-  }
+      h->desc_offset > SPARSE_MAX_SECTOR)
+    return disk_fail(DISK_E_CORRUPT, "%s: embedded descriptor area is invalid",
+                     what);
   return DISK_OK;
 }
 
@@ -128,7 +129,7 @@ static bool in_file(uint64_t off, uint64_t len, uint64_t file_sectors)
 
 static uint64_t gd_sectors(const struct sparse_header *h)
 {
-  return (sparse_num_gts(h) * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+  return sparse_entry_sectors(sparse_num_gts(h));
 }
 
 int sparse_header_check_file(const struct sparse_header *h,
@@ -137,23 +138,21 @@ int sparse_header_check_file(const struct sparse_header *h,
   uint64_t fs = file_size / DISK_SECTOR;
   uint64_t gds = gd_sectors(h);
 
-  if (h->desc_size && (h->desc_offset == 0 ||
-                       !in_file(h->desc_offset, h->desc_size, fs))) {
-    fvx_error("%s: embedded descriptor lies outside the file", what);
-    return DISK_E_CORRUPT;
-  }
+  if (h->desc_size &&
+      (h->desc_offset == 0 || !in_file(h->desc_offset, h->desc_size, fs)))
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: embedded descriptor lies outside the file", what);
   if (h->gd_offset != SPARSE_GD_AT_END &&
-      (h->gd_offset == 0 || !in_file(h->gd_offset, gds, fs))) {
-    fvx_error("%s: grain directory at sector %" PRIu64
-              " lies outside the file", what, h->gd_offset);
-    return DISK_E_CORRUPT;
-  }
+      (h->gd_offset == 0 || !in_file(h->gd_offset, gds, fs)))
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: grain directory at sector %" PRIu64
+                     " lies outside the file",
+                     what, h->gd_offset);
   if ((h->flags & SPARSE_FLAG_RGD) && h->rgd_offset &&
-      h->rgd_offset != SPARSE_GD_AT_END &&
-      !in_file(h->rgd_offset, gds, fs)) {
-    fvx_error("%s: redundant grain directory lies outside the file", what);
-    return DISK_E_CORRUPT;
-  }
+      h->rgd_offset != SPARSE_GD_AT_END && !in_file(h->rgd_offset, gds, fs))
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: redundant grain directory lies outside the file",
+                     what);
   return DISK_OK;
 }
 
@@ -203,7 +202,7 @@ int sparse_gd_check(const struct sparse_header *h, const uint32_t *gd,
 
   all = malloc((size_t)(n ? n : 1) * (rgd ? 2 : 1) * sizeof *all);
   if (!all)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", what);
   for (i = 0; i < n * (rgd ? 2 : 1); i++) {
     uint32_t e = i < n ? gd[i] : rgd[i - n];
 
@@ -214,9 +213,10 @@ int sparse_gd_check(const struct sparse_header *h, const uint32_t *gd,
          overlaps(e, gts, h->gd_offset, gds)) ||
         (rgd && overlaps(e, gts, h->rgd_offset, gds)) ||
         (h->desc_size && overlaps(e, gts, h->desc_offset, h->desc_size))) {
-      fvx_error("%s: grain table %" PRIu64 " at sector %" PRIu32
-                " lies outside the file or over metadata", what, i % n, e);
-      st = DISK_E_NEEDSREPAIR;
+      st = disk_fail(DISK_E_NEEDSREPAIR,
+                     "%s: grain table %" PRIu64 " at sector %" PRIu32
+                     " lies outside the file or over metadata",
+                     what, i % n, e);
       goto out;
     }
     all[m++] = e;
@@ -224,9 +224,10 @@ int sparse_gd_check(const struct sparse_header *h, const uint32_t *gd,
   qsort(all, (size_t)m, sizeof *all, cmp_u32);
   for (i = 1; i < m; i++)
     if ((uint64_t)all[i - 1] + gts > all[i]) {
-      fvx_error("%s: grain tables at sectors %" PRIu32 " and %" PRIu32
-                " overlap", what, all[i - 1], all[i]);
-      st = DISK_E_NEEDSREPAIR;
+      st = disk_fail(DISK_E_NEEDSREPAIR,
+                     "%s: grain tables at sectors %" PRIu32 " and %" PRIu32
+                     " overlap",
+                     what, all[i - 1], all[i]);
       goto out;
     }
 out:
@@ -245,25 +246,25 @@ int sparse_gt_check(const struct sparse_header *h, const uint32_t *gt,
 
     if (e <= 1)
       continue;
-    if (e < lo || e >= file_sectors) {
-      fvx_error("%s: grain table entry %" PRIu32 " points at sector %" PRIu32
-                ", outside the grain area", what, j, e);
-      return DISK_E_NEEDSREPAIR;
-    }
+    if (e < lo || e >= file_sectors)
+      return disk_fail(DISK_E_NEEDSREPAIR,
+                       "%s: grain table entry %" PRIu32
+                       " points at sector %" PRIu32 ", outside the grain area",
+                       what, j, e);
   }
   return DISK_OK;
 }
 
-static int read_dir(int fd, uint64_t off, uint64_t n, uint32_t **out,
-                    const char *what)
+static int read_dir(struct disk_file *f, uint64_t off, uint64_t n,
+                    uint32_t **out)
 {
   uint32_t *d = malloc((size_t)(n ? n : 1) * 4);
   uint64_t i;
   int st;
 
   if (!d)
-    return DISK_E_NOMEM;
-  st = disk_pread(fd, d, (size_t)n * 4, off * DISK_SECTOR, NULL, what);
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", f->name);
+  st = disk_file_pread(f, d, (size_t)n * 4, off * DISK_SECTOR, NULL);
   if (st) {
     free(d);
     return st;
@@ -274,9 +275,11 @@ static int read_dir(int fd, uint64_t off, uint64_t n, uint32_t **out,
   return DISK_OK;
 }
 
-int sparse_load(struct sparse **out, int fd, const struct sparse_header *h,
-                uint64_t file_size, const char *what)
+int sparse_load(struct sparse **out, struct disk_file *f,
+                const struct sparse_header *h)
 {
+  uint64_t file_size = f->size;
+  const char *what = f->name;
   struct sparse *sp;
   int st;
 
@@ -284,22 +287,21 @@ int sparse_load(struct sparse **out, int fd, const struct sparse_header *h,
   st = sparse_header_check_file(h, file_size, what);
   if (st)
     return st;
-  if (h->gd_offset == SPARSE_GD_AT_END) {
-    fvx_error("%s: grain directory position unknown (no footer)", what);
-    return DISK_E_CORRUPT;
-  }
+  if (h->gd_offset == SPARSE_GD_AT_END)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: grain directory position unknown (no footer)", what);
   sp = calloc(1, sizeof *sp);
   if (!sp)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", what);
   sp->h = *h;
   sp->num_gts = sparse_num_gts(h);
   sp->gt_sectors = sparse_gt_sectors(h);
   sp->grain_bytes = h->grain * DISK_SECTOR;
   sp->next_sector = (file_size + DISK_SECTOR - 1) / DISK_SECTOR;
-  st = read_dir(fd, h->gd_offset, sp->num_gts, &sp->gd, what);
+  st = read_dir(f, h->gd_offset, sp->num_gts, &sp->gd);
   if (!st && (h->flags & SPARSE_FLAG_RGD) && h->rgd_offset &&
       h->rgd_offset != SPARSE_GD_AT_END)
-    st = read_dir(fd, h->rgd_offset, sp->num_gts, &sp->rgd, what);
+    st = read_dir(f, h->rgd_offset, sp->num_gts, &sp->rgd);
   if (!st)
     st = sparse_gd_check(h, sp->gd, sp->rgd, sp->num_gts,
                          file_size / DISK_SECTOR, what);
@@ -331,13 +333,13 @@ int sparse_grain_buf(struct sparse *sp)
   if (!sp->grain_buf) {
     sp->grain_buf = malloc((size_t)sp->grain_bytes);
     if (!sp->grain_buf)
-      return DISK_E_NOMEM;
+      return disk_fail(DISK_E_NOMEM, "out of memory for a grain buffer");
   }
   return DISK_OK;
 }
 
-int sparse_gt_get(struct sparse *sp, int fd, uint64_t file_size,
-                  uint64_t idx, uint32_t **out, const char *what)
+int sparse_gt_get(struct sparse *sp, struct disk_file *f, uint64_t idx,
+                  uint32_t **out)
 {
   struct gt_slot *slot = &sp->cache[idx % SPARSE_GT_CACHE];
   uint32_t j;
@@ -353,16 +355,16 @@ int sparse_gt_get(struct sparse *sp, int fd, uint64_t file_size,
   if (!slot->gt) {
     slot->gt = malloc((size_t)sp->h.gtes * 4);
     if (!slot->gt)
-      return DISK_E_NOMEM;
+      return disk_fail(DISK_E_NOMEM, "%s: out of memory", f->name);
   }
   slot->idx = UINT64_MAX;
-  st = disk_pread(fd, slot->gt, (size_t)sp->h.gtes * 4,
-                  (uint64_t)sp->gd[idx] * DISK_SECTOR, NULL, what);
+  st = disk_file_pread(f, slot->gt, (size_t)sp->h.gtes * 4,
+                       (uint64_t)sp->gd[idx] * DISK_SECTOR, NULL);
   if (st)
     return st;
   for (j = 0; j < sp->h.gtes; j++)
     slot->gt[j] = le32toh(slot->gt[j]);
-  st = sparse_gt_check(&sp->h, slot->gt, file_size / DISK_SECTOR, what);
+  st = sparse_gt_check(&sp->h, slot->gt, f->size / DISK_SECTOR, f->name);
   if (st)
     return st;
   slot->idx = idx;
@@ -372,58 +374,58 @@ int sparse_gt_get(struct sparse *sp, int fd, uint64_t file_size,
 
 /* Appends a zeroed grain table and points directory entry idx of the
  * directory at dir_off (in memory: dir) to it. */
-static int alloc_gt(struct sparse *sp, int fd, uint32_t *dir,
-                    uint64_t dir_off, uint64_t idx, const char *what)
+static int alloc_gt(struct sparse *sp, struct disk_file *f, uint32_t *dir,
+                    uint64_t dir_off, uint64_t idx)
 {
   uint64_t at = sp->next_sector;
   uint8_t le[4];
   void *zero;
   int st;
 
-  if (at + sp->gt_sectors > SPARSE_MAX_SECTOR) {
-    fvx_error("%s: sparse extent is full (32-bit sector offsets)", what);
-    return DISK_E_NOSPACE;
-  }
+  if (at + sp->gt_sectors > SPARSE_MAX_SECTOR)
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: sparse extent is full (32-bit sector offsets)",
+                     f->name);
   zero = calloc(1, (size_t)(sp->gt_sectors * DISK_SECTOR));
   if (!zero)
-    return DISK_E_NOMEM;
-  st = disk_pwrite(fd, zero, (size_t)(sp->gt_sectors * DISK_SECTOR),
-                   at * DISK_SECTOR, what);
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", f->name);
+  st = disk_file_pwrite(f, zero, (size_t)(sp->gt_sectors * DISK_SECTOR),
+                        at * DISK_SECTOR);
   free(zero);
   if (st)
     return st;
   sp->next_sector += sp->gt_sectors;
   wr32(le, (uint32_t)at);
-  st = disk_pwrite(fd, le, 4, dir_off * DISK_SECTOR + idx * 4, what);
+  st = disk_file_pwrite(f, le, 4, dir_off * DISK_SECTOR + idx * 4);
   if (st)
     return st;
   dir[idx] = (uint32_t)at;
   return DISK_OK;
 }
 
-int sparse_gte_set(struct sparse *sp, int fd, uint64_t idx, uint32_t j,
-                   uint32_t val, const char *what)
+int sparse_gte_set(struct sparse *sp, struct disk_file *f, uint64_t idx,
+                   uint32_t j, uint32_t val)
 {
   struct gt_slot *slot = &sp->cache[idx % SPARSE_GT_CACHE];
   uint8_t le[4];
   int st;
 
   if (sp->gd[idx] == 0) {
-    st = alloc_gt(sp, fd, sp->gd, sp->h.gd_offset, idx, what);
+    st = alloc_gt(sp, f, sp->gd, sp->h.gd_offset, idx);
     if (st)
       return st;
   }
   if (sp->rgd && sp->rgd[idx] == 0) {
-    st = alloc_gt(sp, fd, sp->rgd, sp->h.rgd_offset, idx, what);
+    st = alloc_gt(sp, f, sp->rgd, sp->h.rgd_offset, idx);
     if (st)
       return st;
   }
   wr32(le, val);
-  st = disk_pwrite(fd, le, 4, (uint64_t)sp->gd[idx] * DISK_SECTOR + j * 4ull,
-                   what);
+  st = disk_file_pwrite(f, le, 4,
+                        (uint64_t)sp->gd[idx] * DISK_SECTOR + j * 4ull);
   if (!st && sp->rgd)
-    st = disk_pwrite(fd, le, 4,
-                     (uint64_t)sp->rgd[idx] * DISK_SECTOR + j * 4ull, what);
+    st = disk_file_pwrite(f, le, 4,
+                          (uint64_t)sp->rgd[idx] * DISK_SECTOR + j * 4ull);
   if (st)
     return st;
   if (slot->gt && slot->idx == idx)
@@ -439,7 +441,7 @@ int sparse_entry(struct extent *e, uint64_t g, uint32_t *out)
   uint32_t *gt;
   int st;
 
-  st = sparse_gt_get(sp, e->fd, e->file_size, g / sp->h.gtes, &gt, e->path);
+  st = sparse_gt_get(sp, e->file, g / sp->h.gtes, &gt);
   if (st)
     return st;
   *out = gt ? gt[g % sp->h.gtes] : 0;
@@ -484,4 +486,18 @@ void sparse_extent_close(struct extent *e)
 {
   sparse_free(e->sp);
   e->sp = NULL;
+}
+
+bool disk_all_zero(const void *buf, size_t len)
+{
+  static const uint8_t zero[4096];
+  const uint8_t *p = buf;
+
+  while (len >= sizeof zero) {
+    if (memcmp(p, zero, sizeof zero))
+      return false;
+    p += sizeof zero;
+    len -= sizeof zero;
+  }
+  return memcmp(p, zero, len) == 0;
 }

@@ -50,7 +50,9 @@ struct sparse_header {
 };
 
 /* Decodes and range-checks a raw header (no file-size checks).
- * DISK_E_CORRUPT / DISK_E_VERSION / DISK_E_UNSUPPORTED, logged with 'what'. */
+ * DISK_E_CORRUPT / DISK_E_VERSION / DISK_E_UNSUPPORTED, the detail naming
+ * 'what' recorded (error.h).  Every failure below records its detail the
+ * same way. */
 int sparse_header_decode(struct sparse_header *h, const uint8_t raw[512],
                          const char *what);
 /* Checks the header's regions against a file of file_size bytes
@@ -62,6 +64,8 @@ void sparse_header_encode(const struct sparse_header *h, uint8_t raw[512]);
 /* Grain tables needed for the capacity, and sectors one table takes. */
 uint64_t sparse_num_gts(const struct sparse_header *h);
 uint64_t sparse_gt_sectors(const struct sparse_header *h);
+/* Sectors that n 32-bit entries (a table or a directory) take. */
+uint64_t sparse_entry_sectors(uint64_t n);
 
 /* Checks directory entries: each table inside the file (file_sectors), not
  * over sector 0 or over either directory, and no two tables overlapping
@@ -95,23 +99,25 @@ struct sparse {
   bool cached_valid;
 };
 
-/* Loads the directories of a checked header from fd and checks them.
- * *out is the caller's (sparse_free).  file_size in bytes. */
-int sparse_load(struct sparse **out, int fd, const struct sparse_header *h,
-                uint64_t file_size, const char *what);
+/* Loads the directories of a checked header from f (whose size bounds
+ * everything) and checks them.  *out is the caller's (sparse_free). */
+struct disk_file;
+int sparse_load(struct sparse **out, struct disk_file *f,
+                const struct sparse_header *h);
 void sparse_free(struct sparse *sp);
 
-/* Returns the table 'idx' (NULL through *out when the directory entry is 0)
- * from the cache, loading and checking it on a miss.  The pointer lives
- * until the next call. */
-int sparse_gt_get(struct sparse *sp, int fd, uint64_t file_size,
-                  uint64_t idx, uint32_t **out, const char *what);
+/* Returns the table 'idx' of the extent file f (NULL through *out when the
+ * directory entry is 0) from the cache, loading and checking it on a miss.
+ * The pointer lives until the next call; callers reading concurrently hold
+ * the extent's lock (extent.h). */
+int sparse_gt_get(struct sparse *sp, struct disk_file *f, uint64_t idx,
+                  uint32_t **out);
 
 /* Sets entry j of table idx to val in the table and its redundant copy, on
  * disk and in the cache; allocates the table(s) at next_sector when the
  * directory entry is 0. */
-int sparse_gte_set(struct sparse *sp, int fd, uint64_t idx, uint32_t j,
-                   uint32_t val, const char *what);
+int sparse_gte_set(struct sparse *sp, struct disk_file *f, uint64_t idx,
+                   uint32_t j, uint32_t val);
 
 /* Allocates the scratch grain buffer if needed. */
 int sparse_grain_buf(struct sparse *sp);
@@ -129,5 +135,9 @@ int sparse_map_run(struct extent *e, uint64_t sector, uint64_t n,
                    enum map_kind alloc, struct extent_map *out);
 /* The backends' close(): frees e->sp. */
 void sparse_extent_close(struct extent *e);
+
+/* True when the len bytes at buf are all zero (Shrink's and Clone's test
+ * for a grain worth keeping).  Can't fail. */
+bool disk_all_zero(const void *buf, size_t len);
 
 #endif

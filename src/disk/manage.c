@@ -7,23 +7,23 @@
  * writes into a freshly created target (through the normal write path, or
  * the sequential stream writer for streamOptimized targets).  Operations on
  * a named disk open its link writable first, so they fail with
- * DISK_E_LOCKED while someone writes it.
+ * DISK_E_LOCKED while someone writes it.  All of them work on the local
+ * file system (disk_vfs_posix and file_posix.h); Shrink and Defragment of a
+ * disk opened through another vfs are DISK_E_NOTCAPABLE.
  */
-#include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "disk/chain.h"
 #include "disk/create.h"
 #include "disk/disk.h"
+#include "disk/error.h"
+#include "disk/file_posix.h"
 #include "disk/grain.h"
+#include "disk/names.h"
 #include "disk/stream.h"
-#include "util/buf.h"
 #include "util/log.h"
 
 #define CLONE_CHUNK 2048u /* sectors (1 MiB), a multiple of STREAM_GRAIN */
@@ -57,7 +57,7 @@ static int copy_data(struct disk *s, struct disk *t, struct stream_writer *w,
   int st = DISK_OK, last = -1;
 
   if (!buf)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", disk_path(s));
   for (pos = 0; pos < cap && !st; pos += CLONE_CHUNK) {
     uint64_t n = cap - pos < CLONE_CHUNK ? cap - pos : CLONE_CHUNK, g;
     bool alloc;
@@ -87,6 +87,50 @@ static int copy_data(struct disk *s, struct disk *t, struct stream_writer *w,
   return st;
 }
 
+/* Makes room for a clone at dst: DISK_E_EXISTS without overwrite, else
+ * the disk there (or the plain file) is removed. */
+static int clear_target(const char *dst, bool overwrite)
+{
+  if (!disk_posix_exists(dst))
+    return DISK_OK;
+  if (!overwrite)
+    return disk_fail(DISK_E_EXISTS, "%s: already exists", dst);
+  if (disk_unlink(dst) == DISK_OK)
+    return DISK_OK;
+  return disk_posix_unlink(dst); /* not a disk we can open: the file */
+}
+
+/* A streamOptimized clone of s at dst, through the sequential writer. */
+static int clone_stream(struct disk *s, const char *dst,
+                        struct descriptor *desc, uint64_t capacity,
+                        disk_progress_fn *progress, void *opaque)
+{
+  struct stream_writer *w;
+  char *text = NULL;
+  int st = desc_set_str(&desc->create_type, "streamOptimized");
+
+  if (!st)
+    st = desc_add_extent(desc, DESC_RW, capacity, DESC_EXT_SPARSE,
+                         disk_base_name(dst), 0);
+  if (!st)
+    st = desc_format_text(desc, dst, &text);
+  if (!st && capacity > SPARSE_CREATE_MAX)
+    st = disk_fail(DISK_E_TOOBIG,
+                   "%s: %" PRIu64 " sectors is more than a stream holds (%u)",
+                   dst, capacity, SPARSE_CREATE_MAX);
+  if (!st)
+    st = stream_writer_open(&w, dst, capacity, text);
+  free(text);
+  if (st)
+    return st;
+  st = copy_data(s, NULL, w, progress, opaque);
+  if (st) {
+    stream_writer_abort(w);
+    return st;
+  }
+  return stream_writer_finish(w);
+}
+
 int disk_clone(const char *dst, const char *src,
                const struct disk_create_params *p, bool overwrite,
                disk_progress_fn *progress, void *opaque)
@@ -95,10 +139,7 @@ int disk_clone(const char *dst, const char *src,
   struct disk_create_params cp = *p;
   struct disk_info info;
   struct descriptor desc;
-  struct stream_writer *w = NULL;
-  char *text = NULL;
-  bool created = false;
-  int st;
+  int st, cst;
 
   memset(&desc, 0, sizeof desc);
   st = disk_open(&s, src, DISK_OPEN_READONLY);
@@ -112,64 +153,31 @@ int disk_clone(const char *dst, const char *src,
   if (cp.adapter == DISK_ADAPTER_UNKNOWN)
     cp.adapter = info.adapter == DISK_ADAPTER_UNKNOWN ? DISK_ADAPTER_LSILOGIC
                                                       : info.adapter;
-  if (access(dst, F_OK) == 0) {
-    if (!overwrite) {
-      st = DISK_E_EXISTS;
-      goto out;
-    }
-    if (disk_unlink(dst) != DISK_OK && unlink(dst) != 0) {
-      st = disk_errno_status(errno);
-      goto out;
-    }
-  }
-  st = create_fill_desc(&desc, &cp);
+  st = clear_target(dst, overwrite);
+  if (!st)
+    st = create_fill_desc(&desc, &cp);
   if (st)
     goto out;
   if (cp.kind == DISK_KIND_STREAM) {
-    const char *base = strrchr(dst, '/');
-    struct fvx_buf b;
-
-    st = desc_set_str(&desc.create_type, "streamOptimized");
-    if (!st)
-      st = desc_add_extent(&desc, DESC_RW, cp.capacity, DESC_EXT_SPARSE,
-                           base ? base + 1 : dst, 0);
-    fvx_buf_init(&b, DESC_MAX_BYTES);
-    if (!st)
-      st = desc_format(&desc, &b);
-    if (!st)
-      st = (text = fvx_buf_steal(&b)) ? DISK_OK : DISK_E_NOMEM;
-    fvx_buf_free(&b);
-    if (!st && cp.capacity > SPARSE_CREATE_MAX)
-      st = DISK_E_TOOBIG;
-    if (!st)
-      st = stream_writer_open(&w, dst, cp.capacity, text);
-    if (st)
-      goto out;
-    st = copy_data(s, NULL, w, progress, opaque);
-    if (st) {
-      stream_writer_abort(w);
-      goto out;
-    }
-    st = stream_writer_finish(w);
+    st = clone_stream(s, dst, &desc, cp.capacity, progress, opaque);
     goto out;
   }
   st = create_link(dst, cp.kind, cp.capacity, &desc);
   if (st)
     goto out;
-  created = true;
   st = disk_open(&t, dst, DISK_OPEN_SINGLE_LINK);
   if (!st)
     st = copy_data(s, t, NULL, progress, opaque);
-  if (t) {
-    int cst = disk_close(t);
+  cst = disk_close(t);
+  if (!st)
+    st = cst;
+  if (st) { /* remove the half-made clone, keeping the failure's detail */
+    struct disk_error failure = *disk_last_error();
 
-    if (!st)
-      st = cst;
-  }
-  if (st && created)
     disk_unlink(dst);
+    disk_fail(failure.status, "%s", failure.detail);
+  }
 out:
-  free(text);
   desc_free(&desc);
   disk_close(s);
   return st;
@@ -179,47 +187,57 @@ int disk_unlink(const char *path)
 {
   struct link *l;
   size_t i;
-  int st;
+  int st, r;
 
-  st = link_open(&l, path, true);
+  st = link_open(&l, disk_vfs_posix(), path, true);
   if (st)
     return st;
-  for (i = 0; i < l->n_ext; i++)
-    if (l->ext[i].path && strcmp(l->ext[i].path, l->path) != 0 &&
-        unlink(l->ext[i].path) != 0 && errno != ENOENT) {
-      st = disk_errno_status(errno);
-      fvx_error("%s: cannot remove: %s", l->ext[i].path, strerror(errno));
-    }
-  if (!st && unlink(l->path) != 0)
-    st = disk_errno_status(errno);
+  for (i = 0; i < l->n_ext; i++) {
+    struct extent *e = &l->ext[i];
+
+    if (!e->file || link_owns_extent_file(l, e))
+      continue;
+    r = disk_posix_unlink(e->file->name);
+    if (r && r != DISK_E_NOTFOUND && !st)
+      st = r;
+  }
+  if (!st)
+    st = disk_posix_unlink(l->path);
   link_close(l);
   return st;
 }
 
-/* New name of an extent file when its disk moves from src to dst: the
- * source's stem in front of the name is replaced by the destination's. */
-static char *renamed(const char *src, const char *dst, const char *file)
+/* The extents of l to move when it is renamed from src to dst: from[i] ->
+ * to[i] (NULL where the extent stays: ZERO extents, the link's own file,
+ * which moves last), the descriptor's names updated. */
+static int plan_rename(struct link *l, const char *src, const char *dst,
+                       char **from, char **to)
 {
-  const char *sb = strrchr(src, '/'), *db = strrchr(dst, '/');
-  size_t sl, dl;
-  char *out;
+  const struct disk_vfs *vfs = disk_vfs_posix();
+  size_t i;
+  int st = DISK_OK;
 
-  sb = sb ? sb + 1 : src;
-  db = db ? db + 1 : dst;
-  sl = strlen(sb);
-  dl = strlen(db);
-  if (sl > 5 && strcasecmp(sb + sl - 5, ".vmdk") == 0)
-    sl -= 5;
-  if (dl > 5 && strcasecmp(db + dl - 5, ".vmdk") == 0)
-    dl -= 5;
-  if (strncmp(file, sb, sl) != 0)
-    return strdup(file);
-  out = malloc(dl + strlen(file + sl) + 1);
-  if (out) {
-    memcpy(out, db, dl);
-    strcpy(out + dl, file + sl);
+  for (i = 0; !st && i < l->n_ext; i++) {
+    struct desc_extent *de = &l->desc.ext[i];
+    char *name;
+
+    if (!de->file)
+      continue;
+    name = disk_renamed_extent(src, dst, de->file);
+    if (!name)
+      return DISK_E_NOMEM;
+    st = desc_set_str(&de->file, name);
+    free(name);
+    if (st || link_owns_extent_file(l, &l->ext[i]))
+      continue;
+    from[i] = strdup(l->ext[i].file->name);
+    if (!from[i])
+      return disk_fail(DISK_E_NOMEM, "%s: out of memory", src);
+    to[i] = vfs->resolve(vfs, dst, de->file, &st);
+    if (to[i] && disk_posix_exists(to[i]))
+      st = disk_fail(DISK_E_EXISTS, "%s: already exists", to[i]);
   }
-  return out;
+  return st;
 }
 
 int disk_rename(const char *src, const char *dst)
@@ -229,64 +247,41 @@ int disk_rename(const char *src, const char *dst)
   size_t i, done = 0;
   int st;
 
-  if (access(dst, F_OK) == 0)
-    return DISK_E_EXISTS;
-  st = link_open(&l, src, true);
+  if (disk_posix_exists(dst))
+    return disk_fail(DISK_E_EXISTS, "%s: already exists", dst);
+  st = link_open(&l, disk_vfs_posix(), src, true);
   if (st)
     return st;
   if (l->synthetic) {
     link_close(l);
-    return DISK_E_UNSUPPORTED;
+    return disk_fail(DISK_E_UNSUPPORTED,
+                     "%s: a bare sparse extent cannot be renamed on its own",
+                     src);
   }
   from = calloc(l->n_ext + 1, sizeof *from);
   to = calloc(l->n_ext + 1, sizeof *to);
-  if (!from || !to) {
-    st = DISK_E_NOMEM;
-    goto out;
-  }
+  if (!from || !to)
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", src);
+  else
+    st = plan_rename(l, src, dst, from, to);
   for (i = 0; !st && i < l->n_ext; i++) {
-    struct desc_extent *de = &l->desc.ext[i];
-    char *name;
-
-    if (!de->file)
-      continue;
-    name = renamed(src, dst, de->file);
-    if (!name || desc_set_str(&de->file, name)) {
-      free(name);
-      st = DISK_E_NOMEM;
-      break;
-    }
-    free(name);
-    if (strcmp(l->ext[i].path, l->path) == 0)
-      continue; /* the embedded descriptor's own file moves last */
-    from[i] = strdup(l->ext[i].path);
-    to[i] = disk_path_resolve(dst, de->file);
-    if (!from[i] || !to[i])
-      st = DISK_E_NOMEM;
-    else if (access(to[i], F_OK) == 0)
-      st = DISK_E_EXISTS;
-  }
-  if (st)
-    goto out;
-  for (i = 0; !st && i < l->n_ext; i++) {
-    if (from[i] && rename(from[i], to[i]) != 0) {
-      st = disk_errno_status(errno);
-      fvx_error("%s: cannot rename: %s", from[i], strerror(errno));
-    }
+    if (from[i])
+      st = disk_posix_rename(from[i], to[i]);
     if (!st)
       done = i + 1;
   }
   if (!st)
     st = link_write_desc(l);
-  if (!st && rename(src, dst) != 0) {
-    st = disk_errno_status(errno);
-    fvx_error("%s: cannot rename: %s", src, strerror(errno));
-  }
-  if (st) /* put back what moved; the descriptor keeps the old names */
+  if (!st)
+    st = disk_posix_rename(src, dst);
+  if (st) { /* put back what moved; the descriptor keeps the old names */
+    struct disk_error failure = *disk_last_error();
+
     for (i = 0; i < done; i++)
       if (from[i])
-        rename(to[i], from[i]);
-out:
+        disk_posix_rename(to[i], from[i]);
+    disk_fail(failure.status, "%s", failure.detail);
+  }
   if (from && to)
     for (i = 0; i < l->n_ext; i++) {
       free(from[i]);
@@ -320,98 +315,89 @@ static int set_geometry(struct link *l, uint64_t capacity)
   return st;
 }
 
+/* Grows the last extent of l (sparse or flat) by delta sectors. */
+static int grow_last(struct link *l, uint64_t delta)
+{
+  struct extent *last = &l->ext[l->n_ext - 1];
+  uint64_t end;
+  int st;
+
+  if (last->type == DESC_EXT_SPARSE) {
+    if (last->sectors + delta > SPARSE_CREATE_MAX)
+      return disk_fail(DISK_E_TOOBIG,
+                       "%s: %" PRIu64 " sectors is more than a sparse "
+                       "extent holds (%u)",
+                       extent_name(last), last->sectors + delta,
+                       SPARSE_CREATE_MAX);
+    st = sparse_grow(last, last->sectors + delta);
+  } else if (last->type == DESC_EXT_FLAT || last->type == DESC_EXT_VMFS) {
+    end = last->flat_offset + (last->sectors + delta) * DISK_SECTOR;
+    st =
+        end > last->file->size ? disk_file_truncate(last->file, end) : DISK_OK;
+  } else {
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: its last extent cannot grow",
+                     l->path);
+  }
+  if (!st)
+    l->desc.ext[l->n_ext - 1].sectors += delta;
+  return st;
+}
+
 int disk_grow(const char *path, uint64_t capacity, bool update_geometry,
               disk_progress_fn *progress, void *opaque)
 {
+  struct created made = {NULL, 0};
   struct link *l;
-  struct extent *last;
-  uint64_t delta;
+  bool written = false;
   int st;
 
-  st = link_open(&l, path, true);
+  st = link_open(&l, disk_vfs_posix(), path, true);
   if (st)
     return st;
-  if (capacity < l->capacity) {
-    st = DISK_E_ARG;
+  if (capacity < l->capacity)
+    st = disk_fail(DISK_E_ARG,
+                   "%s: %" PRIu64 " sectors is less than the capacity %" PRIu64
+                   " (a disk does not shrink)",
+                   path, capacity, l->capacity);
+  else if (capacity > DISK_MAX_SECTORS)
+    st = disk_fail(DISK_E_TOOBIG, "%s: %" PRIu64 " sectors is too large", path,
+                   capacity);
+  else if (capacity == l->capacity)
     goto out;
-  }
-  if (capacity == l->capacity)
-    goto out;
-  if (capacity > DISK_MAX_SECTORS) {
-    st = DISK_E_TOOBIG;
-    goto out;
-  }
-  delta = capacity - l->capacity;
-  last = &l->ext[l->n_ext - 1];
-  if (l->synthetic || l->kind == DISK_KIND_STREAM ||
-      l->kind == DISK_KIND_UNKNOWN) {
-    fvx_error("%s: growing %s disks is not supported", path,
-              l->desc.create_type);
-    st = DISK_E_UNSUPPORTED;
-  } else if (l->kind == DISK_KIND_SPLIT_SPARSE ||
-             l->kind == DISK_KIND_SPLIT_FLAT) {
-    struct descriptor *d = &l->desc;
-    bool sparse = l->kind == DISK_KIND_SPLIT_SPARSE;
-
-    while (!st && delta) {
-      uint64_t size = delta > SPLIT_EXTENT_SECTORS ? SPLIT_EXTENT_SECTORS
-                                                   : delta;
-      char *name = create_extent_name(path, sparse ? 's' : 'f',
-                                      (unsigned)d->n_ext + 1);
-      char *full = name ? disk_path_resolve(path, name) : NULL;
-
-      st = !full ? DISK_E_NOMEM : sparse ? create_sparse_file(full, size, NULL)
-                                         : DISK_OK;
-      if (!st && !sparse) {
-        FILE *f = fopen(full, "wx");
-
-        st = !f ? disk_errno_status(errno)
-             : ftruncate(fileno(f), (off_t)(size * DISK_SECTOR)) ? DISK_E_IO
-                                                                 : DISK_OK;
-        if (f)
-          fclose(f);
-      }
-      if (!st)
-        st = desc_add_extent(d, DESC_RW, size,
-                             sparse ? DESC_EXT_SPARSE : DESC_EXT_FLAT, name,
-                             0);
-      free(name);
-      free(full);
-      delta -= size;
-    }
-  } else if (last->type == DESC_EXT_SPARSE) {
-    if (last->sectors + delta > SPARSE_CREATE_MAX)
-      st = DISK_E_TOOBIG;
-    else
-      st = sparse_grow(last, last->sectors + delta);
-    if (!st)
-      l->desc.ext[l->n_ext - 1].sectors += delta;
-  } else if (last->type == DESC_EXT_FLAT || last->type == DESC_EXT_VMFS) {
-    uint64_t end = last->flat_offset + (last->sectors + delta) * DISK_SECTOR;
-
-    if (end > last->file_size && ftruncate(last->fd, (off_t)end) != 0)
-      st = disk_errno_status(errno);
-    if (!st)
-      l->desc.ext[l->n_ext - 1].sectors += delta;
-  } else {
-    st = DISK_E_UNSUPPORTED;
-  }
+  else if (l->synthetic || l->kind == DISK_KIND_STREAM ||
+           l->kind == DISK_KIND_UNKNOWN)
+    st = disk_fail(DISK_E_UNSUPPORTED, "%s: growing %s disks is not supported",
+                   path,
+                   l->synthetic ? "bare sparse extent" : l->desc.create_type);
+  else if (l->kind == DISK_KIND_SPLIT_SPARSE ||
+           l->kind == DISK_KIND_SPLIT_FLAT)
+    st = create_extents(path, l->kind, capacity - l->capacity,
+                        (unsigned)l->desc.n_ext, &l->desc, &made);
+  else
+    st = grow_last(l, capacity - l->capacity);
   if (!st && update_geometry)
     st = set_geometry(l, capacity);
   if (!st)
     st = link_write_desc(l);
+  written = !st;
   if (!st)
     st = link_flush(l);
   if (!st && progress)
     progress(opaque, 100);
 out:
+  /* Extents this call made are the descriptor's once it is written; before
+   * that they belong to nothing and go. */
+  if (written)
+    created_keep(&made);
+  else
+    created_undo(&made);
   link_close(l);
   return st;
 }
 
 /* Shrink and Defragment: every sparse extent of the top link is compacted
  * (sparse.c); where the extent file is the link's own (monolithicSparse),
- * the link's descriptor and lock move to the new file with it. */
+ * the link's file and lock move to the new file with it. */
 static int compact(struct disk *d, bool shrink, disk_progress_fn *progress,
                    void *opaque)
 {
@@ -422,52 +408,48 @@ static int compact(struct disk *d, bool shrink, disk_progress_fn *progress,
   int st = DISK_OK;
 
   if (!l->writable)
-    return DISK_E_READONLY;
-  if (shrink && l->desc.parent_hint) {
-    fvx_error("%s: a child (redo log) cannot be shrunk: its zero grains "
-              "hide the parent's data", l->path);
-    return DISK_E_CANTSHRINK;
-  }
+    return disk_fail(DISK_E_READONLY, "%s: opened read-only", l->path);
+  if (shrink && l->desc.parent_hint)
+    return disk_fail(DISK_E_CANTSHRINK,
+                     "%s: a child (redo log) cannot be shrunk: its zero "
+                     "grains hide the parent's data",
+                     l->path);
   for (i = 0; i < l->n_ext; i++) {
     struct extent *e = &l->ext[i];
 
     if (e->type != DESC_EXT_SPARSE)
       continue;
-    if (!e->ops->write || !e->writable) {
-      fvx_error("%s: cannot %s %s extents", e->path, op, e->ops->name);
-      return e->ops->write ? DISK_E_READONLY : DISK_E_UNSUPPORTED;
-    }
+    if (!e->ops->write || !e->writable)
+      return disk_fail(e->ops->write ? DISK_E_READONLY : DISK_E_UNSUPPORTED,
+                       "%s: cannot %s %s extents", extent_name(e), op,
+                       e->ops->name);
     n_sparse++;
     pr.total += e->sp->num_gts * e->sp->h.gtes;
   }
   if (n_sparse == 0) {
     if (!shrink)
       goto done; /* flat disks are as contiguous as the host makes them */
-    fvx_error("%s: only sparse disks can be shrunk (this one is %s)",
-              l->path, l->desc.create_type);
-    return DISK_E_UNSUPPORTED;
+    return disk_fail(DISK_E_UNSUPPORTED,
+                     "%s: only sparse disks can be shrunk (this one is %s)",
+                     l->path, l->desc.create_type);
   }
+  if (l->vfs != disk_vfs_posix())
+    return disk_fail(DISK_E_NOTCAPABLE,
+                     "%s: only local disks can be rewritten", l->path);
   for (i = 0; !st && i < l->n_ext; i++) {
     struct extent *e = &l->ext[i];
-    struct stat sb;
-    bool own;
-    int lfd;
+    struct disk_file *old;
+    bool own = link_owns_extent_file(l, e);
 
     if (e->type != DESC_EXT_SPARSE)
       continue;
-    own = fstat(e->fd, &sb) == 0 && sb.st_dev == l->dev &&
-          sb.st_ino == l->ino;
-    st = sparse_compact(e, shrink, own, &lfd, &pr);
-    if (lfd >= 0) {
-      close(l->fd);
-      l->fd = lfd;
-      if (fstat(lfd, &sb) == 0) {
-        l->dev = sb.st_dev;
-        l->ino = sb.st_ino;
-      }
+    st = sparse_compact(e, shrink, own, &old, &pr);
+    if (old && own) {
+      l->file = e->file;
       if (l->embedded)
         l->desc_off = e->sp->h.desc_offset * DISK_SECTOR;
     }
+    disk_file_close(old);
   }
   if (st)
     return st;
@@ -531,9 +513,10 @@ int disk_check(const char *path, bool repair)
   size_t i;
   int st;
 
-  st = link_open(&l, path, repair);
-  if (st == DISK_E_NEEDSREPAIR)
-    return repair ? DISK_E_CANTREPAIR : DISK_E_NEEDSREPAIR;
+  st = link_open(&l, disk_vfs_posix(), path, repair);
+  if (st == DISK_E_NEEDSREPAIR && repair)
+    return disk_fail(DISK_E_CANTREPAIR, "%s (cannot be repaired)",
+                     disk_last_error()->detail);
   if (st)
     return st;
   for (i = 0; !st && i < l->n_ext; i++) {
@@ -543,10 +526,14 @@ int disk_check(const char *path, bool repair)
       st = sparse_check(&l->ext[i], repair, &b);
     bad += b;
   }
-  if (!st && bad) {
-    fvx_info("%s: %" PRIu64 " grain table entries are damaged%s", path, bad,
-             repair ? ", cleared" : "");
-    st = repair ? link_flush(l) : DISK_E_NEEDSREPAIR;
+  if (!st && bad && repair) {
+    fvx_debug("%s: %" PRIu64 " damaged grain table entries cleared", path,
+              bad);
+    st = link_flush(l);
+  } else if (!st && bad) {
+    st = disk_fail(DISK_E_NEEDSREPAIR,
+                   "%s: %" PRIu64 " grain table entries are damaged", path,
+                   bad);
   }
   link_close(l);
   return st;

@@ -22,18 +22,15 @@
  * leftover "<extent>.fvxtmpXXXXXX" is the only trace of an interrupted run.
  */
 #include <endian.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "disk/chain.h"
 #include "disk/disk.h"
+#include "disk/error.h"
 #include "disk/extent.h"
+#include "disk/file.h"
+#include "disk/file_posix.h"
 #include "disk/grain.h"
 #include "disk/stream.h"
 #include "util/log.h"
@@ -62,8 +59,8 @@ static int sparse_write(struct extent *e, uint64_t sector, uint64_t n,
     if (st)
       return st;
     if (v > 1) {
-      st = disk_pwrite(e->fd, buf, (size_t)(m * DISK_SECTOR),
-                       ((uint64_t)v + in) * DISK_SECTOR, e->path);
+      st = disk_file_pwrite(e->file, buf, (size_t)(m * DISK_SECTOR),
+                            ((uint64_t)v + in) * DISK_SECTOR);
       if (st)
         return st;
     } else {
@@ -86,24 +83,19 @@ static int sparse_write(struct extent *e, uint64_t sector, uint64_t n,
         src = sp->grain_buf;
       }
       at = sp->next_sector;
-      if (at + grain > SPARSE_MAX_SECTOR) {
-        fvx_error("%s: sparse extent is full (32-bit sector offsets)",
-                  e->path);
-        return DISK_E_NOSPACE;
-      }
-      st = disk_pwrite(e->fd, src, (size_t)sp->grain_bytes,
-                       at * DISK_SECTOR, e->path);
+      if (at + grain > SPARSE_MAX_SECTOR)
+        return disk_fail(DISK_E_NOSPACE,
+                         "%s: sparse extent is full (32-bit sector offsets)",
+                         extent_name(e));
+      st = disk_file_pwrite(e->file, src, (size_t)sp->grain_bytes,
+                            at * DISK_SECTOR);
       if (st)
         return st;
       sp->next_sector += grain;
-      if (sp->next_sector * DISK_SECTOR > e->file_size)
-        e->file_size = sp->next_sector * DISK_SECTOR;
-      st = sparse_gte_set(sp, e->fd, g / sp->h.gtes,
-                          (uint32_t)(g % sp->h.gtes), (uint32_t)at, e->path);
+      st = sparse_gte_set(sp, e->file, g / sp->h.gtes,
+                          (uint32_t)(g % sp->h.gtes), (uint32_t)at);
       if (st)
         return st;
-      if (sp->next_sector * DISK_SECTOR > e->file_size)
-        e->file_size = sp->next_sector * DISK_SECTOR;
     }
     sector += m;
     n -= m;
@@ -116,7 +108,7 @@ static const struct extent_ops sparse_ops = {
     .name = "sparse",
     .map = sparse_map,
     .write = sparse_write,
-    .flush = disk_extent_sync,
+    .flush = extent_sync,
     .close = sparse_extent_close,
 };
 
@@ -127,25 +119,23 @@ int sparse_open(struct extent *e)
   size_t got;
   int st;
 
-  st = disk_pread(e->fd, raw, sizeof raw, 0, &got, e->path);
+  st = disk_file_pread(e->file, raw, sizeof raw, 0, &got);
   if (st)
     return st;
-  if (got < sizeof raw) {
-    fvx_error("%s: file too short for a sparse header", e->path);
-    return DISK_E_CORRUPT;
-  }
-  st = sparse_header_decode(&h, raw, e->path);
+  if (got < sizeof raw)
+    return disk_fail(DISK_E_CORRUPT, "%s: file too short for a sparse header",
+                     extent_name(e));
+  st = sparse_header_decode(&h, raw, extent_name(e));
   if (st)
     return st;
-  if (e->sectors > h.capacity) {
-    fvx_error("%s: descriptor extent of %" PRIu64 " sectors exceeds the "
-              "file's capacity of %" PRIu64, e->path, e->sectors,
-              h.capacity);
-    return DISK_E_DESCRIPTOR;
-  }
+  if (e->sectors > h.capacity)
+    return disk_fail(DISK_E_DESCRIPTOR,
+                     "%s: descriptor extent of %" PRIu64 " sectors exceeds "
+                     "the file's capacity of %" PRIu64,
+                     extent_name(e), e->sectors, h.capacity);
   if (h.flags & SPARSE_FLAG_COMPRESSED)
     return stream_open(e, &h);
-  st = sparse_load(&e->sp, e->fd, &h, e->file_size, e->path);
+  st = sparse_load(&e->sp, e->file, &h);
   if (st)
     return st;
   e->ops = &sparse_ops;
@@ -154,20 +144,20 @@ int sparse_open(struct extent *e)
 
 /* ---- maintenance ---------------------------------------------------------- */
 
-/* Writes a directory of n entries (host order) at sector 'at' of fd. */
-static int write_dir(int fd, const char *what, const uint32_t *dir,
-                     uint64_t n, uint64_t at)
+/* Writes a directory of n entries (host order) at sector 'at' of f. */
+static int write_dir(struct disk_file *f, const uint32_t *dir, uint64_t n,
+                     uint64_t at)
 {
-  uint64_t bytes = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR * DISK_SECTOR;
+  uint64_t bytes = sparse_entry_sectors(n) * DISK_SECTOR;
   uint32_t *le = calloc(1, (size_t)(bytes ? bytes : DISK_SECTOR));
   uint64_t i;
   int st;
 
   if (!le)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", f->name);
   for (i = 0; i < n; i++)
     le[i] = htole32(dir[i]);
-  st = disk_pwrite(fd, le, (size_t)bytes, at * DISK_SECTOR, what);
+  st = disk_file_pwrite(f, le, (size_t)bytes, at * DISK_SECTOR);
   free(le);
   return st;
 }
@@ -176,23 +166,27 @@ int sparse_grow(struct extent *e, uint64_t capacity)
 {
   struct sparse *sp = e->sp;
   struct sparse_header h = sp->h;
-  uint64_t old_secs = (sp->num_gts * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+  uint64_t old_secs = sparse_entry_sectors(sp->num_gts);
   uint64_t n, new_secs;
   uint32_t *gd = NULL, *rgd = NULL;
   uint8_t raw[DISK_SECTOR];
   int st;
 
   if (e->ops != &sparse_ops)
-    return DISK_E_UNSUPPORTED;
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: %s extents cannot grow",
+                     extent_name(e), e->ops->name);
   h.capacity = capacity;
   n = sparse_num_gts(&h);
   if (n * 4 > SPARSE_MAX_GD_BYTES)
-    return DISK_E_TOOBIG;
-  new_secs = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+    return disk_fail(DISK_E_TOOBIG,
+                     "%s: %" PRIu64 " sectors need a grain directory larger "
+                     "than %u bytes",
+                     extent_name(e), capacity, SPARSE_MAX_GD_BYTES);
+  new_secs = sparse_entry_sectors(n);
   gd = calloc((size_t)n, 4);
   rgd = sp->rgd ? calloc((size_t)n, 4) : NULL;
   if (!gd || (sp->rgd && !rgd)) {
-    st = DISK_E_NOMEM;
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
     goto out;
   }
   memcpy(gd, sp->gd, (size_t)sp->num_gts * 4);
@@ -203,19 +197,21 @@ int sparse_grow(struct extent *e, uint64_t capacity)
     h.gd_offset = sp->next_sector;
     h.rgd_offset = rgd ? h.gd_offset + new_secs : 0;
     if (h.gd_offset + 2 * new_secs > SPARSE_MAX_SECTOR) {
-      st = DISK_E_NOSPACE;
+      st = disk_fail(DISK_E_NOSPACE,
+                     "%s: sparse extent is full (32-bit sector offsets)",
+                     extent_name(e));
       goto out;
     }
     sp->next_sector += (rgd ? 2 : 1) * new_secs;
     if (!rgd)
       h.flags &= ~SPARSE_FLAG_RGD;
   }
-  st = write_dir(e->fd, e->path, gd, n, h.gd_offset);
+  st = write_dir(e->file, gd, n, h.gd_offset);
   if (!st && rgd)
-    st = write_dir(e->fd, e->path, rgd, n, h.rgd_offset);
+    st = write_dir(e->file, rgd, n, h.rgd_offset);
   if (!st) {
     sparse_header_encode(&h, raw);
-    st = disk_pwrite(e->fd, raw, sizeof raw, 0, e->path);
+    st = disk_file_pwrite(e->file, raw, sizeof raw, 0);
   }
   if (st)
     goto out;
@@ -275,7 +271,7 @@ static int cmp_u32s(const void *a, const void *b)
 int sparse_check(struct extent *e, bool repair, uint64_t *bad)
 {
   struct sparse *sp = e->sp;
-  uint64_t fs = e->file_size / DISK_SECTOR, cap = fs / sp->h.grain + 1;
+  uint64_t fs = e->file->size / DISK_SECTOR, cap = fs / sp->h.grain + 1;
   uint64_t n = 0, nt = 0, i, lo = sp->h.overhead ? sp->h.overhead : 1;
   struct grain_ref *refs = NULL;
   uint32_t *gt = NULL, *tabs = NULL;
@@ -290,7 +286,7 @@ int sparse_check(struct extent *e, bool repair, uint64_t *bad)
   refs = malloc((size_t)cap * sizeof *refs);
   tabs = malloc((size_t)(sp->num_gts + 1) * 2 * 4);
   if (!gt || !refs || !tabs) {
-    st = DISK_E_NOMEM;
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
     goto out;
   }
   for (i = 0; i < sp->num_gts; i++) {
@@ -305,8 +301,8 @@ int sparse_check(struct extent *e, bool repair, uint64_t *bad)
 
     if (!sp->gd[i])
       continue;
-    st = disk_pread(e->fd, gt, (size_t)sp->h.gtes * 4,
-                    (uint64_t)sp->gd[i] * DISK_SECTOR, NULL, e->path);
+    st = disk_file_pread(e->file, gt, (size_t)sp->h.gtes * 4,
+                         (uint64_t)sp->gd[i] * DISK_SECTOR, NULL);
     for (j = 0; !st && j < sp->h.gtes; j++) {
       uint32_t v = le32toh(gt[j]);
 
@@ -316,7 +312,7 @@ int sparse_check(struct extent *e, bool repair, uint64_t *bad)
           hits_table(tabs, nt, sp->gt_sectors, v, sp->h.grain)) {
         (*bad)++;
         if (repair)
-          st = sparse_gte_set(sp, e->fd, i, j, 0, e->path);
+          st = sparse_gte_set(sp, e->file, i, j, 0);
         continue;
       }
       refs[n].sector = v;
@@ -331,7 +327,7 @@ int sparse_check(struct extent *e, bool repair, uint64_t *bad)
     if ((uint64_t)refs[i - 1].sector + sp->h.grain > refs[i].sector) {
       (*bad)++;
       if (repair)
-        st = sparse_gte_set(sp, e->fd, refs[i].gt, refs[i].j, 0, e->path);
+        st = sparse_gte_set(sp, e->file, refs[i].gt, refs[i].j, 0);
     }
 out:
   free(gt);
@@ -356,59 +352,11 @@ static void tick(struct compact_progress *pr, uint64_t n)
   }
 }
 
-/* Creates "<path>.fvxtmpXXXXXX" (mode of the original) beside path. */
-static int make_temp(const char *path, mode_t mode, char **tmp, int *fd)
-{
-  size_t len = strlen(path) + sizeof ".fvxtmpXXXXXX";
-  int err;
-
-  *tmp = malloc(len);
-  if (!*tmp)
-    return DISK_E_NOMEM;
-  snprintf(*tmp, len, "%s.fvxtmpXXXXXX", path);
-  *fd = mkostemp(*tmp, O_CLOEXEC);
-  if (*fd < 0) {
-    err = errno;
-    fvx_error("%s: cannot create a temporary file: %s", *tmp, strerror(err));
-    free(*tmp);
-    *tmp = NULL;
-    return disk_errno_status(err);
-  }
-  if (fchmod(*fd, mode & 07777) != 0) {
-    err = errno;
-    fvx_error("%s: cannot set its mode: %s", *tmp, strerror(err));
-    return disk_errno_status(err);
-  }
-  return DISK_OK;
-}
-
-/* fsync of the directory holding path, so a rename in it is durable. */
-static int sync_dir(const char *path)
-{
-  const char *slash = strrchr(path, '/');
-  char *dir = strndup(path, slash && slash != path ? (size_t)(slash - path)
-                                                   : 1);
-  int fd, st = DISK_OK;
-
-  if (!dir)
-    return DISK_E_NOMEM;
-  if (!slash)
-    dir[0] = '.';
-  fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    fvx_error("%s: cannot sync the directory: %s", dir, strerror(errno));
-    st = DISK_E_IO;
-  }
-  if (fd >= 0)
-    close(fd);
-  free(dir);
-  return st;
-}
-
-/* Copies the grains table i references into the new file from *pos on,
- * rewriting tab (host order, the table's entries) to the new places. */
-static int copy_grains(struct extent *e, int fd, const char *tmp,
-                       uint32_t *tab, bool drop_zero, uint64_t *pos)
+/* Copies the grains table tab (host order, the table's entries)
+ * references into the new file nf from *pos on, rewriting tab to the new
+ * places. */
+static int copy_grains(struct extent *e, struct disk_file *nf, uint32_t *tab,
+                       bool drop_zero, uint64_t *pos)
 {
   struct sparse *sp = e->sp;
   uint32_t j;
@@ -417,20 +365,20 @@ static int copy_grains(struct extent *e, int fd, const char *tmp,
   for (j = 0; j < sp->h.gtes; j++) {
     if (tab[j] <= 1)
       continue;
-    st = disk_pread(e->fd, sp->grain_buf, (size_t)sp->grain_bytes,
-                    (uint64_t)tab[j] * DISK_SECTOR, NULL, e->path);
+    st = disk_file_pread(e->file, sp->grain_buf, (size_t)sp->grain_bytes,
+                         (uint64_t)tab[j] * DISK_SECTOR, NULL);
     if (st)
       return st;
     if (drop_zero && disk_all_zero(sp->grain_buf, (size_t)sp->grain_bytes)) {
       tab[j] = 0;
       continue;
     }
-    if (*pos + sp->h.grain > SPARSE_MAX_SECTOR) {
-      fvx_error("%s: sparse extent is full (32-bit sector offsets)", tmp);
-      return DISK_E_NOSPACE;
-    }
-    st = disk_pwrite(fd, sp->grain_buf, (size_t)sp->grain_bytes,
-                     *pos * DISK_SECTOR, tmp);
+    if (*pos + sp->h.grain > SPARSE_MAX_SECTOR)
+      return disk_fail(DISK_E_NOSPACE,
+                       "%s: sparse extent is full (32-bit sector offsets)",
+                       nf->name);
+    st = disk_file_pwrite(nf, sp->grain_buf, (size_t)sp->grain_bytes,
+                          *pos * DISK_SECTOR);
     if (st)
       return st;
     tab[j] = (uint32_t)*pos;
@@ -439,31 +387,30 @@ static int copy_grains(struct extent *e, int fd, const char *tmp,
   return DISK_OK;
 }
 
-int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
-                   struct compact_progress *pr)
+int sparse_compact(struct extent *e, bool drop_zero, bool lock,
+                   struct disk_file **old, struct compact_progress *pr)
 {
   struct sparse *sp = e->sp, *nsp = NULL;
   struct sparse_header h;
   uint64_t gds, gts, ntab = 0, i, k = 0, pos, gd_tabs, rgd_tabs = 0;
   uint32_t *ngd = NULL, *nrgd = NULL, *tab = NULL, *gt;
   uint8_t raw[DISK_SECTOR], *area = NULL;
-  struct stat sb;
-  char *tmp = NULL;
-  int fd = -1, lfd = -1, st;
+  struct disk_file *nf = NULL;
+  uint64_t old_size = e->file->size;
+  int st;
 
-  *lock_fd = -1;
-  if (e->ops != &sparse_ops) {
-    fvx_error("%s: %s extents cannot be compacted", e->path, e->ops->name);
-    return DISK_E_UNSUPPORTED;
-  }
+  *old = NULL;
+  if (e->ops != &sparse_ops)
+    return disk_fail(DISK_E_UNSUPPORTED, "%s: %s extents cannot be compacted",
+                     extent_name(e), e->ops->name);
   if (!e->writable)
-    return DISK_E_READONLY;
+    return disk_fail(DISK_E_READONLY, "%s: opened read-only", extent_name(e));
   /* New layout: header, descriptor area, redundant directory and its
    * tables, directory and its tables, grains from a grain-aligned overhead;
    * only the tables the old directory has are kept (qemu never allocates
    * one, so its files stay writable by qemu). */
   h = sp->h;
-  gds = (sp->num_gts * 4 + DISK_SECTOR - 1) / DISK_SECTOR;
+  gds = sparse_entry_sectors(sp->num_gts);
   gts = sp->gt_sectors;
   for (i = 0; i < sp->num_gts; i++)
     ntab += sp->gd[i] != 0;
@@ -483,7 +430,9 @@ int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
   h.unclean = 0;
   pos = h.overhead;
   if (pos > SPARSE_MAX_SECTOR)
-    return DISK_E_NOSPACE;
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: sparse extent is full (32-bit sector offsets)",
+                     extent_name(e));
 
   ngd = calloc((size_t)(sp->num_gts ? sp->num_gts : 1), 4);
   nrgd = sp->rgd ? calloc((size_t)(sp->num_gts ? sp->num_gts : 1), 4) : NULL;
@@ -491,41 +440,38 @@ int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
   area = h.desc_size ? malloc((size_t)(h.desc_size * DISK_SECTOR)) : NULL;
   st = sparse_grain_buf(sp);
   if (!ngd || (sp->rgd && !nrgd) || !tab || (h.desc_size && !area))
-    st = DISK_E_NOMEM;
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
+  if (!st)
+    st = disk_posix_temp(extent_name(e), &nf);
   if (st)
     goto out;
-  if (fstat(e->fd, &sb) != 0) {
-    st = disk_errno_status(errno);
-    goto out;
-  }
-  st = make_temp(e->path, sb.st_mode, &tmp, &fd);
-  if (!st && h.desc_size) {
-    st = disk_pread(e->fd, area, (size_t)(h.desc_size * DISK_SECTOR),
-                    sp->h.desc_offset * DISK_SECTOR, NULL, e->path);
+  if (h.desc_size) {
+    st = disk_file_pread(e->file, area, (size_t)(h.desc_size * DISK_SECTOR),
+                         sp->h.desc_offset * DISK_SECTOR, NULL);
     if (!st)
-      st = disk_pwrite(fd, area, (size_t)(h.desc_size * DISK_SECTOR),
-                       DISK_SECTOR, tmp);
+      st = disk_file_pwrite(nf, area, (size_t)(h.desc_size * DISK_SECTOR),
+                            DISK_SECTOR);
   }
   for (i = 0; !st && i < sp->num_gts; i++) {
     if (sp->gd[i]) {
       uint32_t j;
 
-      st = sparse_gt_get(sp, e->fd, e->file_size, i, &gt, e->path);
+      st = sparse_gt_get(sp, e->file, i, &gt);
       if (st)
         break;
       memcpy(tab, gt, (size_t)sp->h.gtes * 4);
-      st = copy_grains(e, fd, tmp, tab, drop_zero, &pos);
+      st = copy_grains(e, nf, tab, drop_zero, &pos);
       for (j = 0; j < sp->h.gtes; j++)
         tab[j] = htole32(tab[j]);
       ngd[i] = (uint32_t)(gd_tabs + k * gts);
       if (!st)
-        st = disk_pwrite(fd, tab, (size_t)(gts * DISK_SECTOR),
-                         ngd[i] * DISK_SECTOR, tmp);
+        st = disk_file_pwrite(nf, tab, (size_t)(gts * DISK_SECTOR),
+                              ngd[i] * DISK_SECTOR);
       if (nrgd) {
         nrgd[i] = (uint32_t)(rgd_tabs + k * gts);
         if (!st)
-          st = disk_pwrite(fd, tab, (size_t)(gts * DISK_SECTOR),
-                           nrgd[i] * DISK_SECTOR, tmp);
+          st = disk_file_pwrite(nf, tab, (size_t)(gts * DISK_SECTOR),
+                                nrgd[i] * DISK_SECTOR);
       }
       k++;
     }
@@ -533,61 +479,41 @@ int sparse_compact(struct extent *e, bool drop_zero, bool lock, int *lock_fd,
       tick(pr, sp->h.gtes);
   }
   if (!st)
-    st = write_dir(fd, tmp, ngd, sp->num_gts, h.gd_offset);
+    st = write_dir(nf, ngd, sp->num_gts, h.gd_offset);
   if (!st && nrgd)
-    st = write_dir(fd, tmp, nrgd, sp->num_gts, h.rgd_offset);
+    st = write_dir(nf, nrgd, sp->num_gts, h.rgd_offset);
   if (!st) {
     sparse_header_encode(&h, raw);
-    st = disk_pwrite(fd, raw, sizeof raw, 0, tmp);
+    st = disk_file_pwrite(nf, raw, sizeof raw, 0);
   }
-  if (!st && ftruncate(fd, (off_t)(pos * DISK_SECTOR)) != 0)
-    st = disk_errno_status(errno);
-  if (!st && fsync(fd) != 0) {
-    fvx_error("%s: fsync failed: %s", tmp, strerror(errno));
-    st = DISK_E_IO;
-  }
+  if (!st)
+    st = disk_file_truncate(nf, pos * DISK_SECTOR);
+  if (!st)
+    st = disk_file_sync(nf);
   /* Load the new file as an open would (every check applies) before it
    * replaces the old one. */
   if (!st)
-    st = sparse_load(&nsp, fd, &h, pos * DISK_SECTOR, tmp);
-  if (!st && lock) {
-    st = disk_lock_writer(fd, e->path);
-    if (!st) {
-      lfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-      if (lfd < 0)
-        st = disk_errno_status(errno);
-    }
-  }
-  if (!st && rename(tmp, e->path) != 0) {
-    st = disk_errno_status(errno);
-    fvx_error("%s: cannot replace with %s: %s", e->path, tmp,
-              strerror(errno));
-  }
+    st = sparse_load(&nsp, nf, &h);
+  if (!st && lock)
+    st = disk_file_lock(nf);
+  if (!st)
+    st = disk_posix_rename_file(nf, extent_name(e));
   if (st)
     goto out;
   /* Committed: the new file is in place. */
-  free(tmp);
-  tmp = NULL;
-  fvx_debug("%s: rewritten, %" PRIu64 " -> %" PRIu64 " bytes", e->path,
-            e->file_size, pos * DISK_SECTOR);
-  close(e->fd);
-  e->fd = fd;
-  fd = -1;
-  e->file_size = pos * DISK_SECTOR;
+  fvx_debug("%s: rewritten, %" PRIu64 " -> %" PRIu64 " bytes", extent_name(e),
+            old_size, pos * DISK_SECTOR);
+  *old = e->file;
+  e->file = nf;
+  nf = NULL;
   sparse_free(e->sp);
   e->sp = nsp;
   nsp = NULL;
-  *lock_fd = lfd;
-  lfd = -1;
-  st = sync_dir(e->path);
+  st = disk_posix_sync_dir(extent_name(e));
 out:
-  if (fd >= 0)
-    close(fd);
-  if (lfd >= 0)
-    close(lfd);
-  if (tmp) {
-    unlink(tmp);
-    free(tmp);
+  if (nf) {
+    disk_posix_discard(nf->name);
+    disk_file_close(nf);
   }
   sparse_free(nsp);
   free(ngd);

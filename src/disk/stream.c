@@ -19,17 +19,16 @@
 #include "disk/stream.h"
 
 #include <endian.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include "disk/descriptor.h"
 #include "disk/disk.h"
-#include "util/log.h"
+#include "disk/error.h"
+#include "disk/file.h"
+#include "disk/file_posix.h"
 
 #define MARKER_EOS 0u
 #define MARKER_GT 1u
@@ -63,7 +62,7 @@ static int decode_grain(struct extent *e, uint64_t g, uint32_t v)
   if (sp->cached_valid && sp->cached_grain == g)
     return DISK_OK;
   sp->cached_valid = false;
-  st = disk_pread(e->fd, sp->zbuf, sp->zcap, off, &got, e->path);
+  st = disk_file_pread(e->file, sp->zbuf, sp->zcap, off, &got);
   if (st)
     return st;
   zlen = got;
@@ -75,21 +74,20 @@ static int decode_grain(struct extent *e, uint64_t g, uint32_t v)
     memcpy(&size, sp->zbuf + 8, 4);
     lba = le64toh(lba);
     size = le32toh(size);
-    if (got < GRAIN_HDR || lba != g * sp->h.grain ||
-        size > got - GRAIN_HDR) {
-      fvx_error("%s: grain marker at sector %" PRIu32 " is damaged "
-                "(lba %" PRIu64 ", size %" PRIu32 ")", e->path, v, lba, size);
-      return DISK_E_NEEDSREPAIR;
-    }
+    if (got < GRAIN_HDR || lba != g * sp->h.grain || size > got - GRAIN_HDR)
+      return disk_fail(DISK_E_NEEDSREPAIR,
+                       "%s: grain marker at sector %" PRIu32
+                       " is damaged (lba %" PRIu64 ", size %" PRIu32 ")",
+                       extent_name(e), v, lba, size);
     data += GRAIN_HDR;
     zlen = size;
   }
   zr = uncompress(sp->grain_buf, &dlen, data, (uLong)zlen);
-  if (zr != Z_OK) {
-    fvx_error("%s: compressed grain %" PRIu64 " does not inflate (zlib %d)",
-              e->path, g, zr);
-    return DISK_E_NEEDSREPAIR;
-  }
+  if (zr != Z_OK)
+    return disk_fail(DISK_E_NEEDSREPAIR,
+                     "%s: compressed grain %" PRIu64
+                     " does not inflate (zlib %d)",
+                     extent_name(e), g, zr);
   if (dlen < sp->grain_bytes)
     memset(sp->grain_buf + dlen, 0, (size_t)(sp->grain_bytes - dlen));
   sp->cached_grain = g;
@@ -128,17 +126,11 @@ static int stream_read(struct extent *e, uint64_t sector, uint64_t n,
   return DISK_OK;
 }
 
-static int stream_flush(struct extent *e)
-{
-  (void)e;
-  return DISK_OK;
-}
-
 static const struct extent_ops stream_ops = {
     .name = "streamOptimized",
     .map = stream_map,
     .read = stream_read,
-    .flush = stream_flush,
+    .flush = extent_no_flush,
     .close = sparse_extent_close,
 };
 
@@ -149,28 +141,25 @@ static int read_footer(struct extent *e, struct sparse_header *h)
   uint32_t type;
   int st;
 
-  if (e->file_size < 4 * DISK_SECTOR) {
-    fvx_error("%s: stream has no footer", e->path);
-    return DISK_E_CORRUPT;
-  }
-  st = disk_pread(e->fd, raw, sizeof raw,
-                  (e->file_size & ~(uint64_t)(DISK_SECTOR - 1)) -
-                      3 * DISK_SECTOR,
-                  NULL, e->path);
+  if (e->file->size < 4 * DISK_SECTOR)
+    return disk_fail(DISK_E_CORRUPT, "%s: stream has no footer",
+                     extent_name(e));
+  st = disk_file_pread(
+      e->file, raw, sizeof raw,
+      (e->file->size & ~(uint64_t)(DISK_SECTOR - 1)) - 3 * DISK_SECTOR, NULL);
   if (st)
     return st;
   memcpy(&type, raw + 12, 4);
-  if (le32toh(type) != MARKER_FOOTER) {
-    fvx_error("%s: stream footer marker missing", e->path);
-    return DISK_E_CORRUPT;
-  }
-  st = sparse_header_decode(h, raw + DISK_SECTOR, e->path);
+  if (le32toh(type) != MARKER_FOOTER)
+    return disk_fail(DISK_E_CORRUPT, "%s: stream footer marker missing",
+                     extent_name(e));
+  st = sparse_header_decode(h, raw + DISK_SECTOR, extent_name(e));
   if (st)
     return st;
-  if (h->gd_offset == SPARSE_GD_AT_END) {
-    fvx_error("%s: stream footer has no grain directory", e->path);
-    return DISK_E_CORRUPT;
-  }
+  if (h->gd_offset == SPARSE_GD_AT_END)
+    return disk_fail(DISK_E_CORRUPT,
+                     "%s: stream footer has no grain directory",
+                     extent_name(e));
   return DISK_OK;
 }
 
@@ -184,17 +173,19 @@ int stream_open(struct extent *e, const struct sparse_header *hdr)
     if (st)
       return st;
     if (h.capacity != hdr->capacity || h.grain != hdr->grain ||
-        h.gtes != hdr->gtes) {
-      fvx_error("%s: stream footer disagrees with the header", e->path);
-      return DISK_E_CORRUPT;
-    }
+        h.gtes != hdr->gtes)
+      return disk_fail(DISK_E_CORRUPT,
+                       "%s: stream footer disagrees with the header",
+                       extent_name(e));
   }
-  st = sparse_load(&e->sp, e->fd, &h, e->file_size, e->path);
+  st = sparse_load(&e->sp, e->file, &h);
   if (st)
     return st;
   e->sp->zcap = (size_t)zcap_for(e->sp->grain_bytes);
   e->sp->zbuf = malloc(e->sp->zcap);
-  st = e->sp->zbuf ? sparse_grain_buf(e->sp) : DISK_E_NOMEM;
+  st = e->sp->zbuf
+           ? sparse_grain_buf(e->sp)
+           : disk_fail(DISK_E_NOMEM, "%s: out of memory", extent_name(e));
   if (st) {
     sparse_free(e->sp);
     e->sp = NULL;
@@ -207,8 +198,7 @@ int stream_open(struct extent *e, const struct sparse_header *hdr)
 /* ---- writer ---------------------------------------------------------- */
 
 struct stream_writer {
-  int fd;
-  char *path;
+  struct disk_file *f;
   struct sparse_header h;
   uint64_t num_gts;
   uint64_t pos;          /* next free sector */
@@ -229,7 +219,7 @@ static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 
   memcpy(m, &v, 8);
   memcpy(m + 12, &t, 4);
-  st = disk_pwrite(w->fd, m, sizeof m, w->pos * DISK_SECTOR, w->path);
+  st = disk_file_pwrite(w->f, m, sizeof m, w->pos * DISK_SECTOR);
   if (!st)
     w->pos++;
   return st;
@@ -239,19 +229,19 @@ static int put_marker(struct stream_writer *w, uint64_t val, uint32_t type)
 static int put_table(struct stream_writer *w, const uint32_t *t, uint64_t n,
                      uint32_t type, uint64_t *at)
 {
-  uint64_t sectors = (n * 4 + DISK_SECTOR - 1) / DISK_SECTOR, i;
+  uint64_t sectors = sparse_entry_sectors(n), i;
   uint32_t *le = calloc(1, (size_t)(sectors * DISK_SECTOR));
   int st;
 
   if (!le)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", w->f->name);
   for (i = 0; i < n; i++)
     le[i] = htole32(t[i]);
   st = put_marker(w, sectors, type);
   if (!st) {
     *at = w->pos;
-    st = disk_pwrite(w->fd, le, (size_t)(sectors * DISK_SECTOR),
-                     w->pos * DISK_SECTOR, w->path);
+    st = disk_file_pwrite(w->f, le, (size_t)(sectors * DISK_SECTOR),
+                          w->pos * DISK_SECTOR);
   }
   free(le);
   if (!st)
@@ -270,9 +260,19 @@ static int flush_gt(struct stream_writer *w)
   if (st)
     return st;
   if (at > SPARSE_MAX_SECTOR)
-    return DISK_E_NOSPACE;
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: stream is full (32-bit sector offsets)", w->f->name);
   w->gd[w->cur_gt] = (uint32_t)at;
   return DISK_OK;
+}
+
+static void writer_free(struct stream_writer *w)
+{
+  disk_file_close(w->f);
+  free(w->gd);
+  free(w->gt);
+  free(w->zbuf);
+  free(w);
 }
 
 int stream_writer_open(struct stream_writer **out, const char *path,
@@ -285,11 +285,13 @@ int stream_writer_open(struct stream_writer **out, const char *path,
 
   *out = NULL;
   if (dlen > STREAM_DESC_SECTORS * DISK_SECTOR)
-    return DISK_E_DESCRIPTOR;
+    return disk_fail(DISK_E_DESCRIPTOR,
+                     "%s: descriptor of %zu bytes does not fit the %u "
+                     "sectors of a stream's descriptor area",
+                     path, dlen, STREAM_DESC_SECTORS);
   w = calloc(1, sizeof *w);
   if (!w)
-    return DISK_E_NOMEM;
-  w->fd = -1;
+    return disk_fail(DISK_E_NOMEM, "%s: out of memory", path);
   w->h.version = 3;
   w->h.flags = SPARSE_FLAG_NL_TEST | SPARSE_FLAG_COMPRESSED |
                SPARSE_FLAG_MARKERS;
@@ -305,43 +307,32 @@ int stream_writer_open(struct stream_writer **out, const char *path,
   w->cur_gt = UINT64_MAX;
   w->pos = STREAM_OVERHEAD;
   w->zcap = (size_t)zcap_for(STREAM_GRAIN * DISK_SECTOR);
-  w->path = strdup(path);
   w->gd = calloc((size_t)(w->num_gts ? w->num_gts : 1), 4);
   w->gt = calloc(w->h.gtes, 4);
   w->zbuf = malloc(w->zcap);
-  if (!w->path || !w->gd || !w->gt || !w->zbuf) {
-    st = DISK_E_NOMEM;
-    goto fail;
-  }
-  if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES) {
-    st = DISK_E_TOOBIG;
-    goto fail;
-  }
-  w->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (w->fd < 0) {
-    st = disk_errno_status(errno);
-    fvx_error("%s: cannot create: %s", path, strerror(errno));
-    goto fail;
+  if (!w->gd || !w->gt || !w->zbuf)
+    st = disk_fail(DISK_E_NOMEM, "%s: out of memory", path);
+  else if (w->num_gts * 4 > SPARSE_MAX_GD_BYTES)
+    st = disk_fail(DISK_E_TOOBIG,
+                   "%s: %" PRIu64 " sectors need a grain directory larger "
+                   "than %u bytes",
+                   path, capacity, SPARSE_MAX_GD_BYTES);
+  else
+    st = disk_posix_create(path, &w->f);
+  if (st) {
+    writer_free(w);
+    return st;
   }
   sparse_header_encode(&w->h, raw);
-  st = disk_pwrite(w->fd, raw, sizeof raw, 0, path);
+  st = disk_file_pwrite(w->f, raw, sizeof raw, 0);
   if (!st)
-    st = disk_pwrite(w->fd, desc, dlen, DISK_SECTOR, path);
+    st = disk_file_pwrite(w->f, desc, dlen, DISK_SECTOR);
   if (st) {
     stream_writer_abort(w);
     return st;
   }
   *out = w;
   return DISK_OK;
-fail:
-  if (w->fd >= 0)
-    close(w->fd);
-  free(w->path);
-  free(w->gd);
-  free(w->gt);
-  free(w->zbuf);
-  free(w);
-  return st;
 }
 
 int stream_writer_put(struct stream_writer *w, uint64_t grain,
@@ -355,7 +346,9 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
 
   if (grain * w->h.grain >= w->h.capacity ||
       (w->cur_gt != UINT64_MAX && gi < w->cur_gt))
-    return DISK_E_ARG;
+    return disk_fail(DISK_E_ARG,
+                     "%s: grain %" PRIu64 " is out of order or range",
+                     w->f->name, grain);
   if (gi != w->cur_gt) {
     st = flush_gt(w);
     if (st)
@@ -367,7 +360,8 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
   if (compress2(w->zbuf + GRAIN_HDR, &zlen, data,
                 (uLong)(w->h.grain * DISK_SECTOR), Z_DEFAULT_COMPRESSION) !=
       Z_OK)
-    return DISK_E_NOMEM;
+    return disk_fail(DISK_E_NOMEM, "%s: zlib cannot compress grain %" PRIu64,
+                     w->f->name, grain);
   size = htole32((uint32_t)zlen);
   memcpy(w->zbuf, &lba, 8);
   memcpy(w->zbuf + 8, &size, 4);
@@ -375,24 +369,16 @@ int stream_writer_put(struct stream_writer *w, uint64_t grain,
   memset(w->zbuf + GRAIN_HDR + zlen, 0,
          (size_t)(sectors * DISK_SECTOR - GRAIN_HDR - zlen));
   if (w->pos + sectors > SPARSE_MAX_SECTOR)
-    return DISK_E_NOSPACE;
-  st = disk_pwrite(w->fd, w->zbuf, (size_t)(sectors * DISK_SECTOR),
-                   w->pos * DISK_SECTOR, w->path);
+    return disk_fail(DISK_E_NOSPACE,
+                     "%s: stream is full (32-bit sector offsets)", w->f->name);
+  st = disk_file_pwrite(w->f, w->zbuf, (size_t)(sectors * DISK_SECTOR),
+                        w->pos * DISK_SECTOR);
   if (st)
     return st;
   w->gt[grain % w->h.gtes] = (uint32_t)w->pos;
   w->gt_used = true;
   w->pos += sectors;
   return DISK_OK;
-}
-
-static void writer_free(struct stream_writer *w)
-{
-  free(w->path);
-  free(w->gd);
-  free(w->gt);
-  free(w->zbuf);
-  free(w);
 }
 
 int stream_writer_finish(struct stream_writer *w)
@@ -411,20 +397,18 @@ int stream_writer_finish(struct stream_writer *w)
     sparse_header_encode(&foot, raw);
     st = put_marker(w, 1, MARKER_FOOTER);
     if (!st)
-      st = disk_pwrite(w->fd, raw, sizeof raw, w->pos * DISK_SECTOR,
-                       w->path);
+      st = disk_file_pwrite(w->f, raw, sizeof raw, w->pos * DISK_SECTOR);
     if (!st) {
       w->pos++;
       st = put_marker(w, 0, MARKER_EOS);
     }
   }
-  if (!st && fsync(w->fd) != 0)
-    st = DISK_E_IO;
+  if (!st)
+    st = disk_file_sync(w->f);
   if (st) {
     stream_writer_abort(w);
     return st;
   }
-  close(w->fd);
   writer_free(w);
   return DISK_OK;
 }
@@ -433,7 +417,6 @@ void stream_writer_abort(struct stream_writer *w)
 {
   if (!w)
     return;
-  close(w->fd);
-  unlink(w->path);
+  disk_posix_discard(w->f->name);
   writer_free(w);
 }

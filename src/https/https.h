@@ -18,7 +18,8 @@
  * for (a Content-Range that matches); 200 where 206 was expected, a short
  * or oversized body, or a wrong Content-Range is DISK_E_NET_PROTOCOL, never
  * silent zeros.  Bytes past the end of the file read as zeros (the size
- * comes from a HEAD at open, or the Content-Range total).  A connection
+ * comes from the HEAD at open and is fixed from then on; a 416 inside it
+ * is DISK_E_RANGE).  A connection
  * dropped mid-body is resumed with a Range request for the rest, at most
  * https_options.max_retries times per read, with capped backoff; then
  * DISK_E_NET_CONNECT.  HTTP statuses map to statuses with the URL (never
@@ -104,6 +105,11 @@ struct https_options {
   void *auth_opaque;
   https_alloc_fn *alloc;   /* NULL: files report everything allocated */
   void *alloc_opaque;
+  /* Added by the https branch: a request that receives no byte for this
+   * long fails with DISK_E_NET_TIMEOUT (CURLOPT_LOW_SPEED_TIME, whole
+   * seconds, rounded up), so a stalled body cannot hold a connection for
+   * all of timeout_ms.  0: 60000. */
+  long stall_timeout_ms;
 };
 
 struct https_stats {

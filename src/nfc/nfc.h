@@ -93,6 +93,20 @@ struct nfc_options {
   long keepalive_ms;         /* idle longer than this: read sector 0
                                 (§4 Timeouts); 0: off */
   const char *ca_file;       /* unused when the ticket pins (always) */
+
+  /* Settings for what reference/nfc.md leaves unknown or inferred (§5);
+   * the zero value is the conservative choice.  docs/nfc.md "Assumptions"
+   * says what would confirm or refute each on a real host.  (Added by the
+   * nfc-client branch: a documented extension of this contract.) */
+  bool second_tls_unpinned;  /* §2.4, §5.6: nbdssl's second certificate is
+                                not checked (loudly logged); default: it
+                                must match the ticket's thumbprint too */
+  bool legacy_tls;           /* §2.2: OpenSSL SECLEVEL=1 (ESXi 6.5/6.7.0) */
+  bool error_text_extra;     /* §5.1: an ERROR whose text length passes
+                                its payload carries the text as an extra */
+  long close_reply_ms;       /* §5.3: how long nfc_close waits for each
+                                of the CLOSE_FILE and CLOSE_SESSION replies
+                                (reply sizes unknown); 0: 5000 */
 };
 
 /* What OPEN_FILE answered (§3.2). */
@@ -103,7 +117,8 @@ struct nfc_disk_info {
 };
 
 struct nfc_stats {
-  uint64_t requests, bytes_read, bytes_written, reconnects;
+  uint64_t requests, bytes_read, bytes_written;
+  uint64_t reconnects; /* always 0 for one connection: nfc_file reconnects */
 };
 
 struct nfc_conn;

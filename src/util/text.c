@@ -1,6 +1,7 @@
 /* text.c -- UTF-8 validation and bounded copies, see text.h. */
 #include "util/text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool fvx_utf8_valid(const char *str, size_t n)
@@ -103,4 +104,12 @@ bool fvx_percent_decode(const char *s, size_t len, char *out, size_t n)
   }
   out[o] = '\0';
   return true;
+}
+
+void fvx_vformat_line(char *out, size_t n, const char *fmt, va_list ap)
+{
+  vsnprintf(out, n, fmt, ap);
+  for (char *p = out; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
 }

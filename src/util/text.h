@@ -5,6 +5,7 @@
 #define FVX_UTIL_TEXT_H
 
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 /* True when the first n bytes of s are well-formed UTF-8 (no overlongs, no
@@ -25,5 +26,10 @@ int fvx_hex_digit(char c);
  * False when an escape is malformed, decodes to NUL, or the result does
  * not fit; out is then unspecified. */
 bool fvx_percent_decode(const char *s, size_t len, char *out, size_t n);
+
+/* vsnprintf into out (size n, n > 0) as one line: CR and LF (a server's
+ * text may carry them) become spaces; a long result is cut.  Can't fail. */
+void fvx_vformat_line(char *out, size_t n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

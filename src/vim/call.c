@@ -1,20 +1,19 @@
 /*
- * call.c -- one SOAP call: envelope, transport, answer, retries, re-login.
+ * call.c -- one SOAP exchange: envelope, transport, answer, transport retries.
  *
- * vim_call() is the only path to the wire.  It writes the envelope, POSTs
- * it, and turns the answer into either the <MethodResponse> element or a
- * status with detail.  Around that sit the two recovery rules (the table is
- * in docs/vim.md):
+ * vim_exchange() is the only path to the wire.  It writes the envelope,
+ * POSTs it, and turns the answer into either the <MethodResponse> element or
+ * a status with detail.  Around that sits one recovery rule, for the
+ * transport only (the table is in docs/vim.md): transient failures
+ * (connection reset or closed, timeout, HTTP 502/503/504) are retried with
+ * capped exponential backoff (100 ms doubling to 2 s) until the session's
+ * retry deadline -- for idempotent calls always, for task-creating calls only
+ * when the request cannot have reached the server (connect failure), for
+ * Login and Logout never.
  *
- *  - transient transport failures (connection reset or closed, timeout,
- *    HTTP 502/503/504) are retried with capped exponential backoff (100 ms
- *    doubling to 2 s) until the session's retry deadline, for idempotent
- *    calls; task-creating calls only when the request cannot have reached
- *    the server (connect failure); Login and Logout never;
- *  - a NotAuthenticated fault means the server did not execute the call, so
- *    a session that logged in itself logs in again once and repeats it --
- *    unless it holds session-scoped disables, which died with the old
- *    session: then the call fails with VIM_E_SESSION_LOST.
+ * What a fault means for the session (NotAuthenticated: log in again, or
+ * report the loss of session-scoped disables) is not decided here but in
+ * vim_invoke() (session.c), which calls this file and is never called by it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,16 +23,20 @@
 
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "vim/internal.h"
 
 void vim_reply_free(struct vim_reply *r)
 {
-  if (r && r->doc)
+  if (!r)
+    return;
+  if (r->doc && r->secret)
+    vim_xml_wipe(r->doc);
+  if (r->doc)
     xmlFreeDoc(r->doc);
-  if (r) {
-    r->doc = NULL;
-    r->result = NULL;
-  }
+  r->doc = NULL;
+  r->result = NULL;
+  r->secret = false;
 }
 
 static int fault_status(struct vim_error *err, const struct vim_fault *f,
@@ -117,17 +120,28 @@ static bool may_retry(enum vim_call_class cls,
   return false;
 }
 
-int vim_call(struct vim_session *s, const char *method, const char *ns,
-             const struct vim_moref *this_, const struct vim_soap *args,
-             enum vim_call_class cls, struct vim_reply *out,
-             struct vim_error *err)
+/* A retried DisableMethods may find its own first, unanswered attempt done:
+ * the server then names our source as the holder (see methods.c). */
+static bool own_earlier_attempt(const struct vim_req *rq, int tries,
+                                const struct vim_error *err)
 {
+  return rq->own_source && tries > 1 &&
+         err->fault.kind == VIM_FAULT_METHOD_ALREADY_DISABLED &&
+         strcmp(err->fault.source, rq->own_source) == 0;
+}
+
+int vim_exchange(struct vim_session *s, const struct vim_req *rq,
+                 const struct vim_moref *this_, const struct vim_soap *args,
+                 struct vim_reply *out, struct vim_error *err)
+{
+  const char *method = rq->method;
+  const char *ns = rq->ns ? rq->ns : VIM_NS_VIM25;
   struct vim_soap env;
   struct vim_error local;
   struct vim_http_result hr;
   const char *action;
   int64_t start = fvx_now_ms(), delay = 100;
-  bool relogged = false;
+  int tries = 0;
   int rc;
 
   memset(out, 0, sizeof *out);
@@ -149,57 +163,40 @@ int vim_call(struct vim_session *s, const char *method, const char *ns,
   action = strcmp(ns, VIM_NS_INTERNAL) == 0 ? s->soap_action_internal
                                             : s->soap_action;
   for (;;) {
-    int64_t t0 = fvx_now_ms();
+    int64_t t0 = fvx_now_ms(), left;
 
     vim_error_clear(err);
+    tries++;
     rc = vim_http_post(s, env.b.data, env.b.len, action, &hr, err);
     if (rc == VIM_OK) {
       rc = vim_parse_answer(method, hr.status, s->resp.data, s->resp.len,
                             s->max_body, s->max_depth, out, err);
       err->http_status = hr.status;
     }
+    if (rq->secret)
+      fvx_wipe(s->resp.data, s->resp.len); /* the tree keeps what we need */
     fvx_debug("vim: %s %s:%s -> HTTP %ld, %s (%" PRId64 " ms)", method,
               this_->type, this_->value, hr.status,
               rc == VIM_OK ? "ok"
               : rc == VIM_E_FAULT ? err->fault.type
                                   : vim_status_str(rc),
               fvx_now_ms() - t0);
-
-    if (rc == VIM_E_FAULT && err->fault.kind == VIM_FAULT_NOT_AUTHENTICATED &&
-        cls != VIM_CALL_LOGIN && !s->in_relogin && s->logged_in) {
-      if (s->holds_scoped) {
-        rc = vim_fail(err, VIM_E_SESSION_LOST,
-                      "%s: the session expired and took its session-scoped "
-                      "disables with it", method);
-        s->logged_in = false;
-        break;
-      }
-      if (!relogged && s->password) {
-        struct vim_error rl;
-
-        relogged = true;
-        if (vim_relogin_locked(s, &rl) == VIM_OK)
-          continue;
-        /* Report the login failure: it is what the user must fix. */
-        *err = rl;
-        rc = rl.status;
-        break;
-      }
-    }
-    if (rc == VIM_OK || !may_retry(cls, &hr) || s->retry_deadline_ms < 0)
+    if (rc == VIM_OK || !may_retry(rq->cls, &hr) || s->retry_deadline_ms < 0)
       break;
-    {
-      int64_t left = start + s->retry_deadline_ms - fvx_now_ms();
-
-      if (left <= 0)
-        break;
-      fvx_debug("vim: %s: %s; retrying in %" PRId64 " ms", method,
-                err->detail, delay < left ? delay : left);
-      fvx_sleep_ms(delay < left ? delay : left);
-      delay = delay * 2 > 2000 ? 2000 : delay * 2;
-      s->stats.retries++;
-    }
+    left = start + s->retry_deadline_ms - fvx_now_ms();
+    if (left <= 0)
+      break;
+    fvx_debug("vim: %s: %s; retrying in %" PRId64 " ms", method, err->detail,
+              delay < left ? delay : left);
+    fvx_sleep_ms(delay < left ? delay : left);
+    delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    s->stats.retries++;
   }
   vim_soap_free(&env);
+  if (rc == VIM_E_FAULT && own_earlier_attempt(rq, tries, err)) {
+    vim_error_clear(err);
+    return VIM_OK; /* out stays empty: the answer we got was a fault */
+  }
+  out->secret = rq->secret;
   return rc;
 }

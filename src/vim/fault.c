@@ -47,6 +47,16 @@ static const struct kind_name kinds[] = {
   {"TaskInProgress", VIM_FAULT_INVALID_STATE},
   {"ConcurrentAccess", VIM_FAULT_CONCURRENT_ACCESS},
   {"RequestCanceled", VIM_FAULT_REQUEST_CANCELED},
+  {"FileFault", VIM_FAULT_FILE},
+  {"FileNotFound", VIM_FAULT_FILE},
+  {"FileLocked", VIM_FAULT_FILE},
+  {"FileAlreadyExists", VIM_FAULT_FILE},
+  {"FileNotWritable", VIM_FAULT_FILE},
+  {"CannotAccessFile", VIM_FAULT_FILE},
+  {"CannotCreateFile", VIM_FAULT_FILE},
+  {"CannotDeleteFile", VIM_FAULT_FILE},
+  {"NotADirectory", VIM_FAULT_FILE},
+  {"NotAFile", VIM_FAULT_FILE},
 };
 
 enum vim_fault_kind vim_fault_kind_of(const char *type)
@@ -108,6 +118,9 @@ static void decode_fields(const xmlNode *d, struct vim_fault *f)
   case VIM_FAULT_METHOD_NOT_FOUND:
     moref_text(vim_xml_child(d, "receiver"), f->object, sizeof f->object);
     vim_xml_child_text(d, "method", f->source, sizeof f->source);
+    break;
+  case VIM_FAULT_FILE:
+    vim_xml_child_text(d, "file", f->object, sizeof f->object);
     break;
   default:
     break;

@@ -15,29 +15,15 @@
  * (which would print it) is never turned on.
  */
 #include <ctype.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "util/curl.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "vim/internal.h"
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-static bool curl_is_openssl;
-
-static void global_init(void)
-{
-  const curl_version_info_data *v;
-
-  curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-  v = curl_version_info(CURLVERSION_NOW);
-  curl_is_openssl = v && v->ssl_version &&
-                    strncmp(v->ssl_version, "OpenSSL", 7) == 0;
-}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *ud)
 {
@@ -87,11 +73,10 @@ int vim_http_init(struct vim_session *s, struct vim_error *err)
   CURL *c;
   bool ok = true;
 
-  pthread_once(&curl_once, global_init);
-  if (curl_init_rc != CURLE_OK)
+  if (fvx_curl_init() != 0)
     return vim_fail(err, VIM_E_NOMEM, "libcurl initialisation failed");
   if (!s->plain_http && (s->tls.pin.len || s->tls.ca_file || s->tls.insecure) &&
-      !curl_is_openssl)
+      !fvx_curl_is_openssl())
     return vim_fail(err, VIM_E_TLS,
                     "libcurl is not built with OpenSSL: cannot pin "
                     "certificates");
@@ -124,20 +109,8 @@ int vim_http_init(struct vim_session *s, struct vim_error *err)
   ok &= curl_easy_setopt(c, CURLOPT_HEADERDATA, s) == CURLE_OK;
   ok &= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->errbuf) == CURLE_OK;
   ok &= curl_easy_setopt(c, CURLOPT_VERBOSE, 0L) == CURLE_OK;
-  if (!s->plain_http) {
-    long verify = (s->tls.pin.len || s->tls.insecure) ? 0L : 1L;
-
-    ok &= curl_easy_setopt(c, CURLOPT_SSLVERSION,
-                           (long)CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
-    ok &= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify) == CURLE_OK;
-    ok &= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST,
-                           verify ? 2L : 0L) == CURLE_OK;
-    if (curl_is_openssl) {
-      ok &= curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION,
-                             fvx_tls_curl_ctx) == CURLE_OK;
-      ok &= curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, &s->tls) == CURLE_OK;
-    }
-  }
+  if (!s->plain_http)
+    ok &= fvx_curl_set_tls(c, &s->tls);
   if (!ok)
     return vim_fail(err, VIM_E_NOMEM, "cannot configure libcurl");
   return VIM_OK;
@@ -149,14 +122,6 @@ void vim_http_cleanup(struct vim_session *s)
     curl_easy_cleanup(s->curl);
   s->curl = NULL;
   fvx_buf_free(&s->resp);
-}
-
-/* Wipes header strings (the cookie) before libcurl frees the list. */
-static void free_headers(struct curl_slist *h)
-{
-  for (struct curl_slist *p = h; p; p = p->next)
-    fvx_wipe(p->data, strlen(p->data));
-  curl_slist_free_all(h);
 }
 
 static struct curl_slist *make_headers(struct vim_session *s,
@@ -194,7 +159,7 @@ static struct curl_slist *make_headers(struct vim_session *s,
   }
   return h;
 fail:
-  free_headers(h);
+  fvx_curl_free_headers(h);
   return NULL;
 }
 
@@ -285,7 +250,7 @@ int vim_http_post(struct vim_session *s, const char *body, size_t len,
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
   rc = curl_easy_perform(c);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-  free_headers(h);
+  fvx_curl_free_headers(h);
   s->stats.requests++;
   if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK &&
       connects > 0)

@@ -2,10 +2,12 @@
  * internal.h -- what the files of src/vim share, one section per file.
  *
  * Nothing here is used outside src/vim (and its tests).  The layering inside
- * the directory is: tls.c and http.c move bytes; xml.c turns bytes into a
- * checked tree; fault.c decodes faults; soap.c writes requests; call.c runs
- * one SOAP call (retries, re-login); session.c, props.c, search.c,
- * methods.c and task.c are the vSphere calls.
+ * the directory is: http.c moves bytes; xml.c turns bytes into a checked
+ * tree; fault.c decodes faults; soap.c writes requests; call.c runs one SOAP
+ * exchange (transport retries); session.c owns the session, its managers and
+ * re-login (vim_invoke, vim_request); props.c, vm.c, search.c, methods.c,
+ * task.c, disks.c, place.c, cbt.c and tickets.c are the vSphere calls, each
+ * made through vim_request() or, with the lock held, vim_invoke().
  */
 #ifndef FVX_VIM_INTERNAL_H
 #define FVX_VIM_INTERNAL_H
@@ -25,6 +27,10 @@
 #define VIM_NS_XSI "http://www.w3.org/2001/XMLSchema-instance"
 #define VIM_NS_VIM25 "urn:vim25"
 #define VIM_NS_INTERNAL "urn:internalvim25"
+/* RetrieveInternalContent and the NfcService ticket calls: VDDK sends them
+ * in urn:vim25 with the session's SOAPAction (reference/nfc.md §1; urn:nfc
+ * also worked).  One place to change if a server wants otherwise. */
+#define VIM_NS_NFC VIM_NS_VIM25
 
 #define VIM_DEFAULT_CONNECT_TIMEOUT_MS 30000L
 #define VIM_DEFAULT_TIMEOUT_MS 300000L
@@ -81,11 +87,26 @@ bool vim_xml_text(const xmlNode *n, char *out, size_t size);
 char *vim_xml_text_dup(const xmlNode *n);
 /* xsi:type of n without its prefix; "" when absent. */
 void vim_xml_xsi_type(const xmlNode *n, char *out, size_t size);
+/* Overwrites the text of every text and CDATA node of doc (answers that
+ * carried a secret, before xmlFreeDoc).  Strings libxml2 interned in its
+ * dictionary (never longer than 3 bytes) are left alone.  Can't fail. */
+void vim_xml_wipe(xmlDoc *doc);
 /* Reads a MoRef element (type attribute + text).  False if malformed. */
 bool vim_xml_moref(const xmlNode *n, struct vim_moref *out);
 /* Text of the named child ("" when absent). */
 void vim_xml_child_text(const xmlNode *parent, const char *local, char *out,
                         size_t size);
+/* Copies the text of the named child into out, which must hold all of it:
+ * false (out wiped) when it does not fit.  "" when absent. */
+bool vim_xml_child_fits(const xmlNode *parent, const char *local, char *out,
+                        size_t size);
+/* The text of n as a number: xsd:long in [0, 2^63-1], resp. xsd:int.
+ * Surrounding blanks are allowed, nothing else.  False (out unchanged) when
+ * n is NULL or the text is not such a number. */
+bool vim_xml_u63(const xmlNode *n, uint64_t *out);
+bool vim_xml_i32(const xmlNode *n, int32_t *out);
+/* xsd:boolean: true for "true" and "1"; false otherwise (NULL too). */
+bool vim_xml_bool(const xmlNode *n);
 
 /* ---- fault.c ------------------------------------------------------------- */
 
@@ -122,26 +143,59 @@ int vim_soap_envelope(struct vim_soap *out, const char *method,
                       const char *ns, const struct vim_moref *this_,
                       const char *args, size_t args_len);
 
-/* ---- call.c: one SOAP call ----------------------------------------------- */
+/* ---- call.c: one SOAP exchange ------------------------------------------ */
 
 enum vim_call_class {
   VIM_CALL_IDEMPOTENT, /* retried on transient failures and after re-login */
-  VIM_CALL_ONCE,       /* task-creating: retried only if never sent */
+  VIM_CALL_ONCE,       /* creates something: retried only if never sent */
   VIM_CALL_LOGIN,      /* Login/Logout: never retried, never re-logs in */
+};
+
+/* Where a request goes: an object the caller names, or one the session
+ * knows (resolved, and fetched once, by vim_invoke). */
+enum vim_target {
+  VIM_TO_OBJECT = 0,           /* vim_req.obj */
+  VIM_TO_PROPERTY_COLLECTOR,
+  VIM_TO_SESSION_MANAGER,
+  VIM_TO_SEARCH_INDEX,
+  VIM_TO_AUTHORIZATION_MANAGER,
+  VIM_TO_TASK_MANAGER,
+  VIM_TO_NFC_SERVICE,          /* RetrieveInternalContent's nfcService */
+};
+
+/* One request: what is called, and how the retry and session rules treat
+ * it.  Usually a static const per call site. */
+struct vim_req {
+  const char *method;           /* NULL: vim_invoke only resolves 'to' */
+  const char *ns;               /* NULL: urn:vim25 */
+  enum vim_call_class cls;
+  enum vim_target to;
+  const struct vim_moref *obj;  /* VIM_TO_OBJECT: the object called */
+  const char *own_source;       /* DisableMethods: after a transport retry,
+                                   MethodAlreadyDisabledFault naming this
+                                   source is the first attempt's success
+                                   (VIM_OK with an empty reply) */
+  bool scoped;                  /* success leaves session-scoped disables:
+                                   mark the session (holds_scoped) */
+  bool secret;                  /* the answer carries a secret (a ticket):
+                                   the body and the tree are wiped */
 };
 
 struct vim_reply {
   xmlDoc *doc;
   xmlNode *result;     /* the <MethodResponse> element */
+  bool secret;         /* wipe the tree before freeing it */
 };
 
-/* Calls method on this_ with args (the XML of the parameters after _this,
- * may be NULL).  On VIM_OK *out holds the parsed answer: release with
- * vim_reply_free.  The session lock must be held. */
-int vim_call(struct vim_session *s, const char *method, const char *ns,
-             const struct vim_moref *this_, const struct vim_soap *args,
-             enum vim_call_class cls, struct vim_reply *out,
-             struct vim_error *err);
+/* One exchange: calls rq->method on this_ with args (the XML of the
+ * parameters after _this, may be NULL), retrying transient transport
+ * failures as rq->cls allows.  No re-login: that is vim_invoke's.  On VIM_OK
+ * *out holds the parsed answer (empty only in the own_source case): release
+ * with vim_reply_free.  The session lock must be held. */
+int vim_exchange(struct vim_session *s, const struct vim_req *rq,
+                 const struct vim_moref *this_, const struct vim_soap *args,
+                 struct vim_reply *out, struct vim_error *err);
+/* Wipes (when secret) and frees; NULL and an empty reply are no-ops. */
 void vim_reply_free(struct vim_reply *r);
 
 /* ---- session.c ----------------------------------------------------------- */
@@ -180,11 +234,11 @@ struct vim_session {
   bool logged_in;      /* we logged in (and so may log out) */
   bool borrowed;       /* cookie from vim_use_cookie() */
   bool holds_scoped;
-  bool in_relogin;
   char session_key[128];
 
   bool have_content;
   struct vim_service_content sc;
+  struct vim_moref nfc_service; /* type "" until RetrieveInternalContent */
   struct vim_stats stats;
 };
 
@@ -193,22 +247,64 @@ int vim_session_enter(struct vim_session *s, struct vim_error *err);
 void vim_session_leave(struct vim_session *s);
 /* ServiceContent with the lock held. */
 int vim_content_locked(struct vim_session *s, struct vim_error *err);
-/* Logs in again with the stored password (lock held). */
-int vim_relogin_locked(struct vim_session *s, struct vim_error *err);
+
+/* Sends rq with the lock held: resolves its target (fetching the
+ * ServiceContent or the NfcService once; VIM_E_NOT_FOUND when the server
+ * has no such manager), runs vim_exchange(), and on a NotAuthenticated
+ * fault of a session we logged into (not a borrowed cookie): with
+ * session-scoped disables held, VIM_E_SESSION_LOST (err->fault keeps the
+ * NotAuthenticated); otherwise logs in again once with the stored password
+ * and repeats (a failed re-login is reported as such).  On success with
+ * rq->scoped the session is marked.  *out as vim_exchange. */
+int vim_invoke(struct vim_session *s, const struct vim_req *rq,
+               const struct vim_soap *args, struct vim_reply *out,
+               struct vim_error *err);
+
+/* A whole call for the public functions: checks s, takes its lock, runs
+ * vim_invoke(), releases the lock.  args (may be NULL) is consumed: freed,
+ * wiped, in every case.  VIM_E_INVALID_ARG for a bad handle, else as
+ * vim_invoke. */
+int vim_request(struct vim_session *s, const struct vim_req *rq,
+                struct vim_soap *args, struct vim_reply *out,
+                struct vim_error *err);
+
+/* Decodes a RetrieveInternalContent answer: its nfcService MoRef.  VIM_OK,
+ * or VIM_E_NOT_FOUND when the answer names none (out unchanged).
+ * (tickets.c) */
+int vim_internal_content_decode(const xmlNode *result, struct vim_moref *out,
+                                struct vim_error *err);
 
 /* ---- props.c -------------------------------------------------------------- */
 
+/* vim_retrieve with the lock held. */
 int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
                         size_t n_objs, const char *const *paths,
                         size_t n_paths, struct vim_objects **out,
                         struct vim_error *err);
 
+/* Runs a RetrievePropertiesEx whose arguments the caller wrote (specSet and
+ * options: traversals, several property sets), follows the paging token,
+ * and decodes the values of 'paths' (the union of every pathSet) as
+ * vim_retrieve does.  spec is consumed.  *out as vim_retrieve. */
+int vim_collect_locked(struct vim_session *s, struct vim_soap *spec,
+                       const char *const *paths, size_t n_paths,
+                       struct vim_objects **out, struct vim_error *err);
+/* The same, taking the lock. */
+int vim_collect(struct vim_session *s, struct vim_soap *spec,
+                const char *const *paths, size_t n_paths,
+                struct vim_objects **out, struct vim_error *err);
+
 /* Reads one property of one object and leaves the answer parsed: *val is
  * its <val> element inside *out (NULL when unset).  Release out with
- * vim_reply_free. */
-int vim_retrieve_raw_locked(struct vim_session *s, const struct vim_moref *obj,
-                            const char *path, struct vim_reply *out,
-                            xmlNode **val, struct vim_error *err);
+ * vim_reply_free.  ManagedObjectNotFound for obj becomes VIM_E_NOT_FOUND
+ * (err->fault kept).  vim_read_prop takes the lock; the _locked form
+ * expects it held. */
+int vim_read_prop(struct vim_session *s, const struct vim_moref *obj,
+                  const char *path, struct vim_reply *out, xmlNode **val,
+                  struct vim_error *err);
+int vim_read_prop_locked(struct vim_session *s, const struct vim_moref *obj,
+                         const char *path, struct vim_reply *out,
+                         xmlNode **val, struct vim_error *err);
 
 /* Decodes a RetrievePropertiesEx / Continue answer element into res
  * (appending); *token receives the paging token ("" when done).  Exposed
@@ -225,10 +321,39 @@ int vim_props_test_new(const char *const *paths, size_t n,
 
 /* ---- task.c --------------------------------------------------------------- */
 
+/* Calls a task-creating method on this_ (never repeated once sent),
+ * consuming a, and reads the Task it returns into *out_task (may be NULL).
+ * VIM_OK, VIM_E_PROTOCOL (no task in the answer) or the call's status. */
+int vim_task_call(struct vim_session *s, const char *method,
+                  const struct vim_moref *this_, struct vim_soap *a,
+                  struct vim_moref *out_task, struct vim_error *err);
+
 /* Decodes a TaskInfo element (the value of a Task's "info"). */
 void vim_task_info_decode(const xmlNode *info, struct vim_task_info *out);
 
-/* Parses one complete HTTP answer body the way vim_call does, for tests and
+/* ---- disks.c, cbt.c, tickets.c: decoders (exposed for tests, fuzzers) ---- */
+
+/* Decodes the value of config.hardware.device (an ArrayOfVirtualDevice; NULL
+ * for unset) into the VirtualDisk devices.  *out / *n as vim_disks_get. */
+int vim_disks_decode(const xmlNode *val, struct vim_disk **out, size_t *n,
+                     struct vim_error *err);
+
+/* Decodes a QueryChangedDiskAreas answer element (its DiskChangeInfo).  *out
+ * as vim_query_changed_areas. */
+int vim_changed_areas_decode(const xmlNode *result,
+                             struct vim_changed_areas *out,
+                             struct vim_error *err);
+
+/* Decode the returnval of an answer element: a HostServiceTicket, resp. a
+ * SessionManagerGenericServiceTicket.  Failure values as the calls; *out
+ * wiped on failure. */
+int vim_host_ticket_decode(const xmlNode *result, struct vim_host_ticket *out,
+                           struct vim_error *err);
+int vim_service_ticket_decode(const xmlNode *result,
+                              struct vim_service_ticket *out,
+                              struct vim_error *err);
+
+/* Parses one complete HTTP answer body the way vim_exchange does, for tests and
  * fuzzers: http status, body -> status, fault, result element.  (call.c) */
 int vim_parse_answer(const char *method, long http_status, const char *body,
                      size_t len, size_t max_body, unsigned max_depth,

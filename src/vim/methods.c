@@ -14,7 +14,9 @@
  * enabling what is not disabled both succeed.  Should a server answer a
  * repeated disable with MethodAlreadyDisabledFault naming our own source
  * (simulator --same-source-disable fault), a call that was retried takes
- * that as the success of its first, unanswered attempt.
+ * that as the success of its first, unanswered attempt: the request says so
+ * (vim_req.own_source), and call.c applies it.  A session-scoped disable
+ * marks the session in the same locked call (vim_req.scoped).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +40,14 @@ int vim_disable_methods(struct vim_session *s, const struct vim_moref *entities,
                         size_t n_methods, const char *source_id,
                         bool session_scope, struct vim_error *err)
 {
+  const struct vim_req rq = {.method = "DisableMethods",
+                             .ns = VIM_NS_INTERNAL,
+                             .cls = VIM_CALL_IDEMPOTENT,
+                             .to = VIM_TO_AUTHORIZATION_MANAGER,
+                             .own_source = source_id,
+                             .scoped = session_scope};
   struct vim_soap a;
   struct vim_reply r;
-  uint64_t retries;
   int rc;
 
   rc = check_entities(entities, n_entities, err);
@@ -51,40 +58,20 @@ int vim_disable_methods(struct vim_session *s, const struct vim_moref *entities,
   for (size_t i = 0; i < n_methods; i++)
     if (!methods[i].method || !*methods[i].method)
       return vim_fail(err, VIM_E_INVALID_ARG, "method %zu is empty", i);
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = vim_content_locked(s, err);
-  if (rc == VIM_OK) {
-    vim_soap_init(&a);
-    for (size_t i = 0; i < n_entities; i++)
-      vim_soap_moref(&a, "entity", &entities[i]);
-    for (size_t i = 0; i < n_methods; i++) {
-      vim_soap_raw(&a, "<method>");
-      vim_soap_str(&a, "method", methods[i].method);
-      vim_soap_str(&a, "reasonId", methods[i].reason_id);
-      vim_soap_raw(&a, "</method>");
-    }
-    vim_soap_str(&a, "sourceId", source_id);
-    if (session_scope)
-      vim_soap_bool(&a, "sessionScope", true);
-    retries = s->stats.retries;
-    rc = vim_call(s, "DisableMethods", VIM_NS_INTERNAL,
-                  &s->sc.authorization_manager, &a, VIM_CALL_IDEMPOTENT, &r,
-                  err);
-    vim_soap_free(&a);
-    if (rc == VIM_OK) {
-      vim_reply_free(&r);
-    } else if (rc == VIM_E_FAULT && err && s->stats.retries != retries &&
-               err->fault.kind == VIM_FAULT_METHOD_ALREADY_DISABLED &&
-               strcmp(err->fault.source, source_id) == 0) {
-      rc = VIM_OK; /* our own first attempt went through */
-      vim_error_clear(err);
-    }
-    if (rc == VIM_OK && session_scope)
-      s->holds_scoped = true;
+  vim_soap_init(&a);
+  for (size_t i = 0; i < n_entities; i++)
+    vim_soap_moref(&a, "entity", &entities[i]);
+  for (size_t i = 0; i < n_methods; i++) {
+    vim_soap_raw(&a, "<method>");
+    vim_soap_str(&a, "method", methods[i].method);
+    vim_soap_str(&a, "reasonId", methods[i].reason_id);
+    vim_soap_raw(&a, "</method>");
   }
-  vim_session_leave(s);
+  vim_soap_str(&a, "sourceId", source_id);
+  if (session_scope)
+    vim_soap_bool(&a, "sessionScope", true);
+  rc = vim_request(s, &rq, &a, &r, err);
+  vim_reply_free(&r);
   return rc;
 }
 
@@ -93,6 +80,10 @@ int vim_enable_methods(struct vim_session *s, const struct vim_moref *entities,
                        size_t n_methods, const char *source_id,
                        struct vim_error *err)
 {
+  static const struct vim_req rq = {.method = "EnableMethods",
+                                    .ns = VIM_NS_INTERNAL,
+                                    .cls = VIM_CALL_IDEMPOTENT,
+                                    .to = VIM_TO_AUTHORIZATION_MANAGER};
   struct vim_soap a;
   struct vim_reply r;
   int rc;
@@ -105,25 +96,14 @@ int vim_enable_methods(struct vim_session *s, const struct vim_moref *entities,
   for (size_t i = 0; i < n_methods; i++)
     if (!methods[i] || !*methods[i])
       return vim_fail(err, VIM_E_INVALID_ARG, "method %zu is empty", i);
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = vim_content_locked(s, err);
-  if (rc == VIM_OK) {
-    vim_soap_init(&a);
-    for (size_t i = 0; i < n_entities; i++)
-      vim_soap_moref(&a, "entity", &entities[i]);
-    for (size_t i = 0; i < n_methods; i++)
-      vim_soap_str(&a, "method", methods[i]);
-    vim_soap_str(&a, "sourceId", source_id ? source_id : "");
-    rc = vim_call(s, "EnableMethods", VIM_NS_INTERNAL,
-                  &s->sc.authorization_manager, &a, VIM_CALL_IDEMPOTENT, &r,
-                  err);
-    vim_soap_free(&a);
-    if (rc == VIM_OK)
-      vim_reply_free(&r);
-  }
-  vim_session_leave(s);
+  vim_soap_init(&a);
+  for (size_t i = 0; i < n_entities; i++)
+    vim_soap_moref(&a, "entity", &entities[i]);
+  for (size_t i = 0; i < n_methods; i++)
+    vim_soap_str(&a, "method", methods[i]);
+  vim_soap_str(&a, "sourceId", source_id ? source_id : "");
+  rc = vim_request(s, &rq, &a, &r, err);
+  vim_reply_free(&r);
   return rc;
 }
 
@@ -149,8 +129,12 @@ int vim_has_privilege(struct vim_session *s, const struct vim_moref *entity,
                       const char *const *privs, size_t n, bool *out,
                       struct vim_error *err)
 {
+  static const struct vim_req rq = {.method = "HasPrivilegeOnEntities",
+                                    .cls = VIM_CALL_IDEMPOTENT,
+                                    .to = VIM_TO_AUTHORIZATION_MANAGER};
   struct vim_soap a;
   struct vim_reply r;
+  char key[sizeof s->session_key];
   int rc;
 
   rc = check_entities(entity, 1, err);
@@ -163,28 +147,18 @@ int vim_has_privilege(struct vim_session *s, const struct vim_moref *entity,
       return vim_fail(err, VIM_E_INVALID_ARG, "privilege %zu is NULL", i);
     out[i] = false;
   }
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = vim_content_locked(s, err);
-  if (rc == VIM_OK && !s->session_key[0])
-    rc = vim_fail(err, VIM_E_INVALID_ARG,
-                  "HasPrivilegeOnEntities needs a logged-in session");
-  if (rc == VIM_OK) {
-    vim_soap_init(&a);
-    vim_soap_moref(&a, "entity", entity);
-    vim_soap_str(&a, "sessionId", s->session_key);
-    for (size_t i = 0; i < n; i++)
-      vim_soap_str(&a, "privId", privs[i]);
-    rc = vim_call(s, "HasPrivilegeOnEntities", VIM_NS_VIM25,
-                  &s->sc.authorization_manager, &a, VIM_CALL_IDEMPOTENT, &r,
-                  err);
-    vim_soap_free(&a);
-    if (rc == VIM_OK) {
-      read_privileges(r.result, privs, n, out);
-      vim_reply_free(&r);
-    }
-  }
-  vim_session_leave(s);
+  vim_session_key(s, key, sizeof key);
+  if (!key[0])
+    return vim_fail(err, VIM_E_INVALID_ARG,
+                    "HasPrivilegeOnEntities needs a logged-in session");
+  vim_soap_init(&a);
+  vim_soap_moref(&a, "entity", entity);
+  vim_soap_str(&a, "sessionId", key);
+  for (size_t i = 0; i < n; i++)
+    vim_soap_str(&a, "privId", privs[i]);
+  rc = vim_request(s, &rq, &a, &r, err);
+  if (rc == VIM_OK)
+    read_privileges(r.result, privs, n, out);
+  vim_reply_free(&r);
   return rc;
 }

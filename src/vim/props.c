@@ -10,7 +10,10 @@
  *
  * The result is one allocation tree owned by the caller and freed by
  * vim_objects_free(); the requested paths are copied into it so that
- * vim_prop.path stays valid as long as the result.
+ * vim_prop.path stays valid as long as the result.  Callers that need more
+ * than a flat object list (traversals, several property sets: place.c)
+ * write the spec themselves and hand it to vim_collect(), which pages and
+ * decodes the same way.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -278,36 +281,48 @@ static void write_spec(struct vim_soap *a, const struct vim_moref *objs,
   vim_soap_raw(a, "</options>");
 }
 
-int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
-                        size_t n_objs, const char *const *paths,
-                        size_t n_paths, struct vim_objects **out,
-                        struct vim_error *err)
-{
-  struct objects_priv *p;
-  struct vim_soap a;
-  struct vim_reply r;
-  char token[256];
-  const char *method = "RetrievePropertiesEx";
-  int rc;
+static const struct vim_req retrieve_req = {
+  .method = "RetrievePropertiesEx", .cls = VIM_CALL_IDEMPOTENT,
+  .to = VIM_TO_PROPERTY_COLLECTOR};
+static const struct vim_req continue_req = {
+  .method = "ContinueRetrievePropertiesEx", .cls = VIM_CALL_IDEMPOTENT,
+  .to = VIM_TO_PROPERTY_COLLECTOR};
 
-  *out = NULL;
-  if (!objs || n_objs == 0 || !paths || n_paths == 0)
-    return vim_fail(err, VIM_E_INVALID_ARG, "no objects or no paths");
+static int check_paths(const char *const *paths, size_t n_paths,
+                       struct vim_error *err)
+{
+  if (!paths || n_paths == 0)
+    return vim_fail(err, VIM_E_INVALID_ARG, "no property paths");
   for (size_t i = 0; i < n_paths; i++)
     if (!paths[i] || !*paths[i])
       return vim_fail(err, VIM_E_INVALID_ARG, "empty property path");
-  rc = vim_content_locked(s, err);
-  if (rc != VIM_OK)
+  return VIM_OK;
+}
+
+int vim_collect_locked(struct vim_session *s, struct vim_soap *spec,
+                       const char *const *paths, size_t n_paths,
+                       struct vim_objects **out, struct vim_error *err)
+{
+  const struct vim_req *rq = &retrieve_req;
+  struct objects_priv *p;
+  struct vim_reply r;
+  char token[256];
+  int rc;
+
+  *out = NULL;
+  rc = check_paths(paths, n_paths, err);
+  if (rc != VIM_OK) {
+    vim_soap_free(spec);
     return rc;
+  }
   p = objects_new(paths, n_paths);
-  if (!p)
+  if (!p) {
+    vim_soap_free(spec);
     return vim_fail(err, VIM_E_NOMEM, "out of memory");
-  vim_soap_init(&a);
-  write_spec(&a, objs, n_objs, paths, n_paths, s->page_size);
+  }
   for (;;) {
-    rc = vim_call(s, method, VIM_NS_VIM25, &s->sc.property_collector, &a,
-                  VIM_CALL_IDEMPOTENT, &r, err);
-    vim_soap_free(&a);
+    rc = vim_invoke(s, rq, spec, &r, err);
+    vim_soap_free(spec);
     if (rc != VIM_OK)
       break;
     rc = vim_props_decode(r.result, paths, n_paths, &p->pub, token,
@@ -315,9 +330,9 @@ int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
     vim_reply_free(&r);
     if (rc != VIM_OK || !token[0])
       break;
-    method = "ContinueRetrievePropertiesEx";
-    vim_soap_init(&a);
-    vim_soap_str(&a, "token", token);
+    rq = &continue_req;
+    vim_soap_init(spec);
+    vim_soap_str(spec, "token", token);
   }
   if (rc != VIM_OK) {
     vim_objects_free(&p->pub);
@@ -325,6 +340,42 @@ int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
   }
   *out = &p->pub;
   return VIM_OK;
+}
+
+int vim_retrieve_locked(struct vim_session *s, const struct vim_moref *objs,
+                        size_t n_objs, const char *const *paths,
+                        size_t n_paths, struct vim_objects **out,
+                        struct vim_error *err)
+{
+  struct vim_soap a;
+  int rc;
+
+  *out = NULL;
+  if (!objs || n_objs == 0)
+    return vim_fail(err, VIM_E_INVALID_ARG, "no objects given");
+  rc = check_paths(paths, n_paths, err);
+  if (rc != VIM_OK)
+    return rc;
+  vim_soap_init(&a);
+  write_spec(&a, objs, n_objs, paths, n_paths, s->page_size);
+  return vim_collect_locked(s, &a, paths, n_paths, out, err);
+}
+
+int vim_collect(struct vim_session *s, struct vim_soap *spec,
+                const char *const *paths, size_t n_paths,
+                struct vim_objects **out, struct vim_error *err)
+{
+  int rc;
+
+  *out = NULL;
+  rc = vim_session_enter(s, err);
+  if (rc != VIM_OK) {
+    vim_soap_free(spec);
+    return rc;
+  }
+  rc = vim_collect_locked(s, spec, paths, n_paths, out, err);
+  vim_session_leave(s);
+  return rc;
 }
 
 int vim_retrieve(struct vim_session *s, const struct vim_moref *objs,
@@ -367,27 +418,31 @@ const struct vim_prop *vim_object_prop(const struct vim_object *o,
   return NULL;
 }
 
-int vim_retrieve_raw_locked(struct vim_session *s, const struct vim_moref *obj,
-                            const char *path, struct vim_reply *out,
-                            xmlNode **val, struct vim_error *err)
+int vim_read_prop_locked(struct vim_session *s, const struct vim_moref *obj,
+                         const char *path, struct vim_reply *out,
+                         xmlNode **val, struct vim_error *err)
 {
+  struct vim_error local;
   struct vim_soap a;
   xmlNode *objs, *ps;
   int rc;
 
   *val = NULL;
-  rc = vim_content_locked(s, err);
-  if (rc != VIM_OK)
-    return rc;
+  if (!err)
+    err = &local;
   vim_soap_init(&a);
   write_spec(&a, obj, 1, &path, 1, 0);
-  rc = vim_call(s, "RetrievePropertiesEx", VIM_NS_VIM25,
-                &s->sc.property_collector, &a, VIM_CALL_IDEMPOTENT, out, err);
+  rc = vim_invoke(s, &retrieve_req, &a, out, err);
   vim_soap_free(&a);
+  if (rc == VIM_E_FAULT &&
+      err->fault.kind == VIM_FAULT_MANAGED_OBJECT_NOT_FOUND)
+    return vim_fail(err, VIM_E_NOT_FOUND, "no %s %s on the server",
+                    obj->type, obj->value);
   if (rc != VIM_OK)
     return rc;
   objs = vim_xml_child(vim_xml_child(out->result, "returnval"), "objects");
-  for (ps = vim_xml_child(objs, "propSet"); ps; ps = vim_xml_next(ps, "propSet")) {
+  for (ps = vim_xml_child(objs, "propSet"); ps;
+       ps = vim_xml_next(ps, "propSet")) {
     char name[256];
 
     vim_xml_child_text(ps, "name", name, sizeof name);
@@ -397,4 +452,20 @@ int vim_retrieve_raw_locked(struct vim_session *s, const struct vim_moref *obj,
     }
   }
   return VIM_OK;
+}
+
+int vim_read_prop(struct vim_session *s, const struct vim_moref *obj,
+                  const char *path, struct vim_reply *out, xmlNode **val,
+                  struct vim_error *err)
+{
+  int rc;
+
+  memset(out, 0, sizeof *out);
+  *val = NULL;
+  rc = vim_session_enter(s, err);
+  if (rc != VIM_OK)
+    return rc;
+  rc = vim_read_prop_locked(s, obj, path, out, val, err);
+  vim_session_leave(s);
+  return rc;
 }

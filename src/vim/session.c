@@ -1,12 +1,24 @@
 /*
- * session.c -- the session object: configuration, login, cookie, content.
+ * session.c -- the session object: configuration, login, cookie, the
+ * managers it talks to, and the re-login rule.
  *
  * A session is created without traffic; the first call fetches the
  * ServiceContent (cached for the session's life) because every other call
- * needs one of its manager MoRefs.  Authentication is either vim_login()
- * (we own the vCenter session: we may log in again when it expires, and we
- * log it out when freed) or vim_use_cookie() (someone else's session, e.g.
+ * needs one of its manager MoRefs, and the first NFC call the internal
+ * content's NfcService likewise.  Authentication is either vim_login() (we
+ * own the vCenter session: we may log in again when it expires, and we log
+ * it out when freed) or vim_use_cookie() (someone else's session, e.g.
  * VDDK's SESSIONID credentials: never logged out, never re-logged in).
+ *
+ * Every vSphere call except the three that need no session
+ * (RetrieveServiceContent, Login, Logout) goes through vim_invoke(): it
+ * resolves the request's target, runs one vim_exchange() (call.c, which
+ * retries the transport), and on a NotAuthenticated fault logs in again
+ * once and repeats -- unless the session holds session-scoped disables,
+ * which died with it (VIM_E_SESSION_LOST).  Re-login itself uses
+ * vim_exchange() directly, so nothing here calls back into vim_invoke().
+ * vim_request() wraps vim_invoke() in the session lock for the public
+ * calls of the other files.
  *
  * Every public function takes the session mutex for its whole duration; the
  * *_locked helpers assume it is held.
@@ -19,6 +31,10 @@
 #include "util/mem.h"
 #include "util/text.h"
 #include "vim/internal.h"
+
+/* The root object every server has, asked for its contents. */
+static const struct vim_moref service_instance = {"ServiceInstance",
+                                                  "ServiceInstance"};
 
 int vim_session_enter(struct vim_session *s, struct vim_error *err)
 {
@@ -183,7 +199,8 @@ static void content_moref(xmlNode *rv, const char *name, struct vim_moref *o)
 
 int vim_content_locked(struct vim_session *s, struct vim_error *err)
 {
-  static const struct vim_moref si = {"ServiceInstance", "ServiceInstance"};
+  static const struct vim_req content_req = {
+    .method = "RetrieveServiceContent", .cls = VIM_CALL_IDEMPOTENT};
   struct vim_reply r;
   struct vim_service_content *c = &s->sc;
   xmlNode *rv, *about;
@@ -191,8 +208,7 @@ int vim_content_locked(struct vim_session *s, struct vim_error *err)
 
   if (s->have_content)
     return VIM_OK;
-  rc = vim_call(s, "RetrieveServiceContent", VIM_NS_VIM25, &si, NULL,
-                VIM_CALL_IDEMPOTENT, &r, err);
+  rc = vim_exchange(s, &content_req, &service_instance, NULL, &r, err);
   if (rc != VIM_OK)
     return rc;
   rv = vim_xml_child(r.result, "returnval");
@@ -239,6 +255,8 @@ int vim_service_content(struct vim_session *s,
 static int do_login(struct vim_session *s, const char *user,
                     const char *password, struct vim_error *err)
 {
+  static const struct vim_req login_req = {.method = "Login",
+                                           .cls = VIM_CALL_LOGIN};
   struct vim_soap a;
   struct vim_reply r;
   int rc;
@@ -249,8 +267,7 @@ static int do_login(struct vim_session *s, const char *user,
   vim_soap_init(&a);
   vim_soap_str(&a, "userName", user);
   vim_soap_str(&a, "password", password);
-  rc = vim_call(s, "Login", VIM_NS_VIM25, &s->sc.session_manager, &a,
-                VIM_CALL_LOGIN, &r, err);
+  rc = vim_exchange(s, &login_req, &s->sc.session_manager, &a, &r, err);
   vim_soap_free(&a);
   if (rc != VIM_OK)
     return rc;
@@ -266,23 +283,159 @@ static int do_login(struct vim_session *s, const char *user,
   return VIM_OK;
 }
 
-int vim_relogin_locked(struct vim_session *s, struct vim_error *err)
+/* Logs in again with the stored password (lock held). */
+static int relogin(struct vim_session *s, struct vim_error *err)
 {
   int rc;
 
   vim_error_clear(err);
-  if (!s->password || !s->user)
-    return vim_fail(err, VIM_E_INVALID_ARG, "no password to log in again");
-  s->in_relogin = true;
   fvx_free_secret(s->cookie); /* dead; the server sets a new one */
   s->cookie = NULL;
   s->logged_in = false;
   rc = do_login(s, s->user, s->password, err);
-  s->in_relogin = false;
   if (rc == VIM_OK) {
     s->stats.relogins++;
     fvx_debug("vim: session to %s expired; logged in again", s->host);
   }
+  return rc;
+}
+
+/* The NfcService of RetrieveInternalContent, fetched once (lock held).  The
+ * call needs a session, so a NotAuthenticated answer goes through the
+ * caller's re-login rule like any other. */
+static int nfc_service_locked(struct vim_session *s, struct vim_error *err)
+{
+  static const struct vim_req req = {.method = "RetrieveInternalContent",
+                                     .ns = VIM_NS_NFC,
+                                     .cls = VIM_CALL_IDEMPOTENT};
+  struct vim_reply r;
+  int rc;
+
+  if (s->nfc_service.type[0])
+    return VIM_OK;
+  rc = vim_exchange(s, &req, &service_instance, NULL, &r, err);
+  if (rc != VIM_OK)
+    return rc;
+  rc = vim_internal_content_decode(r.result, &s->nfc_service, err);
+  vim_reply_free(&r);
+  return rc;
+}
+
+/* The object rq goes to (lock held).  VIM_OK, VIM_E_NOT_FOUND when the
+ * server lacks that manager, or the status of fetching it. */
+static int resolve(struct vim_session *s, const struct vim_req *rq,
+                   const struct vim_moref **out, struct vim_error *err)
+{
+  static const char *const names[] = {
+    [VIM_TO_PROPERTY_COLLECTOR] = "PropertyCollector",
+    [VIM_TO_SESSION_MANAGER] = "SessionManager",
+    [VIM_TO_SEARCH_INDEX] = "SearchIndex",
+    [VIM_TO_AUTHORIZATION_MANAGER] = "AuthorizationManager",
+    [VIM_TO_TASK_MANAGER] = "TaskManager",
+    [VIM_TO_NFC_SERVICE] = "NfcService",
+  };
+  const struct vim_moref *m = NULL;
+  int rc = vim_content_locked(s, err);
+
+  if (rc != VIM_OK)
+    return rc;
+  switch (rq->to) {
+  case VIM_TO_OBJECT:
+    m = rq->obj;
+    if (!m || !m->type[0] || !m->value[0])
+      return vim_fail(err, VIM_E_INVALID_ARG, "%s: no object given",
+                      rq->method ? rq->method : "call");
+    break;
+  case VIM_TO_PROPERTY_COLLECTOR:
+    m = &s->sc.property_collector;
+    break;
+  case VIM_TO_SESSION_MANAGER:
+    m = &s->sc.session_manager;
+    break;
+  case VIM_TO_SEARCH_INDEX:
+    m = &s->sc.search_index;
+    break;
+  case VIM_TO_AUTHORIZATION_MANAGER:
+    m = &s->sc.authorization_manager;
+    break;
+  case VIM_TO_TASK_MANAGER:
+    m = &s->sc.task_manager;
+    break;
+  case VIM_TO_NFC_SERVICE:
+    rc = nfc_service_locked(s, err);
+    if (rc != VIM_OK)
+      return rc;
+    m = &s->nfc_service;
+    break;
+  }
+  if (!m || !m->type[0])
+    return vim_fail(err, VIM_E_NOT_FOUND, "the server has no %s",
+                    names[rq->to] ? names[rq->to] : "such object");
+  *out = m;
+  return VIM_OK;
+}
+
+int vim_invoke(struct vim_session *s, const struct vim_req *rq,
+               const struct vim_soap *args, struct vim_reply *out,
+               struct vim_error *err)
+{
+  struct vim_error local;
+  bool relogged = false;
+  int rc;
+
+  memset(out, 0, sizeof *out);
+  if (!err)
+    err = &local;
+  for (;;) {
+    const struct vim_moref *this_ = NULL;
+
+    rc = resolve(s, rq, &this_, err);
+    if (rc == VIM_OK && rq->method)
+      rc = vim_exchange(s, rq, this_, args, out, err);
+    if (rc != VIM_E_FAULT || rq->cls == VIM_CALL_LOGIN ||
+        err->fault.kind != VIM_FAULT_NOT_AUTHENTICATED || s->borrowed)
+      break;
+    /* The server did not execute the call: its session is gone. */
+    if (s->holds_scoped) {
+      s->logged_in = false;
+      rc = vim_fail(err, VIM_E_SESSION_LOST,
+                    "%s: the session expired and took its session-scoped "
+                    "disables with it",
+                    rq->method ? rq->method : "RetrieveInternalContent");
+      break;
+    }
+    if (relogged || !s->password || !s->user)
+      break;
+    relogged = true;
+    {
+      struct vim_error rl;
+
+      rc = relogin(s, &rl);
+      if (rc != VIM_OK) {
+        *err = rl; /* the login failure is what the user must fix */
+        break;
+      }
+    }
+  }
+  if (rc == VIM_OK && rq->scoped)
+    s->holds_scoped = true;
+  return rc;
+}
+
+int vim_request(struct vim_session *s, const struct vim_req *rq,
+                struct vim_soap *args, struct vim_reply *out,
+                struct vim_error *err)
+{
+  int rc;
+
+  memset(out, 0, sizeof *out);
+  rc = vim_session_enter(s, err);
+  if (rc == VIM_OK) {
+    rc = vim_invoke(s, rq, args, out, err);
+    vim_session_leave(s);
+  }
+  if (args)
+    vim_soap_free(args);
   return rc;
 }
 
@@ -329,8 +482,8 @@ int vim_use_cookie(struct vim_session *s, const char *cookie,
                    struct vim_error *err)
 {
   static const char prefix[] = "vmware_soap_session=";
-  static const char *const path[] = {"currentSession"};
   struct vim_reply r;
+  xmlNode *val;
   char *c;
   int rc;
 
@@ -355,42 +508,27 @@ int vim_use_cookie(struct vim_session *s, const char *cookie,
   forget_auth(s);
   s->cookie = c;
   s->borrowed = true;
+  /* currentSession comes back unset for a dead cookie (vCenter does not
+   * fault reads of the SessionManager). */
   rc = vim_content_locked(s, err);
+  if (rc == VIM_OK)
+    rc = vim_read_prop_locked(s, &s->sc.session_manager, "currentSession",
+                              &r, &val, err);
   if (rc == VIM_OK) {
-    struct vim_soap a;
-    xmlNode *ps, *val;
-
-    /* currentSession comes back unset for a dead cookie (vCenter does not
-     * fault reads of the SessionManager). */
-    vim_soap_init(&a);
-    vim_soap_raw(&a, "<specSet><propSet><type>SessionManager</type>");
-    vim_soap_str(&a, "pathSet", path[0]);
-    vim_soap_raw(&a, "</propSet><objectSet>");
-    vim_soap_moref(&a, "obj", &s->sc.session_manager);
-    vim_soap_raw(&a, "</objectSet></specSet><options/>");
-    rc = vim_call(s, "RetrievePropertiesEx", VIM_NS_VIM25,
-                  &s->sc.property_collector, &a, VIM_CALL_IDEMPOTENT, &r,
-                  err);
-    vim_soap_free(&a);
-    if (rc == VIM_OK) {
-      ps = vim_xml_child(vim_xml_child(vim_xml_child(r.result, "returnval"),
-                                       "objects"), "propSet");
-      val = vim_xml_child(ps, "val");
-      vim_xml_child_text(val, "key", s->session_key, sizeof s->session_key);
-      vim_reply_free(&r);
-      if (!s->session_key[0]) {
-        if (err) {
-          memset(&err->fault, 0, sizeof err->fault);
-          err->fault.kind = VIM_FAULT_NOT_AUTHENTICATED;
-          snprintf(err->fault.type, sizeof err->fault.type,
-                   "NotAuthenticated");
-          snprintf(err->fault.message, sizeof err->fault.message,
-                   "the session cookie is not authenticated");
-        }
-        rc = vim_fail(err, VIM_E_FAULT,
-                      "the session cookie is not (or no longer) "
-                      "authenticated");
+    vim_xml_child_text(val, "key", s->session_key, sizeof s->session_key);
+    vim_reply_free(&r);
+    if (!s->session_key[0]) {
+      if (err) {
+        memset(&err->fault, 0, sizeof err->fault);
+        err->fault.kind = VIM_FAULT_NOT_AUTHENTICATED;
+        snprintf(err->fault.type, sizeof err->fault.type,
+                 "NotAuthenticated");
+        snprintf(err->fault.message, sizeof err->fault.message,
+                 "the session cookie is not authenticated");
       }
+      rc = vim_fail(err, VIM_E_FAULT,
+                    "the session cookie is not (or no longer) "
+                    "authenticated");
     }
   }
   if (rc != VIM_OK)
@@ -401,14 +539,16 @@ int vim_use_cookie(struct vim_session *s, const char *cookie,
 
 int vim_logout(struct vim_session *s, struct vim_error *err)
 {
+  static const struct vim_req logout_req = {.method = "Logout",
+                                            .cls = VIM_CALL_LOGIN};
   struct vim_reply r;
   int rc = vim_session_enter(s, err);
 
   if (rc != VIM_OK)
     return rc;
   if (s->logged_in && !s->borrowed && s->have_content) {
-    rc = vim_call(s, "Logout", VIM_NS_VIM25, &s->sc.session_manager, NULL,
-                  VIM_CALL_LOGIN, &r, err);
+    rc = vim_exchange(s, &logout_req, &s->sc.session_manager, NULL, &r,
+                      err);
     if (rc == VIM_OK)
       vim_reply_free(&r);
     else if (rc == VIM_E_FAULT &&
@@ -466,4 +606,45 @@ void vim_session_stats(struct vim_session *s, struct vim_stats *out)
     return;
   *out = s->stats;
   vim_session_leave(s);
+}
+
+int vim_session_cookie(struct vim_session *s, char *out, size_t n,
+                       struct vim_error *err)
+{
+  int rc;
+
+  if (out && n)
+    fvx_wipe(out, n);
+  if (!out || n == 0)
+    return vim_fail(err, VIM_E_INVALID_ARG, "no buffer for the cookie");
+  rc = vim_session_enter(s, err);
+  if (rc != VIM_OK)
+    return rc;
+  if (!s->cookie)
+    rc = vim_fail(err, VIM_E_INVALID_ARG,
+                  "the session is not logged in: it has no cookie");
+  else if (!fvx_strlcpy(out, s->cookie, n)) {
+    fvx_wipe(out, n);
+    rc = vim_fail(err, VIM_E_INVALID_ARG,
+                  "the session cookie needs %zu bytes, the buffer has %zu",
+                  strlen(s->cookie) + 1, n);
+  }
+  vim_session_leave(s);
+  return rc;
+}
+
+int vim_nfc_service(struct vim_session *s, struct vim_moref *out,
+                    struct vim_error *err)
+{
+  static const struct vim_req rq = {.to = VIM_TO_NFC_SERVICE};
+  struct vim_reply r;
+  int rc;
+
+  if (!out)
+    return vim_fail(err, VIM_E_INVALID_ARG, "out is NULL");
+  rc = vim_request(s, &rq, NULL, &r, err);
+  /* Written once, under the lock vim_request took; never changed after. */
+  if (rc == VIM_OK)
+    *out = s->nfc_service;
+  return rc;
 }

@@ -1,9 +1,10 @@
 /*
  * task.c -- task-creating calls and waiting for tasks.
  *
- * CreateSnapshot_Task, RemoveSnapshot_Task and RelocateVM_Task change the
- * inventory, so they are never sent twice once the request may have
- * reached the server (class VIM_CALL_ONCE; see call.c).  Waiting polls
+ * CreateSnapshot_Task, RemoveSnapshot_Task and RelocateVM_Task (and, through
+ * vim_task_call, cbt.c's ReconfigVM_Task) change the inventory, so they are
+ * never sent twice once the request may have reached the server (class
+ * VIM_CALL_ONCE; see call.c).  Waiting polls
  * Task.info through the property collector with a capped backoff (50 ms
  * doubling to 1 s): simpler than WaitForUpdatesEx, needs no filter object on
  * the server, and costs one round trip per poll.  The session lock is held
@@ -16,21 +17,17 @@
 #include "util/text.h"
 #include "vim/internal.h"
 
-static int task_call(struct vim_session *s, const char *method,
-                     const struct vim_moref *this_, const struct vim_soap *a,
-                     struct vim_moref *out_task, struct vim_error *err)
+int vim_task_call(struct vim_session *s, const char *method,
+                  const struct vim_moref *this_, struct vim_soap *a,
+                  struct vim_moref *out_task, struct vim_error *err)
 {
+  const struct vim_req rq = {.method = method, .cls = VIM_CALL_ONCE,
+                             .obj = this_};
   struct vim_reply r;
   struct vim_moref t;
   int rc;
 
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = vim_content_locked(s, err);
-  if (rc == VIM_OK)
-    rc = vim_call(s, method, VIM_NS_VIM25, this_, a, VIM_CALL_ONCE, &r, err);
-  vim_session_leave(s);
+  rc = vim_request(s, &rq, a, &r, err);
   if (rc != VIM_OK)
     return rc;
   if (!vim_xml_moref(vim_xml_child(r.result, "returnval"), &t)) {
@@ -49,7 +46,6 @@ int vim_create_snapshot(struct vim_session *s, const struct vim_moref *vm,
                         struct vim_error *err)
 {
   struct vim_soap a;
-  int rc;
 
   if (!vm || !name)
     return vim_fail(err, VIM_E_INVALID_ARG, "vm or name is NULL");
@@ -59,9 +55,7 @@ int vim_create_snapshot(struct vim_session *s, const struct vim_moref *vm,
     vim_soap_str(&a, "description", description);
   vim_soap_bool(&a, "memory", memory);
   vim_soap_bool(&a, "quiesce", quiesce);
-  rc = task_call(s, "CreateSnapshot_Task", vm, &a, out_task, err);
-  vim_soap_free(&a);
-  return rc;
+  return vim_task_call(s, "CreateSnapshot_Task", vm, &a, out_task, err);
 }
 
 int vim_remove_snapshot(struct vim_session *s, const struct vim_moref *snapshot,
@@ -69,16 +63,14 @@ int vim_remove_snapshot(struct vim_session *s, const struct vim_moref *snapshot,
                         struct vim_moref *out_task, struct vim_error *err)
 {
   struct vim_soap a;
-  int rc;
 
   if (!snapshot)
     return vim_fail(err, VIM_E_INVALID_ARG, "snapshot is NULL");
   vim_soap_init(&a);
   vim_soap_bool(&a, "removeChildren", remove_children);
   vim_soap_bool(&a, "consolidate", consolidate);
-  rc = task_call(s, "RemoveSnapshot_Task", snapshot, &a, out_task, err);
-  vim_soap_free(&a);
-  return rc;
+  return vim_task_call(s, "RemoveSnapshot_Task", snapshot, &a, out_task,
+                       err);
 }
 
 int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
@@ -86,7 +78,6 @@ int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
                  struct vim_error *err)
 {
   struct vim_soap a;
-  int rc;
 
   if (!vm)
     return vim_fail(err, VIM_E_INVALID_ARG, "vm is NULL");
@@ -95,9 +86,7 @@ int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
   if (datastore)
     vim_soap_moref(&a, "datastore", datastore);
   vim_soap_raw(&a, "</spec>");
-  rc = task_call(s, "RelocateVM_Task", vm, &a, out_task, err);
-  vim_soap_free(&a);
-  return rc;
+  return vim_task_call(s, "RelocateVM_Task", vm, &a, out_task, err);
 }
 
 static enum vim_task_state state_of(const char *s)
@@ -138,48 +127,28 @@ void vim_task_info_decode(const xmlNode *info, struct vim_task_info *out)
     vim_fault_decode_localized(vim_xml_child(info, "error"), &out->fault);
 }
 
-static int task_info_locked(struct vim_session *s, const struct vim_moref *t,
-                            struct vim_task_info *out, struct vim_error *err)
+int vim_task_info(struct vim_session *s, const struct vim_moref *task,
+                  struct vim_task_info *out, struct vim_error *err)
 {
   struct vim_reply r;
   xmlNode *val;
   int rc;
 
-  rc = vim_retrieve_raw_locked(s, t, "info", &r, &val, err);
-  if (rc == VIM_E_FAULT && err &&
-      err->fault.kind == VIM_FAULT_MANAGED_OBJECT_NOT_FOUND)
-    return vim_fail(err, VIM_E_NOT_FOUND, "no task %s:%s on the server",
-                    t->type, t->value);
+  if (!task || !out)
+    return vim_fail(err, VIM_E_INVALID_ARG, "task or out is NULL");
+  rc = vim_read_prop(s, task, "info", &r, &val, err);
   if (rc != VIM_OK)
     return rc;
   if (!val) {
     vim_reply_free(&r);
-    return vim_fail(err, VIM_E_NOT_FOUND, "task %s:%s has no info", t->type,
-                    t->value);
+    return vim_fail(err, VIM_E_NOT_FOUND, "task %s:%s has no info",
+                    task->type, task->value);
   }
   vim_task_info_decode(val, out);
   vim_reply_free(&r);
   if (!out->task.type[0])
-    out->task = *t;
+    out->task = *task;
   return VIM_OK;
-}
-
-int vim_task_info(struct vim_session *s, const struct vim_moref *task,
-                  struct vim_task_info *out, struct vim_error *err)
-{
-  struct vim_error local;
-  int rc;
-
-  if (!task || !out)
-    return vim_fail(err, VIM_E_INVALID_ARG, "task or out is NULL");
-  if (!err)
-    err = &local;
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = task_info_locked(s, task, out, err);
-  vim_session_leave(s);
-  return rc;
 }
 
 int vim_task_wait(struct vim_session *s, const struct vim_moref *task,
@@ -262,24 +231,25 @@ int vim_vm_running_task(struct vim_session *s, const struct vim_moref *vm,
   static const char *const info[] = {"info.descriptionId", "info.state",
                                      "info.entity"};
   struct vim_objects *res = NULL, *tasks = NULL;
+  const struct vim_service_content *sc = NULL;
   const struct vim_prop *p;
   int rc;
 
   if (!vm || !description_id || !out_task)
     return vim_fail(err, VIM_E_INVALID_ARG, "vm, description or out is NULL");
-  rc = vim_session_enter(s, err);
-  if (rc != VIM_OK)
-    return rc;
-  rc = vim_retrieve_locked(s, vm, 1, recent, 1, &res, err);
+  rc = vim_retrieve(s, vm, 1, recent, 1, &res, err);
   if (rc != VIM_OK)
     goto out;
   p = recent_of(res);
-  if (!p && s->sc.task_manager.type[0]) {
+  rc = p ? VIM_OK : vim_service_content(s, &sc, err);
+  if (rc != VIM_OK)
+    goto out;
+  if (!p && sc->task_manager.type[0]) {
     /* vcsim (and possibly ESXi) keep recent tasks on the TaskManager only;
      * filter them by info.entity below. */
     vim_objects_free(res);
     res = NULL;
-    rc = vim_retrieve_locked(s, &s->sc.task_manager, 1, recent, 1, &res, err);
+    rc = vim_retrieve(s, &sc->task_manager, 1, recent, 1, &res, err);
     if (rc != VIM_OK)
       goto out;
     p = recent_of(res);
@@ -288,7 +258,7 @@ int vim_vm_running_task(struct vim_session *s, const struct vim_moref *vm,
     rc = vim_fail(err, VIM_E_NOT_FOUND, "no recent task on %s", vm->value);
     goto out;
   }
-  rc = vim_retrieve_locked(s, p->morefs, p->n, info, 3, &tasks, err);
+  rc = vim_retrieve(s, p->morefs, p->n, info, 3, &tasks, err);
   if (rc != VIM_OK)
     goto out;
   rc = vim_fail(err, VIM_E_NOT_FOUND, "no running %s task on %s",
@@ -315,6 +285,5 @@ int vim_vm_running_task(struct vim_session *s, const struct vim_moref *vm,
 out:
   vim_objects_free(res);
   vim_objects_free(tasks);
-  vim_session_leave(s);
   return rc;
 }

@@ -89,6 +89,9 @@ enum vim_fault_kind {
   VIM_FAULT_INVALID_STATE,           /* InvalidState and its subtypes we know */
   VIM_FAULT_CONCURRENT_ACCESS,
   VIM_FAULT_REQUEST_CANCELED,
+  VIM_FAULT_FILE,                    /* FileFault and its subtypes we know
+                                        (FileNotFound, FileLocked, ...);
+                                        object = FileFault.file */
 };
 
 /* A decoded SOAP fault (or a task's LocalizedMethodFault).  Every string is
@@ -102,7 +105,7 @@ struct vim_fault {
   char privilege[128]; /* NoPermission.privilegeId */
   char object[128];    /* NoPermission.object, ManagedObjectNotFound.obj,
                           MethodNotFound.receiver ("Type:value"),
-                          InvalidArgument.invalidProperty */
+                          InvalidArgument.invalidProperty, FileFault.file */
 };
 
 struct vim_error {
@@ -454,19 +457,35 @@ int vim_vm_running_task(struct vim_session *s, const struct vim_moref *vm,
  * Remote disks: what a VM (or one of its snapshots) is made of, tickets for
  * the data paths, Changed Block Tracking.  Facts: reference/remote-disk.md,
  * reference/nfc.md §1.
+ *
+ * LIMITS.  ^Answers are decoded within these bounds; beyond them the call
+ * fails with VIM_E_TOO_BIG and returns nothing (vSphere's own maxima are far
+ * below: 32 snapshots per chain, a few hundred disks per VM).
+ *
+ * SECRETS.  ^Cookies and tickets filled into the caller's structs below are
+ * the caller's to wipe (fvx_wipe / explicit_bzero) when done; this layer
+ * never logs them or puts them in err->detail, and wipes its own copies
+ * (the answer body and tree, temporaries).  On failure the output struct is
+ * wiped.
  */
+#define VIM_MAX_DEVICES 2048u   /* devices in one config.hardware.device */
+#define VIM_MAX_CHAIN 64u       /* files in one disk's backing chain */
+#define VIM_MAX_AREAS 1048576u  /* changed areas in one DiskChangeInfo page */
+#define VIM_MAX_ANCESTORS 64u   /* inventory levels above a VM */
 
 /* One file of a virtual disk's backing chain. */
 struct vim_disk_link {
-  char *file_name;        /* "[ds] dir/x-000001.vmdk" */
+  char *file_name;        /* "[ds] dir/x-000001.vmdk" (descriptorFileName
+                             for the RawDiskVer2 backings) */
   char *backing_type;     /* xsi:type, e.g. "VirtualDiskFlatVer2BackingInfo",
                              "VirtualDiskSeSparseBackingInfo",
-                             "VirtualDiskSparseVer2BackingInfo" */
+                             "VirtualDiskSparseVer2BackingInfo"; a parent
+                             without one has its child's type */
   char *delta_format;     /* deltaDiskFormat: "" for a base, "redoLogFormat",
                              "seSparseFormat", "nativeFormat" */
   char *change_id;        /* "" when unset */
   bool thin;              /* thinProvisioned */
-  struct vim_moref datastore;
+  struct vim_moref datastore; /* type "" when unset */
 };
 
 /* One VirtualDisk device. */
@@ -474,45 +493,61 @@ struct vim_disk {
   int32_t key;            /* VirtualDevice.key (2000 = disk 1) */
   char *label;            /* deviceInfo.label, "" when unset */
   uint64_t capacity;      /* bytes (capacityInBytes, else capacityInKB) */
-  char *disk_mode;        /* "persistent", "independent_persistent", ... */
+  char *disk_mode;        /* "persistent", "independent_persistent", ...
+                             ("" when unset) */
   char *uuid;             /* backing.uuid, "" when unset */
   struct vim_disk_link *chain; /* head (the file the VM or snapshot writes
-                                  or wrote to) first, base last */
+                                  or wrote to) first, base last; n_chain >= 1 */
   size_t n_chain;
 };
 
 /* The disks of a VM's current configuration (obj a VirtualMachine) or of a
  * snapshot's configuration (obj a VirtualMachineSnapshot): one round trip
- * (config.hardware.device).  *out (n entries, possibly 0) is the caller's,
- * freed with vim_disks_free.  Returns VIM_OK, VIM_E_NOT_FOUND for an
- * unknown object, or another error with *out NULL. */
+ * (config.hardware.device).  Only VirtualDisk devices, in the server's
+ * order.  *out (n entries, possibly 0; NULL when 0) is the caller's, freed
+ * with vim_disks_free.  Returns VIM_OK, VIM_E_INVALID_ARG (obj of another
+ * type), VIM_E_NOT_FOUND for an unknown object, VIM_E_TOO_BIG (limits
+ * above), VIM_E_PROTOCOL (a disk without key or backing), or another error,
+ * with *out NULL and *n 0. */
 int vim_disks_get(struct vim_session *s, const struct vim_moref *obj,
                   struct vim_disk **out, size_t *n, struct vim_error *err);
+/* NULL is a harmless no-op. */
 void vim_disks_free(struct vim_disk *disks, size_t n);
 
-/* What a remote open needs to know about a VM, in one or two round trips. */
+/* What a remote open needs to know about a VM, in two round trips: the VM
+ * with its inventory ancestors (one RetrievePropertiesEx following parent /
+ * parentVApp), then its host's name.  Strings that do not fit fail the call
+ * (VIM_E_TOO_BIG) rather than being cut. */
 struct vim_vm_place {
   char name[256];
   char power_state[32];        /* "poweredOn", "poweredOff", "suspended" */
   bool change_tracking;        /* config.changeTrackingEnabled */
   char vmx_path[1024];         /* config.files.vmPathName "[ds] dir/x.vmx" */
   struct vim_moref host;       /* runtime.host; type "" when unset */
-  char host_name[256];         /* that HostSystem's name */
+  char host_name[256];         /* that HostSystem's name ("" when unset) */
   struct vim_moref datacenter; /* the enclosing Datacenter */
   char dc_path[512];           /* its inventory path below the root folder
-                                  ("DC0", "folder/DC0"): the dcPath value */
+                                  ("DC0", "folder/DC0"): the dcPath value.
+                                  Names are as the server sends them (a '/'
+                                  inside a name already escaped as %2f); a
+                                  URL needs them percent-encoded */
 };
+/* Returns VIM_OK, VIM_E_NOT_FOUND (no such VM), VIM_E_PROTOCOL (no
+ * datacenter above it), VIM_E_TOO_BIG, or another error (*out zeroed). */
 int vim_vm_place_get(struct vim_session *s, const struct vim_moref *vm,
                      struct vim_vm_place *out, struct vim_error *err);
 
 /* The VM a snapshot belongs to (VirtualMachineSnapshot.vm).  VIM_E_NOT_FOUND
- * when there is no such snapshot. */
+ * when there is no such snapshot; VIM_E_INVALID_ARG when snapshot is not a
+ * VirtualMachineSnapshot. */
 int vim_snapshot_vm(struct vim_session *s, const struct vim_moref *snapshot,
                     struct vim_moref *vm_out, struct vim_error *err);
 
 /* Name and volume URL of datastores (summary.name, summary.url, e.g.
- * "ds:///vmfs/volumes/5f.../").  *out (n entries in the order of refs) is
- * the caller's, freed with free(). */
+ * "ds:///vmfs/volumes/5f.../"), one round trip.  *out (n entries in the
+ * order of refs) is the caller's, freed with free().  VIM_E_NOT_FOUND when
+ * one of them does not exist; VIM_E_TOO_BIG when a name or URL does not
+ * fit. */
 struct vim_datastore {
   struct vim_moref ref;
   char name[256];
@@ -523,13 +558,20 @@ int vim_datastores_get(struct vim_session *s, const struct vim_moref *refs,
                        struct vim_error *err);
 
 /* The value of this session's vmware_soap_session cookie into out (n
- * bytes): for datastore HTTP requests through vCenter.  A secret: wipe it.
- * VIM_E_INVALID_ARG when not logged in or n too small. */
+ * bytes): for datastore HTTP requests through vCenter.  The value is
+ * exactly what the server set (quotes included) or what vim_use_cookie was
+ * given, so "vmware_soap_session=" + out is the Cookie header value.  A
+ * secret: wipe it.  VIM_E_INVALID_ARG when not logged in or n too small
+ * (out wiped). */
 int vim_session_cookie(struct vim_session *s, char *out, size_t n,
                        struct vim_error *err);
 
 /* SessionManager.AcquireGenericServiceTicket for one URL and method
- * ("httpGet", "httpHead", ...): single use (remote-disk.md §1). */
+ * ("httpGet", "httpHead", ...; NULL: any method): single use
+ * (remote-disk.md §1).  Sent with a SessionManagerHttpServiceRequestSpec.
+ * Never repeated once the request may have reached the server.  Returns
+ * VIM_OK, VIM_E_PROTOCOL (no id, or a field that does not fit), or another
+ * error with *out wiped. */
 struct vim_service_ticket {
   char id[256];             /* the vmware_cgi_ticket cookie value; secret */
   char host_name[256];      /* "" when the server sent none */
@@ -543,7 +585,14 @@ int vim_acquire_generic_ticket(struct vim_session *s, const char *url,
 /* VirtualMachine.QueryChangedDiskAreas (remote-disk.md §4): one call, one
  * page.  snapshot may be NULL; change_id "*" asks for the allocated areas.
  * *out is the caller's (vim_changed_areas_free).  The next page starts at
- * out->start + out->length. */
+ * out->start + out->length; a page of length 0 means the server made no
+ * progress (the end of the disk): stop.  Every area lies inside the page
+ * (checked: VIM_E_PROTOCOL otherwise), in the server's order.  Faults:
+ * FILE or INVALID_ARGUMENT for a changeId the disk does not know (take a
+ * full copy), MANAGED_OBJECT_NOT_FOUND for a bad snapshot, NOT_SUPPORTED
+ * when CBT is off.  Returns VIM_OK, VIM_E_INVALID_ARG (start_offset above
+ * 2^63-1, empty change_id), VIM_E_TOO_BIG (more than VIM_MAX_AREAS), or
+ * another error with *out empty. */
 struct vim_disk_area {
   uint64_t start, length; /* bytes */
 };
@@ -557,21 +606,29 @@ int vim_query_changed_areas(struct vim_session *s, const struct vim_moref *vm,
                             uint64_t start_offset, const char *change_id,
                             struct vim_changed_areas *out,
                             struct vim_error *err);
+/* Frees the areas and empties *a; NULL is a harmless no-op. */
 void vim_changed_areas_free(struct vim_changed_areas *a);
 
-/* ReconfigVM_Task with spec.changeTrackingEnabled = enable. */
+/* ReconfigVM_Task with spec.changeTrackingEnabled = enable; *out_task as
+ * for the other task-creating calls (never repeated once sent). */
 int vim_set_change_tracking(struct vim_session *s, const struct vim_moref *vm,
                             bool enable, struct vim_moref *out_task,
                             struct vim_error *err);
 
 /* NFC tickets (nfc.md §1).  vim_nfc_service finds the NfcService through
  * the internal RetrieveInternalContent ("nfcService" on vCenter,
- * "ha-nfc-service" on ESXi) and caches it in the session. */
+ * "ha-nfc-service" on ESXi) and caches it in the session; VIM_E_NOT_FOUND
+ * when the answer names none.  The calls go in urn:vim25 with the session's
+ * SOAPAction, as VDDK sends them (docs/vim.md, assumptions).  Each ticket
+ * call makes a new single-use ticket and is never repeated once the request
+ * may have reached the server.  The ticket calls return VIM_OK,
+ * VIM_E_PROTOCOL (no sessionId, a bad port, a field that does not fit),
+ * VIM_E_FAULT, or another error, with *out wiped. */
 struct vim_host_ticket {
   char host[256];           /* "" when absent: dial the server logged in to */
   unsigned port;            /* 902 when absent */
   char ssl_thumbprint[128];
-  char service[32];         /* "vpxa-nfc" or "nfc" */
+  char service[32];         /* "vpxa-nfc" or "nfc" ("" when absent) */
   char service_version[16];
   char session_id[128];     /* single use; secret */
 };
@@ -581,7 +638,8 @@ int vim_nfc_service(struct vim_session *s, struct vim_moref *out,
 int vim_nfc_get_vm_files(struct vim_session *s, const struct vim_moref *vm,
                          struct vim_host_ticket *out, struct vim_error *err);
 /* NfcRandomAccessOpenDisk (writable) or NfcRandomAccessOpenReadonly for one
- * disk: vm, its device key, the host that runs it. */
+ * disk: vm, its device key, the host that runs it (VDDK sends
+ * vm.runtime.host; NULL leaves hostForAccess out). */
 int vim_nfc_random_access(struct vim_session *s, const struct vim_moref *vm,
                           int32_t disk_key, const struct vim_moref *host,
                           bool writable, struct vim_host_ticket *out,

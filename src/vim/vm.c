@@ -71,9 +71,9 @@ static bool fill(struct vim_vm_info *vi, const struct vim_object *o)
   return true;
 }
 
-static int vm_info_locked(struct vim_session *s, const struct vim_moref *vms,
-                          size_t n, struct vim_vm_info *infos,
-                          struct vim_error *err)
+static int vm_info_fill(struct vim_session *s, const struct vim_moref *vms,
+                        size_t n, struct vim_vm_info *infos,
+                        struct vim_error *err)
 {
   struct vim_moref *ask = calloc(n, sizeof *ask);
   size_t n_ask = n;
@@ -91,8 +91,8 @@ static int vm_info_locked(struct vim_session *s, const struct vim_moref *vms,
       rc = VIM_OK;
       break;
     }
-    rc = vim_retrieve_locked(s, ask, n_ask, vm_paths,
-                             sizeof vm_paths / sizeof vm_paths[0], &res, err);
+    rc = vim_retrieve(s, ask, n_ask, vm_paths,
+                      sizeof vm_paths / sizeof vm_paths[0], &res, err);
     if (rc == VIM_OK) {
       for (size_t i = 0; i < n; i++) {
         const struct vim_object *o = vim_objects_find(res, &vms[i]);
@@ -140,11 +140,7 @@ int vim_vm_info_get(struct vim_session *s, const struct vim_moref *vms,
     return vim_fail(err, VIM_E_NOMEM, "out of memory");
   for (size_t i = 0; i < n; i++)
     infos[i].vm = vms[i];
-  rc = vim_session_enter(s, err);
-  if (rc == VIM_OK) {
-    rc = vm_info_locked(s, vms, n, infos, err);
-    vim_session_leave(s);
-  }
+  rc = vm_info_fill(s, vms, n, infos, err);
   if (rc != VIM_OK) {
     vim_vm_info_free(infos, n);
     return rc;

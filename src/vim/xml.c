@@ -11,16 +11,40 @@
  *
  * Elements are matched by namespace URI and local name, so any prefix or a
  * default namespace is accepted, as any SOAP stack sends them.
+ *
+ * libxml2 reports problems on its own error channels, and by default
+ * prints them on the host program's stderr -- a library must not.  Parser
+ * errors carry the parser context, but encoding and I/O errors ("input
+ * conversion failed", "encoder error") are raised without one, so a
+ * per-context SAX handler does not see them, and Debian 12's libxml2
+ * (2.9.14) has no xmlCtxtSetErrorHandler (2.13).  So each parse installs
+ * our structured and generic handlers on the calling thread and restores
+ * the thread's previous ones afterwards (quiet_begin / quiet_end).
+ * libxml2 keeps these handlers per thread (its global state is
+ * thread-local; only on the thread it first initialised on are they the
+ * process-wide variables, which that same thread alone reads), so this
+ * neither races with other threads nor overrides, beyond our own parse, a
+ * handler that the host program or another library installed.  What the
+ * handlers receive goes to freevix's log at debug level, at most
+ * VIM_XML_LOG_MAX lines per parse.
  */
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
+#include "util/log.h"
+#include "util/mem.h"
 #include "util/text.h"
 #include "vim/internal.h"
+
+/* libxml2 messages logged per parse; a hostile answer can raise many. */
+#define VIM_XML_LOG_MAX 8u
+#define PARSE_LOG_MAGIC 0x786d6c71u /* "xmlq" */
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
 
@@ -64,6 +88,95 @@ static bool too_deep(xmlNode *root, unsigned max_depth)
   return false;
 }
 
+/* What one parse has logged; the structured handler's context. */
+struct parse_log {
+  uint32_t magic;
+  unsigned lines;
+};
+
+/* One line of libxml2's text, without its trailing newline, at debug. */
+static void log_line(const char *what, const char *msg)
+{
+  char line[256];
+
+  fvx_strlcpy(line, msg ? msg : "", sizeof line);
+  for (char *p = line; *p; p++)
+    if (*p == '\n' || *p == '\r')
+      *p = ' ';
+  fvx_debug("vim: libxml2 %s: %s", what, line);
+}
+
+static void on_structured(void *ctx, xmlErrorPtr e)
+{
+  struct parse_log *pl = ctx;
+  char what[64];
+
+  if (!pl || pl->magic != PARSE_LOG_MAGIC || !e)
+    return;
+  if (pl->lines++ >= VIM_XML_LOG_MAX)
+    return;
+  snprintf(what, sizeof what, "error %d/%d at line %d", e->domain, e->code,
+           e->line);
+  log_line(what, e->message);
+}
+
+/* The few messages libxml2 prints directly, outside its error records. */
+static void on_generic(void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void on_generic(void *ctx, const char *fmt, ...)
+{
+  char msg[256];
+  va_list ap;
+
+  (void)ctx; /* not always ours: libxml2 may pass its parser context */
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (msg[strspn(msg, " \r\n")])
+    log_line("message", msg);
+}
+
+/* The calling thread's libxml2 error channels, saved around one parse. */
+struct xml_quiet {
+  xmlStructuredErrorFunc serror;
+  void *serror_ctx;
+  xmlGenericErrorFunc generic;
+  void *generic_ctx;
+};
+
+static void quiet_begin(struct xml_quiet *q, struct parse_log *pl)
+{
+  q->serror = xmlStructuredError;
+  q->serror_ctx = xmlStructuredErrorContext;
+  q->generic = xmlGenericError;
+  q->generic_ctx = xmlGenericErrorContext;
+  xmlSetStructuredErrorFunc(pl, on_structured);
+  xmlSetGenericErrorFunc(pl, on_generic);
+}
+
+static void quiet_end(const struct xml_quiet *q)
+{
+  xmlSetStructuredErrorFunc(q->serror_ctx, q->serror);
+  xmlSetGenericErrorFunc(q->generic_ctx, q->generic);
+}
+
+/* Parses with the thread's error channels pointed at our log. */
+static xmlDoc *read_quietly(xmlParserCtxt *ctxt, const char *data, int len,
+                            int opts)
+{
+  struct parse_log pl = {PARSE_LOG_MAGIC, 0};
+  struct xml_quiet q;
+  xmlDoc *doc;
+
+  quiet_begin(&q, &pl);
+  doc = xmlCtxtReadMemory(ctxt, data, len, "answer.xml", NULL, opts);
+  quiet_end(&q);
+  if (pl.lines > VIM_XML_LOG_MAX)
+    fvx_debug("vim: libxml2: %u more messages not logged",
+              pl.lines - VIM_XML_LOG_MAX);
+  return doc;
+}
+
 int vim_xml_parse(const char *data, size_t len, size_t max_body,
                   unsigned max_depth, xmlDoc **out, struct vim_error *err)
 {
@@ -88,7 +201,7 @@ int vim_xml_parse(const char *data, size_t len, size_t max_body,
   ctxt = xmlNewParserCtxt();
   if (!ctxt)
     return vim_fail(err, VIM_E_NOMEM, "cannot create an XML parser");
-  doc = xmlCtxtReadMemory(ctxt, data, (int)len, "answer.xml", NULL, opts);
+  doc = read_quietly(ctxt, data, (int)len, opts);
   if (!doc || !ctxt->wellFormed) {
     char msg[200] = "not well-formed XML";
     int code;
@@ -288,4 +401,109 @@ void vim_xml_child_text(const xmlNode *parent, const char *local, char *out,
                         size_t size)
 {
   vim_xml_text(vim_xml_child(parent, local), out, size);
+}
+
+void vim_xml_wipe(xmlDoc *doc)
+{
+  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL, *n = root;
+
+  /* Iterative walk, as in too_deep: the tree came from the network. */
+  while (n) {
+    if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
+        n->content && !(doc->dict && xmlDictOwns(doc->dict, n->content)))
+      fvx_wipe(n->content, strlen((const char *)n->content));
+    if (n->children && n->type == XML_ELEMENT_NODE) {
+      n = n->children;
+      continue;
+    }
+    while (n && !n->next && n != root)
+      n = n->parent;
+    if (!n || n == root)
+      break;
+    n = n->next;
+  }
+}
+
+bool vim_xml_child_fits(const xmlNode *parent, const char *local, char *out,
+                        size_t size)
+{
+  bool cut;
+
+  if (size == 0)
+    return false;
+  text_into(vim_xml_child(parent, local), out, size, &cut);
+  if (cut)
+    fvx_wipe(out, size);
+  return !cut;
+}
+
+/* Reads n's text as an optionally signed decimal integer whose magnitude is
+ * at most max: blanks around it allowed, nothing else. */
+static bool read_integer(const xmlNode *n, uint64_t max, bool *neg,
+                         uint64_t *mag)
+{
+  char buf[64];
+  const char *p;
+  size_t len;
+  uint64_t v = 0;
+
+  if (!n || !vim_xml_text(n, buf, sizeof buf))
+    return false;
+  p = buf + strspn(buf, " \t\r\n");
+  len = strlen(p);
+  while (len > 0 && strchr(" \t\r\n", p[len - 1]))
+    len--;
+  *neg = len > 0 && *p == '-';
+  if (len > 0 && (*p == '-' || *p == '+')) {
+    p++;
+    len--;
+  }
+  if (len == 0 || strspn(p, "0123456789") < len)
+    return false;
+  for (size_t i = 0; i < len; i++) {
+    unsigned digit = (unsigned)(p[i] - '0');
+
+    if (v > (max - digit) / 10)
+      return false;
+    v = v * 10 + digit;
+  }
+  *mag = v;
+  return true;
+}
+
+bool vim_xml_u63(const xmlNode *n, uint64_t *out)
+{
+  uint64_t v;
+  bool neg;
+
+  if (!read_integer(n, (uint64_t)INT64_MAX, &neg, &v) || (neg && v != 0))
+    return false;
+  *out = v;
+  return true;
+}
+
+bool vim_xml_i32(const xmlNode *n, int32_t *out)
+{
+  uint64_t v;
+  bool neg;
+
+  if (!read_integer(n, (uint64_t)INT32_MAX + 1, &neg, &v) ||
+      (!neg && v > (uint64_t)INT32_MAX))
+    return false;
+  *out = neg ? (int32_t)(-(int64_t)v) : (int32_t)v;
+  return true;
+}
+
+bool vim_xml_bool(const xmlNode *n)
+{
+  char buf[16];
+  const char *p;
+  size_t len;
+
+  if (!n || !vim_xml_text(n, buf, sizeof buf))
+    return false;
+  p = buf + strspn(buf, " \t\r\n");
+  len = strcspn(p, " \t\r\n");
+  return (len == 4 && strncmp(p, "true", 4) == 0) ||
+         (len == 1 && *p == '1');
 }

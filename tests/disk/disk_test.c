@@ -1,5 +1,6 @@
 /*
- * disk_test.c -- helpers shared by the cmocka disk tests (disk_test.h).
+ * disk_test.c -- helpers of the cmocka disk tests that use the public API
+ * (disk_test.h).
  */
 #include "disk_test.h"
 
@@ -11,20 +12,7 @@
 
 #include <cmocka.h>
 
-#include "testutil.h"
-
-const char *dt_dir;
 VixDiskLibConnection dt_conn;
-
-char *dt_path(const char *name)
-{
-  static char p[8][4200];
-  static int i;
-
-  i = (i + 1) % 8;
-  snprintf(p[i], sizeof p[i], "%s/%s", dt_dir, name);
-  return p[i];
-}
 
 void dt_create(const char *path, VixDiskLibDiskType type, uint64_t cap)
 {
@@ -50,8 +38,7 @@ VixError dt_open_err(const char *path, uint32 flags)
 
 int dt_setup(void **state)
 {
-  (void)state;
-  dt_dir = fvx_test_tmpdir();
+  dt_dir_setup(state);
   if (VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL) != VIX_OK ||
       VixDiskLib_Connect(NULL, &dt_conn) != VIX_OK)
     return -1;
@@ -60,9 +47,7 @@ int dt_setup(void **state)
 
 int dt_teardown(void **state)
 {
-  (void)state;
   VixDiskLib_Disconnect(dt_conn);
   VixDiskLib_Exit();
-  fvx_test_rmtree(dt_dir);
-  return 0;
+  return dt_dir_teardown(state);
 }

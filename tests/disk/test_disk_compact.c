@@ -91,16 +91,6 @@ struct model {
   uint64_t cap;
 };
 
-static uint64_t rs = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void)
-{
-  rs ^= rs << 13;
-  rs ^= rs >> 7;
-  rs ^= rs << 17;
-  return rs;
-}
-
 /* Writes n sectors at s: random bytes, or zeros when zero is set. */
 static void put(VixDiskLibHandle h, struct model *m, uint64_t s, uint64_t n,
                 int zero)
@@ -109,7 +99,7 @@ static void put(VixDiskLibHandle h, struct model *m, uint64_t s, uint64_t n,
   uint64_t i;
 
   for (i = 0; i < n * 64; i++)
-    ((uint64_t *)p)[i] = zero ? 0 : rnd();
+    ((uint64_t *)p)[i] = zero ? 0 : dt_rand();
   assert_int_equal(VixDiskLib_Write(h, s, n, p), VIX_OK);
 }
 

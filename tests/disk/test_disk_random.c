@@ -21,18 +21,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "disk_test.h"
 #include "testutil.h"
 #include "vixDiskLib.h"
-
-static uint64_t rs;
-
-static uint64_t rnd(void)
-{
-  rs ^= rs << 13;
-  rs ^= rs >> 7;
-  rs ^= rs << 17;
-  return rs;
-}
 
 #define CHECK(cond, ...)                                                     \
   do {                                                                       \
@@ -60,12 +51,12 @@ int main(void)
 
   printf("seed %llu (replay with FREEVIX_SEED=%llu)\n",
          (unsigned long long)seed, (unsigned long long)seed);
-  rs = seed * 2654435761u + 12345;
+  dt_seed(seed * 2654435761u + 12345);
   CHECK(VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL) == VIX_OK,
         "init");
   CHECK(VixDiskLib_Connect(NULL, &conn) == VIX_OK, "connect");
   for (r = 0; r < rounds && time(NULL) - start < 60; r++) {
-    uint64_t cap = 2048 + rnd() % 8192; /* 1..5 MiB, odd sizes */
+    uint64_t cap = 2048 + dt_rand() % 8192; /* 1..5 MiB, odd sizes */
     uint8_t *model = calloc(cap, 512), *buf;
     VixDiskLibCreateParams p;
     VixDiskLibHandle h;
@@ -76,15 +67,15 @@ int main(void)
     snprintf(path, sizeof path, "%s/r%d-base.vmdk", dir, r);
     strcpy(chain[0], path);
     memset(&p, 0, sizeof p);
-    p.diskType = types[rnd() % 4];
+    p.diskType = types[dt_rand() % 4];
     p.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
     p.capacity = cap;
     CHECK(VixDiskLib_Create(conn, path, &p, NULL, NULL) == VIX_OK,
           "create type %d", (int)p.diskType);
     CHECK(VixDiskLib_Open(conn, path, 0, &h) == VIX_OK, "open");
     for (o = 0; o < ops / rounds; o++, op++) {
-      unsigned what = (unsigned)(rnd() % 100);
-      uint64_t s = rnd() % cap, n = 1 + rnd() % 300;
+      unsigned what = (unsigned)(dt_rand() % 100);
+      uint64_t s = dt_rand() % cap, n = 1 + dt_rand() % 300;
 
       if (s + n > cap)
         n = cap - s;
@@ -93,8 +84,8 @@ int main(void)
 
         buf = malloc(n * 512);
         for (i = 0; i < n * 64; i++)
-          ((uint64_t *)buf)[i] = rnd() % 4 == 0 ? 0 : rnd();
-        if (rnd() % 5 == 0)
+          ((uint64_t *)buf)[i] = dt_rand() % 4 == 0 ? 0 : dt_rand();
+        if (dt_rand() % 5 == 0)
           memset(buf, 0, n * 512);
         CHECK(VixDiskLib_Write(h, s, n, buf) == VIX_OK, "write %llu+%llu",
               (unsigned long long)s, (unsigned long long)n);
@@ -127,7 +118,7 @@ int main(void)
         }
         VixDiskLib_FreeBlockList(bl);
       } else if (what < 93 && links == 1) { /* grow the base */
-        uint64_t ncap = cap + 1 + rnd() % 4096;
+        uint64_t ncap = cap + 1 + dt_rand() % 4096;
         uint8_t *nm;
 
         CHECK(VixDiskLib_Close(h) == VIX_OK, "close");
@@ -152,7 +143,7 @@ int main(void)
         strcpy(chain[links], child);
         links++;
       } else if (what < 98) { /* shrink or defragment in place */
-        int shrink = (int)(rnd() % 2);
+        int shrink = (int)(dt_rand() % 2);
         VixError want = VIX_OK, got;
 
         if (shrink && links > 1)
@@ -167,7 +158,7 @@ int main(void)
               (unsigned long long)want);
       } else if (what < 99 && links > 1) { /* reopen by Attach */
         VixDiskLibHandle parent;
-        uint32 pflags = rnd() % 2 ? VIXDISKLIB_FLAG_OPEN_READ_ONLY : 0;
+        uint32 pflags = dt_rand() % 2 ? VIXDISKLIB_FLAG_OPEN_READ_ONLY : 0;
 
         CHECK(VixDiskLib_Close(h) == VIX_OK, "close");
         CHECK(VixDiskLib_Open(conn, chain[links - 1],

@@ -1,203 +1,77 @@
 /*
- * test_vim_http.c -- the transport against a tiny scripted HTTP server on
- * loopback: size cap enforced while receiving, odd HTTP answers, the exact
- * request on the wire (namespace, SOAPAction, escaping, User-Agent,
- * cookie), and that secrets stay out of the log.
+ * test_vim_http.c -- the transport and the session rules against the
+ * scripted HTTP peer (vimtest.h): size cap enforced while receiving, odd
+ * HTTP answers, the exact request on the wire (namespace, SOAPAction,
+ * escaping, User-Agent, cookie), that secrets stay out of the log, and
+ * re-login (vim_invoke): once per call, again after a failed attempt, never
+ * for a borrowed cookie, never over lost session-scoped disables.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
-#include "testutil.h"
 #include "util/log.h"
 #include "vim/internal.h"
+#include "vimtest.h"
 
-/* What the server answers: one script entry per request. */
-enum answer { A_CONTENT, A_LOGIN, A_OK_DISABLE, A_HUGE_STREAM, A_HUGE_LENGTH,
-              A_HTML500, A_EMPTY200, A_503 };
-
-static int lfd, port;
-static enum answer script[16];
-static int n_script, next_ans;
-static char last_req[65536];
-static pthread_t srv;
-static volatile int stop;
-
-static const char content_xml[] =
-    "<?xml version=\"1.0\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas."
-    "xmlsoap.org/soap/envelope/\"><soapenv:Body><RetrieveServiceContentResponse"
-    " xmlns=\"urn:vim25\"><returnval><rootFolder type=\"Folder\">group-d1"
-    "</rootFolder><propertyCollector type=\"PropertyCollector\">pc"
-    "</propertyCollector><about><apiType>VirtualCenter</apiType><apiVersion>8.0"
-    "</apiVersion></about><sessionManager type=\"SessionManager\">SM"
-    "</sessionManager><authorizationManager type=\"AuthorizationManager\">AM"
-    "</authorizationManager></returnval></RetrieveServiceContentResponse>"
-    "</soapenv:Body></soapenv:Envelope>";
-static const char login_xml[] =
-    "<?xml version=\"1.0\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas."
-    "xmlsoap.org/soap/envelope/\"><soapenv:Body><LoginResponse xmlns=\"urn:"
-    "vim25\"><returnval><key>k1</key></returnval></LoginResponse>"
-    "</soapenv:Body></soapenv:Envelope>";
 static const char disable_xml[] =
     "<?xml version=\"1.0\"?><soapenv:Envelope xmlns:soapenv=\"http://schemas."
     "xmlsoap.org/soap/envelope/\"><soapenv:Body><DisableMethodsResponse xmlns="
     "\"urn:vim25\"/></soapenv:Body></soapenv:Envelope>";
 
-static void send_all(int fd, const void *p, size_t n)
-{
-  const char *c = p;
-
-  while (n) {
-    ssize_t w = send(fd, c, n, MSG_NOSIGNAL);
-
-    if (w <= 0)
-      return;
-    c += w;
-    n -= (size_t)w;
-  }
-}
-
-static void reply(int fd, const char *status, const char *extra,
-                  const char *body)
-{
-  char h[512];
-
-  snprintf(h, sizeof h, "HTTP/1.1 %s\r\nContent-Type: text/xml\r\n%s"
-           "Content-Length: %zu\r\n\r\n", status, extra, strlen(body));
-  send_all(fd, h, strlen(h));
-  send_all(fd, body, strlen(body));
-}
-
-/* Reads one request (headers + Content-Length body).  0 on EOF. */
-static int read_request(int fd)
-{
-  size_t len = 0;
-  char *end;
-  long cl;
-
-  for (;;) {
-    ssize_t r = recv(fd, last_req + len, sizeof last_req - 1 - len, 0);
-
-    if (r <= 0)
-      return 0;
-    len += (size_t)r;
-    last_req[len] = '\0';
-    end = strstr(last_req, "\r\n\r\n");
-    if (!end)
-      continue;
-    {
-      const char *c = strcasestr(last_req, "Content-Length:");
-
-      cl = c ? atol(c + 15) : 0;
-    }
-    if ((long)(len - (size_t)(end + 4 - last_req)) >= cl)
-      return 1;
-  }
-}
-
-static void *server(void *arg)
-{
-  (void)arg;
-  while (!stop) {
-    int fd = accept(lfd, NULL, NULL);
-
-    if (fd < 0)
-      break;
-    while (read_request(fd)) {
-      enum answer a = next_ans < n_script ? script[next_ans++] : A_503;
-
-      if (a == A_CONTENT)
-        reply(fd, "200 OK", "Set-Cookie: vmware_soap_session=\"C00KIE-s3cr3t\";"
-              " Path=/; HttpOnly\r\n", content_xml);
-      else if (a == A_LOGIN)
-        reply(fd, "200 OK", "", login_xml);
-      else if (a == A_OK_DISABLE)
-        reply(fd, "200 OK", "", disable_xml);
-      else if (a == A_HTML500)
-        reply(fd, "500 Internal Server Error", "",
-              "<html><body>Internal error<br></body></html>");
-      else if (a == A_EMPTY200)
-        reply(fd, "200 OK", "", "");
-      else if (a == A_503)
-        reply(fd, "503 Service Unavailable", "", "busy");
-      else if (a == A_HUGE_LENGTH) {
-        static const char h[] = "HTTP/1.1 200 OK\r\nContent-Length: 104857600"
-                                "\r\n\r\n<soapenv:Envelope";
-
-        send_all(fd, h, sizeof h - 1);
-        break;
-      } else if (a == A_HUGE_STREAM) {
-        static const char h[] = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
-        static char chunk[65536];
-
-        memset(chunk, ' ', sizeof chunk);
-        send_all(fd, h, sizeof h - 1);
-        for (int i = 0; i < 1600 && !stop; i++) /* 100 MiB */
-          send_all(fd, chunk, sizeof chunk);
-        break;
-      }
-    }
-    close(fd);
-  }
-  return NULL;
-}
+/* The answers the scripts are made of. */
+#define A_CONTENT PEER_CONTENT
+#define A_LOGIN PEER_LOGIN
+static const struct peer_answer A_LOGIN2 = {
+  PEER_BODY, "200 OK", "Set-Cookie: vmware_soap_session=\"C00KIE-2\"\r\n",
+  NULL, "login.xml"};
+static const struct peer_answer A_OK_DISABLE = {PEER_BODY, "200 OK", NULL,
+                                                disable_xml, NULL};
+static const struct peer_answer A_HUGE_STREAM = {PEER_HUGE_STREAM, NULL, NULL,
+                                                 NULL, NULL};
+static const struct peer_answer A_HUGE_LENGTH = {PEER_HUGE_LENGTH, NULL, NULL,
+                                                 NULL, NULL};
+static const struct peer_answer A_HTML500 = {
+  PEER_BODY, "500 Internal Server Error", NULL,
+  "<html><body>Internal error<br></body></html>", NULL};
+static const struct peer_answer A_EMPTY200 = {PEER_BODY, "200 OK", NULL, "",
+                                              NULL};
+static const struct peer_answer A_503 = {PEER_BODY, "503 Service Unavailable",
+                                         NULL, "busy", NULL};
+static const struct peer_answer A_NOT_AUTH =
+    PEER_FAULT("fault_not_authenticated.xml");
+static const struct peer_answer A_FIND = PEER_FILE("find_dc.xml");
+static const struct peer_answer A_SESSION = PEER_FILE("current_session.xml");
 
 static int setup(void **state)
 {
-  struct sockaddr_in sa = {.sin_family = AF_INET};
-  socklen_t sl = sizeof sa;
-
   (void)state;
-  lfd = socket(AF_INET, SOCK_STREAM, 0);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
-  assert_int_equal(listen(lfd, 8), 0);
-  getsockname(lfd, (struct sockaddr *)&sa, &sl);
-  port = ntohs(sa.sin_port);
-  return pthread_create(&srv, NULL, server, NULL);
+  return peer_start();
 }
 
 static int teardown(void **state)
 {
   (void)state;
-  stop = 1;
-  shutdown(lfd, SHUT_RDWR);
-  close(lfd);
-  pthread_join(srv, NULL);
+  peer_stop();
   return 0;
 }
 
-static void run_script(const enum answer *a, int n)
+/* The last request the peer received. */
+static const char *last_req(void)
 {
-  memcpy(script, a, (size_t)n * sizeof *a);
-  n_script = n;
-  next_ans = 0;
+  return peer_request(peer_requests() - 1);
 }
 
 static struct vim_session *session(size_t max_body)
 {
-  struct vim_options o = {0};
-  struct vim_session *s;
-  struct vim_error e;
-
-  o.host = "http://127.0.0.1";
-  o.port = (unsigned)port;
-  o.allow_http = true;
-  o.max_body_bytes = max_body;
-  o.retry_deadline_ms = 300;
-  assert_int_equal(vim_session_new(&s, &o, &e), VIM_OK);
-  return s;
+  return vimtest_session(max_body);
 }
 
 static int log_hits;
@@ -211,7 +85,6 @@ static void sink(void *opaque, enum fvx_log_level level, const char *msg)
 
 static void test_wire_format(void **state)
 {
-  static const enum answer a[] = {A_CONTENT, A_LOGIN, A_OK_DISABLE};
   struct vim_session *s;
   struct vim_error e;
   struct vim_moref ents[2];
@@ -219,22 +92,22 @@ static void test_wire_format(void **state)
   struct vim_stats st;
 
   (void)state;
-  run_script(a, 3);
+  PEER_SCRIPT(A_CONTENT, A_LOGIN, A_OK_DISABLE);
   s = session(0);
   fvx_log_set_sink(sink, NULL);
   fvx_log_set_level(FVX_LOG_DEBUG);
   assert_int_equal(vim_login(s, "root", "pa55word", &e), VIM_OK);
-  assert_non_null(strstr(last_req, "<password>pa55word</password>"));
-  assert_non_null(strstr(last_req, "SOAPAction: \"urn:vim25/7.0\""));
-  assert_non_null(strstr(last_req, "User-Agent: freevix/" FREEVIX_VERSION));
+  assert_non_null(strstr(last_req(), "<password>pa55word</password>"));
+  assert_non_null(strstr(last_req(), "SOAPAction: \"urn:vim25/7.0\""));
+  assert_non_null(strstr(last_req(), "User-Agent: freevix/" FREEVIX_VERSION));
   vim_moref_set(&ents[0], "VirtualMachine", "vm-1");
   vim_moref_set(&ents[1], "VirtualMachine", "vm-2");
   assert_int_equal(vim_disable_methods(s, ents, 2, &dm, 1, "a<b&\"c'", true,
                                        &e), VIM_OK);
   assert_true(vim_session_holds_scoped(s));
-  assert_non_null(strstr(last_req, "SOAPAction: \"urn:internalvim25/7.0\""));
-  assert_non_null(strstr(last_req, "Cookie: vmware_soap_session=\"C00KIE-s3cr3t\""));
-  assert_non_null(strstr(last_req,
+  assert_non_null(strstr(last_req(), "SOAPAction: \"urn:internalvim25/7.0\""));
+  assert_non_null(strstr(last_req(), "Cookie: vmware_soap_session=\"C00KIE-s3cr3t\""));
+  assert_non_null(strstr(last_req(),
       "<DisableMethods xmlns=\"urn:internalvim25\"><_this type=\""
       "AuthorizationManager\">AM</_this><entity type=\"VirtualMachine\">vm-1"
       "</entity><entity type=\"VirtualMachine\">vm-2</entity><method><method>"
@@ -252,19 +125,17 @@ static void test_wire_format(void **state)
 
 static void test_too_big(void **state)
 {
-  static const enum answer a1[] = {A_HUGE_STREAM};
-  static const enum answer a2[] = {A_HUGE_LENGTH};
   struct vim_session *s;
   struct vim_error e;
 
   (void)state;
-  run_script(a1, 1);
+  PEER_SCRIPT(A_HUGE_STREAM);
   s = session(1 << 20);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_E_TOO_BIG);
   /* The buffer never grew past the cap. */
   assert_true(s->resp.alloc <= (1u << 20) + 1);
   vim_session_free(s);
-  run_script(a2, 1);
+  PEER_SCRIPT(A_HUGE_LENGTH);
   s = session(1 << 20);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_E_TOO_BIG);
   vim_session_free(s);
@@ -272,36 +143,167 @@ static void test_too_big(void **state)
 
 static void test_odd_answers(void **state)
 {
-  static const enum answer a1[] = {A_HTML500};
-  static const enum answer a2[] = {A_EMPTY200};
-  static const enum answer a3[] = {A_503, A_503, A_503, A_503, A_503, A_503,
-                                   A_503, A_503, A_503, A_503};
-  static const enum answer a4[] = {A_503, A_CONTENT};
   struct vim_session *s;
   struct vim_error e;
   struct vim_stats st;
 
   (void)state;
-  run_script(a1, 1);
+  PEER_SCRIPT(A_HTML500);
   s = session(0);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_E_HTTP);
   assert_int_equal(e.http_status, 500);
   vim_session_free(s);
-  run_script(a2, 1);
+  PEER_SCRIPT(A_EMPTY200);
   s = session(0);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_E_PROTOCOL);
   vim_session_free(s);
-  run_script(a3, 10);
+  PEER_SCRIPT(A_503, A_503, A_503, A_503, A_503, A_503, A_503, A_503, A_503,
+         A_503);
   s = session(0);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_E_HTTP);
   assert_int_equal(e.http_status, 503);
   vim_session_free(s);
-  run_script(a4, 2);
+  PEER_SCRIPT(A_503, A_CONTENT);
   s = session(0);
   assert_int_equal(vim_service_content(s, NULL, &e), VIM_OK);
   vim_session_stats(s, &st);
   assert_int_equal(st.retries, 1);
   vim_session_free(s);
+}
+
+/* A session logged in over the script's first two answers. */
+static struct vim_session *logged_in(void)
+{
+  struct vim_session *s = session(0);
+  struct vim_error e;
+
+  assert_int_equal(vim_login(s, "root", "pa55word", &e), VIM_OK);
+  return s;
+}
+
+static bool is_call(int i, const char *method)
+{
+  char open[64];
+
+  snprintf(open, sizeof open, "<%s xmlns=", method);
+  return strstr(peer_request(i), open) != NULL;
+}
+
+/* NotAuthenticated: one Login with the stored password, then the call is
+ * repeated with the new cookie. */
+static void test_relogin(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref dc;
+  struct vim_stats st;
+
+  (void)state;
+  PEER_SCRIPT(A_CONTENT, A_LOGIN, A_NOT_AUTH, A_LOGIN2, A_FIND);
+  s = logged_in();
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e), VIM_OK);
+  assert_string_equal(dc.value, "datacenter-2");
+  assert_int_equal(peer_requests(), 5);
+  assert_true(is_call(2, "FindByInventoryPath"));
+  assert_true(is_call(3, "Login"));
+  assert_non_null(strstr(peer_request(3), "<password>pa55word</password>"));
+  assert_true(is_call(4, "FindByInventoryPath"));
+  assert_non_null(strstr(peer_request(4), "vmware_soap_session=\"C00KIE-2\""));
+  vim_session_stats(s, &st);
+  assert_int_equal(st.relogins, 1);
+  vim_session_free(s);
+}
+
+/* A second NotAuthenticated after the re-login is the answer: no loop. */
+static void test_relogin_once(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref dc;
+  struct vim_stats st;
+
+  (void)state;
+  PEER_SCRIPT(A_CONTENT, A_LOGIN, A_NOT_AUTH, A_LOGIN2, A_NOT_AUTH);
+  s = logged_in();
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e), VIM_E_FAULT);
+  assert_int_equal(e.fault.kind, VIM_FAULT_NOT_AUTHENTICATED);
+  assert_int_equal(peer_requests(), 5);
+  vim_session_stats(s, &st);
+  assert_int_equal(st.relogins, 1);
+  vim_session_free(s);
+}
+
+/* A re-login that fails (503: Login is never retried) is reported; the next
+ * call may log in again -- the session is not dead for good.  (Before
+ * vim_invoke, the failed attempt left the session unable to re-login.) */
+static void test_relogin_after_failure(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref dc;
+  struct vim_stats st;
+
+  (void)state;
+  PEER_SCRIPT(A_CONTENT, A_LOGIN, A_NOT_AUTH, A_503, A_NOT_AUTH, A_LOGIN2, A_FIND);
+  s = logged_in();
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e), VIM_E_HTTP);
+  assert_int_equal(e.http_status, 503);
+  assert_int_equal(peer_requests(), 4);
+  assert_true(is_call(3, "Login"));
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e), VIM_OK);
+  assert_string_equal(dc.value, "datacenter-2");
+  assert_true(is_call(5, "Login"));
+  vim_session_stats(s, &st);
+  assert_int_equal(st.relogins, 1);
+  vim_session_free(s);
+}
+
+/* Session-scoped disables die with the session: SESSION_LOST, and no Login
+ * is sent, now or on the next call. */
+static void test_scoped_lost(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref vm, dc;
+  struct vim_disabled_method dm = {"RelocateVM_Task", "backup"};
+
+  (void)state;
+  PEER_SCRIPT(A_CONTENT, A_LOGIN, A_OK_DISABLE, A_NOT_AUTH, A_NOT_AUTH);
+  s = logged_in();
+  vim_moref_set(&vm, "VirtualMachine", "vm-1");
+  assert_int_equal(vim_disable_methods(s, &vm, 1, &dm, 1, "src", true, &e),
+                   VIM_OK);
+  assert_true(vim_session_holds_scoped(s));
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e),
+                   VIM_E_SESSION_LOST);
+  assert_int_equal(e.fault.kind, VIM_FAULT_NOT_AUTHENTICATED);
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e),
+                   VIM_E_SESSION_LOST);
+  assert_int_equal(peer_requests(), 5);
+  for (int i = 2; i < 5; i++)
+    assert_false(is_call(i, "Login"));
+  vim_session_free(s);
+}
+
+/* A borrowed cookie is never re-logged in: the fault comes back. */
+static void test_borrowed_no_relogin(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref dc;
+
+  (void)state;
+  PEER_SCRIPT(A_CONTENT, A_SESSION, A_NOT_AUTH);
+  s = session(0);
+  assert_int_equal(vim_use_cookie(s, "vmware_soap_session=\"B0RROWED\"", &e),
+                   VIM_OK);
+  assert_true(is_call(1, "RetrievePropertiesEx"));
+  assert_non_null(strstr(peer_request(1), "<pathSet>currentSession</pathSet>"));
+  assert_int_equal(vim_find_by_inventory_path(s, "DC0", &dc, &e), VIM_E_FAULT);
+  assert_int_equal(e.fault.kind, VIM_FAULT_NOT_AUTHENTICATED);
+  assert_int_equal(peer_requests(), 3);
+  vim_session_free(s); /* never logs a borrowed session out */
+  assert_int_equal(peer_requests(), 3);
 }
 
 int main(void)
@@ -310,6 +312,11 @@ int main(void)
     cmocka_unit_test(test_wire_format),
     cmocka_unit_test(test_too_big),
     cmocka_unit_test(test_odd_answers),
+    cmocka_unit_test(test_relogin),
+    cmocka_unit_test(test_relogin_once),
+    cmocka_unit_test(test_relogin_after_failure),
+    cmocka_unit_test(test_scoped_lost),
+    cmocka_unit_test(test_borrowed_no_relogin),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);

@@ -702,6 +702,176 @@ static void test_cookie(void **state)
   free(sessions);
 }
 
+/* ---- remote disks (vim.h "Remote disks") ---------------------------------- */
+
+/* The VM's disks, then a snapshot's: the snapshot's config keeps the chain
+ * as it was when it was taken, so its head is the VM's head of before --
+ * true of today's vcsim (no deltas) and of a simulator that makes them. */
+static void test_disks_and_snapshot(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref m = vm(2), task, snap, owner, nope;
+  struct vim_disk *d = NULL, *sd = NULL;
+  size_t n = 0, sn = 0;
+  char head[1024];
+
+  (void)state;
+  s = open_admin();
+  assert_int_equal(vim_disks_get(s, &m, &d, &n, &e), VIM_OK);
+  assert_true(n >= 1);
+  for (size_t i = 0; i < n; i++) {
+    assert_true(d[i].n_chain >= 1);
+    assert_true(d[i].capacity > 0);
+    assert_int_equal(d[i].chain[0].file_name[0], '[');
+    assert_non_null(strstr(d[i].chain[0].backing_type, "BackingInfo"));
+    assert_string_equal(d[i].chain[d[i].n_chain - 1].delta_format, "");
+  }
+  snprintf(head, sizeof head, "%s", d[0].chain[0].file_name);
+
+  assert_int_equal(vim_create_snapshot(s, &m, "remote", NULL, false, false,
+                                       &task, &e), VIM_OK);
+  assert_int_equal(vim_task_wait(s, &task, 20000, NULL, NULL, &snap, &e),
+                   VIM_OK);
+  assert_int_equal(vim_disks_get(s, &snap, &sd, &sn, &e), VIM_OK);
+  assert_int_equal(sn, n);
+  assert_int_equal(sd[0].key, d[0].key);
+  assert_string_equal(sd[0].chain[0].file_name, head);
+  vim_disks_free(sd, sn);
+  vim_disks_free(d, n);
+
+  assert_int_equal(vim_snapshot_vm(s, &snap, &owner, &e), VIM_OK);
+  assert_string_equal(owner.value, m.value);
+  assert_true(vim_moref_set(&nope, "VirtualMachineSnapshot", "snapshot-424242"));
+  assert_int_equal(vim_snapshot_vm(s, &nope, &owner, &e), VIM_E_NOT_FOUND);
+  assert_int_equal(vim_disks_get(s, &nope, &d, &n, &e), VIM_E_NOT_FOUND);
+
+  assert_int_equal(vim_remove_snapshot(s, &snap, false, true, &task, &e),
+                   VIM_OK);
+  assert_int_equal(vim_task_wait(s, &task, 20000, NULL, NULL, NULL, &e),
+                   VIM_OK);
+  vim_session_free(s);
+}
+
+/* Where the VM lives: host, datacenter and its path; its datastores. */
+static void test_vm_place(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref m = vm(0), dc, nope;
+  struct vim_vm_place p;
+  struct vim_vm_info *vi = NULL;
+  struct vim_datastore *ds = NULL;
+  struct vim_stats st0, st1;
+
+  (void)state;
+  s = open_admin();
+  assert_int_equal(vim_find_datacenter(s, "DC0", &dc, &e), VIM_OK);
+  vim_session_stats(s, &st0);
+  assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+  vim_session_stats(s, &st1);
+  assert_int_equal(st1.requests - st0.requests, 2);
+  assert_string_equal(p.name, vm_names[0]);
+  assert_string_not_equal(p.power_state, "");
+  assert_int_equal(p.vmx_path[0], '[');
+  assert_string_equal(p.host.type, "HostSystem");
+  assert_string_not_equal(p.host_name, "");
+  assert_string_equal(p.datacenter.value, dc.value);
+  assert_string_equal(p.dc_path, "DC0");
+
+  assert_int_equal(vim_vm_info_get(s, &m, 1, &vi, &e), VIM_OK);
+  assert_true(vi[0].n_datastores >= 1);
+  assert_int_equal(vim_datastores_get(s, vi[0].datastores, vi[0].n_datastores,
+                                      &ds, &e), VIM_OK);
+  for (size_t i = 0; i < vi[0].n_datastores; i++) {
+    assert_string_equal(ds[i].ref.value, vi[0].datastores[i].value);
+    assert_string_not_equal(ds[i].name, "");
+    assert_string_not_equal(ds[i].url, "");
+  }
+  /* The vmx lives on one of them. */
+  {
+    bool on_it = false;
+
+    for (size_t i = 0; i < vi[0].n_datastores; i++) {
+      char pre[300];
+
+      snprintf(pre, sizeof pre, "[%s] ", ds[i].name);
+      on_it |= strncmp(p.vmx_path, pre, strlen(pre)) == 0;
+    }
+    assert_true(on_it);
+  }
+  free(ds);
+  vim_vm_info_free(vi, 1);
+
+  assert_true(vim_moref_set(&nope, "VirtualMachine", "vm-424242"));
+  assert_int_equal(vim_vm_place_get(s, &nope, &p, &e), VIM_E_NOT_FOUND);
+  vim_session_free(s);
+}
+
+/* CBT on and off through ReconfigVM_Task, seen in the place. */
+static void test_change_tracking(void **state)
+{
+  struct vim_session *s;
+  struct vim_error e;
+  struct vim_moref m = vm(3), task;
+  struct vim_vm_place p;
+
+  (void)state;
+  s = open_admin();
+  assert_int_equal(vim_set_change_tracking(s, &m, true, &task, &e), VIM_OK);
+  assert_int_equal(vim_task_wait(s, &task, 20000, NULL, NULL, NULL, &e),
+                   VIM_OK);
+  assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+  assert_true(p.change_tracking);
+  assert_int_equal(vim_set_change_tracking(s, &m, false, &task, &e), VIM_OK);
+  assert_int_equal(vim_task_wait(s, &task, 20000, NULL, NULL, NULL, &e),
+                   VIM_OK);
+  assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+  assert_false(p.change_tracking);
+  vim_session_free(s);
+}
+
+/* The session cookie works for another client; a generic ticket comes
+ * back (unchecked by today's vcsim, so only its presence is asserted); the
+ * NfcService is named. */
+static void test_cookie_and_tickets(void **state)
+{
+  struct vim_session *s, *b;
+  struct vim_options o;
+  struct vim_error e;
+  struct vim_moref m = vm(0), svc;
+  struct vim_service_ticket t;
+  struct vim_vm_place p;
+  char cookie[sizeof secret_seen], url[1024];
+
+  (void)state;
+  s = open_admin();
+  assert_int_equal(vim_session_cookie(s, cookie, sizeof cookie, &e), VIM_OK);
+  assert_string_not_equal(cookie, "");
+  memcpy(secret_seen, cookie, sizeof secret_seen);
+  opts_for(&o, &sim);
+  assert_int_equal(vim_session_new(&b, &o, &e), VIM_OK);
+  assert_int_equal(vim_use_cookie(b, cookie, &e), VIM_OK);
+  assert_int_equal(vim_vm_exists(b, &m, NULL, 0, &e), VIM_OK);
+  vim_session_free(b);
+
+  assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+  snprintf(url, sizeof url, "https://%s:%d/folder/%s?dcPath=%s&dsName=x",
+           sim.host, sim.port, p.name, p.dc_path);
+  assert_int_equal(vim_acquire_generic_ticket(s, url, "httpGet", &t, &e),
+                   VIM_OK);
+  assert_string_not_equal(t.id, "");
+  assert_int_equal(vim_acquire_generic_ticket(s, url, NULL, &t, &e), VIM_OK);
+  assert_int_equal(vim_nfc_service(s, &svc, &e), VIM_OK);
+  assert_string_equal(svc.type, "NfcService");
+  assert_string_not_equal(svc.value, "");
+  vim_session_free(s);
+  assert_int_equal(secret_hits, 0);
+  secret_seen[0] = '\0';
+  memset(cookie, 0, sizeof cookie);
+  memset(&t, 0, sizeof t);
+}
+
 struct hammer {
   struct vim_session *s;
   int idx;
@@ -776,6 +946,13 @@ static void test_esx_mode(void **state)
   assert_string_equal(sc->api_type, "HostAgent");
   assert_false(vim_session_is_vcenter(s));
   vim_moref_set(&m, "VirtualMachine", ids[0]);
+  {
+    struct vim_vm_place p;
+
+    assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+    assert_string_equal(p.dc_path, "ha-datacenter");
+    assert_string_equal(p.host.type, "HostSystem");
+  }
   assert_int_equal(vim_disable_methods(s, &m, 1, &dm, 1, "x", false, &e),
                    VIM_E_FAULT);
   assert_int_equal(e.fault.kind, VIM_FAULT_METHOD_NOT_FOUND);
@@ -862,6 +1039,10 @@ int main(void)
     cmocka_unit_test(test_task_wait),
     cmocka_unit_test(test_search),
     cmocka_unit_test(test_cookie),
+    cmocka_unit_test(test_disks_and_snapshot),
+    cmocka_unit_test(test_vm_place),
+    cmocka_unit_test(test_change_tracking),
+    cmocka_unit_test(test_cookie_and_tickets),
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_esx_mode),
     cmocka_unit_test(test_plain_http),

@@ -2,6 +2,8 @@
  * test_vim_xml.c -- answer parsing, fault decoding and request writing on
  * recorded XML (tests/vim/data), including hostile input.
  */
+#include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,9 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cmocka.h>
+#include <libxml/xmlerror.h>
 
 #include "testutil.h"
+#include "util/log.h"
 #include "util/tls.h"
 #include "vim/internal.h"
 
@@ -436,6 +443,154 @@ static void test_misc(void **state)
   }
 }
 
+static int libxml2_lines;
+static void count_sink(void *opaque, enum fvx_log_level level,
+                       const char *msg)
+{
+  (void)opaque;
+  if (level == FVX_LOG_DEBUG && strstr(msg, "libxml2"))
+    __atomic_add_fetch(&libxml2_lines, 1, __ATOMIC_RELAXED);
+}
+
+static int host_calls;
+static void host_handler(void *ctx, xmlErrorPtr e)
+{
+  (void)ctx;
+  (void)e;
+  host_calls++;
+}
+
+/* Answers that make libxml2 complain: a declared encoding whose bytes do
+ * not convert (encoding and I/O errors, raised without a parser context),
+ * and plain well-formedness errors. */
+static void *parse_noisy(void *arg)
+{
+  static const char *const files[] = {"bad_encoding.xml", "truncated.xml",
+                                      "undeclared_entity.xml"};
+  struct vim_reply r;
+  struct vim_error e;
+
+  (void)arg;
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    assert_int_equal(parse(files[i], "RetrievePropertiesEx", 200, &r, &e),
+                     VIM_E_PROTOCOL);
+    assert_null(strchr(e.detail, '\n'));
+  }
+  return NULL;
+}
+
+/* libxml2 never writes to the host program's stderr: its messages go to
+ * our log at debug level, on the main thread and on others, and a handler
+ * the host installed on its thread is back in place afterwards. */
+static void test_libxml2_quiet(void **state)
+{
+  const char *dir = fvx_test_tmpdir();
+  char path[4096];
+  struct stat st;
+  pthread_t t;
+  int saved, fd, host_ctx;
+
+  (void)state;
+  snprintf(path, sizeof path, "%s/stderr", dir);
+  fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  fflush(stderr);
+  saved = dup(2);
+  assert_true(saved >= 0);
+  assert_int_equal(dup2(fd, 2), 2);
+  fvx_log_set_sink(count_sink, NULL);
+  fvx_log_set_level(FVX_LOG_DEBUG);
+  xmlSetStructuredErrorFunc(&host_ctx, host_handler);
+
+  parse_noisy(NULL);
+  assert_int_equal(pthread_create(&t, NULL, parse_noisy, NULL), 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+
+  assert_ptr_equal(xmlStructuredError, host_handler);
+  assert_ptr_equal(xmlStructuredErrorContext, &host_ctx);
+  assert_int_equal(host_calls, 0);
+  xmlSetStructuredErrorFunc(NULL, NULL);
+  fvx_log_set_sink(NULL, NULL);
+  fvx_log_set_level(FVX_LOG_INFO);
+  fflush(stderr);
+  assert_int_equal(dup2(saved, 2), 2);
+  close(saved);
+  assert_int_equal(fstat(fd, &st), 0);
+  close(fd);
+  if (st.st_size != 0) {
+    char *text = fvx_test_read_file(path, NULL);
+
+    fail_msg("libxml2 wrote %lld bytes to stderr: %s", (long long)st.st_size,
+             text ? text : "?");
+  }
+  fvx_test_rmtree(dir);
+  assert_true(libxml2_lines > 0);
+}
+
+/* Answers that carried a secret are wiped before they are freed. */
+static void test_wipe(void **state)
+{
+  static const char doc_text[] =
+      "<a><sessionId>52-s3cr3t-ticket</sessionId><b><![CDATA[cdata-s3cr3t]]>"
+      "</b><c x=\"attr\">ab</c></a>";
+  xmlDoc *doc;
+  struct vim_error e;
+  xmlNode *root, *sid, *b;
+
+  (void)state;
+  assert_int_equal(vim_xml_parse(doc_text, sizeof doc_text - 1, 1 << 20, 16,
+                                 &doc, &e), VIM_OK);
+  root = xmlDocGetRootElement(doc);
+  sid = vim_xml_child(root, "sessionId");
+  b = vim_xml_child(root, "b");
+  vim_xml_wipe(doc);
+  assert_int_equal(sid->children->content[0], '\0');
+  assert_int_equal(b->children->content[0], '\0');
+  xmlFreeDoc(doc);
+  vim_xml_wipe(NULL);
+}
+
+/* The numbers answers carry, read strictly. */
+static void test_numbers(void **state)
+{
+  static const char doc_text[] =
+      "<a><n> 42 </n><big>9223372036854775807</big>"
+      "<over>9223372036854775808</over><neg>-5</neg><bad>4x</bad><e></e>"
+      "<i>-2147483648</i><io>2147483648</io><t>true</t><t1> 1 </t1>"
+      "<f>truex</f></a>";
+  xmlDoc *doc;
+  xmlNode *a;
+  struct vim_error e;
+  uint64_t v = 7;
+  int32_t k = 7;
+
+  (void)state;
+  assert_int_equal(vim_xml_parse(doc_text, sizeof doc_text - 1, 1 << 20, 16,
+                                 &doc, &e), VIM_OK);
+  a = xmlDocGetRootElement(doc);
+  assert_true(vim_xml_u63(vim_xml_child(a, "n"), &v));
+  assert_int_equal(v, 42);
+  assert_true(vim_xml_u63(vim_xml_child(a, "big"), &v));
+  assert_true(v == (uint64_t)INT64_MAX);
+  v = 7;
+  assert_false(vim_xml_u63(vim_xml_child(a, "over"), &v));
+  assert_false(vim_xml_u63(vim_xml_child(a, "neg"), &v));
+  assert_false(vim_xml_u63(vim_xml_child(a, "bad"), &v));
+  assert_false(vim_xml_u63(vim_xml_child(a, "e"), &v));
+  assert_false(vim_xml_u63(NULL, &v));
+  assert_int_equal(v, 7);
+  assert_true(vim_xml_i32(vim_xml_child(a, "neg"), &k));
+  assert_int_equal(k, -5);
+  assert_true(vim_xml_i32(vim_xml_child(a, "i"), &k));
+  assert_true(k == INT32_MIN);
+  assert_false(vim_xml_i32(vim_xml_child(a, "io"), &k));
+  assert_true(vim_xml_bool(vim_xml_child(a, "t")));
+  assert_true(vim_xml_bool(vim_xml_child(a, "t1")));
+  assert_false(vim_xml_bool(vim_xml_child(a, "f")));
+  assert_false(vim_xml_bool(NULL));
+  xmlFreeDoc(doc);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -447,6 +602,9 @@ int main(void)
     cmocka_unit_test(test_generated),
     cmocka_unit_test(test_soap_writer),
     cmocka_unit_test(test_misc),
+    cmocka_unit_test(test_libxml2_quiet),
+    cmocka_unit_test(test_wipe),
+    cmocka_unit_test(test_numbers),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
