@@ -1,6 +1,6 @@
 // Concept: the admin endpoint — a plain-HTTP JSON API on loopback, for tests only, that shows the
-// true disable table, sessions, VMs and traffic counters, and expires sessions, starts Storage
-// vMotions and arms fault injection.
+// true disable table, sessions, VMs (with their disks) and traffic counters, and expires sessions,
+// starts Storage vMotions and arms fault injection; the disk requests are in admindisks.go.
 
 package main
 
@@ -24,6 +24,7 @@ type admin struct {
 	inv      *inventory
 	relocate time.Duration // default length of POST /relocate moves
 	nfc      *nfcHub
+	store    *diskStore
 }
 
 type route struct {
@@ -43,6 +44,10 @@ func (a *admin) handler() http.Handler {
 		"/stats":           {http.MethodGet, a.getStats},
 		"/stats/reset":     {http.MethodPost, a.resetStats},
 		"/vms":             {http.MethodGet, a.vms},
+		"/guest/write":     {http.MethodPost, a.guestWrite},
+		"/disk/sha256":     {http.MethodGet, a.diskHash},
+		"/disk/allocated":  {http.MethodGet, a.diskAllocated},
+		"/cbt/reset":       {http.MethodPost, a.cbtReset},
 	}
 	if a.nfc != nil {
 		for path, rt := range a.nfc.adminRoutes() {
@@ -175,5 +180,11 @@ func (a *admin) resetStats(*http.Request) (interface{}, int, error) {
 }
 
 func (a *admin) vms(*http.Request) (interface{}, int, error) {
-	return a.inv.vms(), http.StatusOK, nil
+	vms := a.inv.vms()
+	for i := range vms {
+		ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: vms[i].Moref}
+		vms[i].PowerState = string(powerState(ref))
+		vms[i].Disks, vms[i].Snapshots = a.store.describe(ref)
+	}
+	return vms, http.StatusOK, nil
 }

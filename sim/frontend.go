@@ -1,7 +1,9 @@
 // Concept: the SDK front door — every HTTP request to the SDK endpoint passes here first. It
 // counts traffic, injects faults, authenticates the session cookie, enforces disabled methods,
 // answers the calls the simulator owns (Login checks, DisableMethods, EnableMethods,
-// HasPrivilegeOnEntities, RelocateVM_Task) and hands everything else to vcsim.
+// HasPrivilegeOnEntities, RelocateVM_Task, the snapshot calls with real disks,
+// QueryChangedDiskAreas, AcquireGenericServiceTicket), serves /folder, and hands everything else
+// to vcsim.
 
 package main
 
@@ -10,8 +12,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"time"
 
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -30,6 +35,11 @@ type frontend struct {
 	stats    *stats
 	relocate time.Duration // how long a RelocateVM_Task takes
 	nfc      *nfcHub       // the NfcService (nil: none)
+	store    *diskStore
+	snap     *snapshotter
+	folder   *folderServer
+	tickets  *ticketTable
+	servers  *serverSet
 }
 
 func isSDKPath(p string) bool {
@@ -38,6 +48,11 @@ func isSDKPath(p string) bool {
 
 func (f *frontend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.stats.request()
+	f.stats.path(r.URL.Path)
+	if strings.HasPrefix(r.URL.Path, folderPrefix) {
+		f.folder.serve(w, r, nil)
+		return
+	}
 	if r.Method != http.MethodPost || !isSDKPath(r.URL.Path) {
 		f.next.ServeHTTP(w, r)
 		return
@@ -138,9 +153,129 @@ func (f *frontend) dispatch(w http.ResponseWriter, r *http.Request, c call, body
 		})
 	case "AcquireCloneTicket":
 		writeFault(w, &types.NotSupported{}, "Clone tickets are not simulated")
+	case "CreateSnapshot_Task", "RemoveSnapshot_Task", "RemoveAllSnapshots_Task", "RevertToSnapshot_Task",
+		"RevertToCurrentSnapshot_Task":
+		f.snapshotCall(w, r, c, body)
+	case "PowerOnVM_Task":
+		f.forwardThen(w, r, func(*httptest.ResponseRecorder) {
+			if powerState(c.This) == types.VirtualMachinePowerStatePoweredOn {
+				f.snap.poweredOn(c.This)
+			}
+		})
+	case "Destroy_Task":
+		f.forwardThen(w, r, func(*httptest.ResponseRecorder) {
+			if c.This.Type == "VirtualMachine" && powerState(c.This) == "" {
+				f.store.forget(c.This.Value)
+			}
+		})
+	case "QueryChangedDiskAreas":
+		f.queryChanged(w, body)
+	case "AcquireGenericServiceTicket":
+		f.genericTicket(w, r, body)
 	default:
 		f.next.ServeHTTP(w, r)
 	}
+}
+
+// snapshotCall answers the snapshot calls through the disk store (snapshots.go); calls the store
+// does not take (unknown VM or snapshot) go to vcsim.
+func (f *frontend) snapshotCall(w http.ResponseWriter, r *http.Request, c call, body []byte) {
+	req, err := decodeRequest(body)
+	if err != nil {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	sn := f.snap
+	var (
+		task types.ManagedObjectReference
+		ok   bool
+	)
+	switch q := req.(type) {
+	case *types.CreateSnapshot_Task:
+		task, ok = sn.create(q)
+	case *types.RemoveSnapshot_Task:
+		task, ok = sn.remove(q)
+	case *types.RemoveAllSnapshots_Task:
+		task, ok = sn.removeAll(q)
+	case *types.RevertToSnapshot_Task:
+		if vm, found := snapshotVM(q.This); found {
+			task, ok = sn.revert(vm, q.This, q.SuppressPowerOn != nil && *q.SuppressPowerOn, func() (types.ManagedObjectReference, error) {
+				res, err := methods.RevertToSnapshot_Task(sn.ctx, sn.client, q)
+				if err != nil {
+					return types.ManagedObjectReference{}, err
+				}
+				return res.Returnval, nil
+			}, "revertToSnapshot")
+		}
+	case *types.RevertToCurrentSnapshot_Task:
+		if cur, found := currentSnapshot(q.This); found {
+			task, ok = sn.revert(q.This, cur, q.SuppressPowerOn != nil && *q.SuppressPowerOn, func() (types.ManagedObjectReference, error) {
+				res, err := methods.RevertToCurrentSnapshot_Task(sn.ctx, sn.client, q)
+				if err != nil {
+					return types.ManagedObjectReference{}, err
+				}
+				return res.Returnval, nil
+			}, "revertSnapshot")
+		}
+	}
+	if !ok {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	writeResult(w, c.Name+"Response", &taskResponse{Returnval: task})
+}
+
+// queryChanged answers VirtualMachine.QueryChangedDiskAreas (cbt.go).
+func (f *frontend) queryChanged(w http.ResponseWriter, body []byte) {
+	req, err := decodeRequest(body)
+	if err != nil {
+		writeFault(w, &types.InvalidRequest{}, "%s", err)
+		return
+	}
+	info, fault, msg := f.store.queryChanged(req.(*types.QueryChangedDiskAreas))
+	if fault != nil {
+		writeFault(w, fault, "%s", msg)
+		return
+	}
+	writeResult(w, "QueryChangedDiskAreasResponse", &types.QueryChangedDiskAreasResponse{Returnval: *info})
+}
+
+// genericTicket answers SessionManager.AcquireGenericServiceTicket for HTTP specs with a real,
+// single-use ticket (tickets.go); other specs go to vcsim.
+func (f *frontend) genericTicket(w http.ResponseWriter, r *http.Request, body []byte) {
+	req, err := decodeRequest(body)
+	if err != nil {
+		writeFault(w, &types.InvalidRequest{}, "%s", err)
+		return
+	}
+	spec, ok := req.(*types.AcquireGenericServiceTicket).Spec.(*types.SessionManagerHttpServiceRequestSpec)
+	if !ok {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	u, err := url.Parse(spec.Url)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		writeFault(w, &types.InvalidArgument{InvalidProperty: "spec.url"}, "A specified parameter was not correct: spec.url")
+		return
+	}
+	method := ""
+	if spec.Method != "" {
+		if method, ok = httpMethods[spec.Method]; !ok {
+			writeFault(w, &types.InvalidArgument{InvalidProperty: "spec.method"}, "A specified parameter was not correct: spec.method")
+			return
+		}
+	}
+	h, ok := f.servers.resolve(u.Host)
+	if !ok {
+		writeFault(w, &types.InvalidArgument{InvalidProperty: "spec.url"},
+			"A specified parameter was not correct: spec.url (%s names no server of this inventory)", u.Host)
+		return
+	}
+	t := types.SessionManagerGenericServiceTicket{Id: f.tickets.issue(serverName(h), u, method), SslThumbprint: f.servers.sdkThumb}
+	if h != nil {
+		t.HostName, t.SslThumbprint = h.Name, h.ThumbprintSHA1
+	}
+	writeResult(w, "AcquireGenericServiceTicketResponse", &types.AcquireGenericServiceTicketResponse{Returnval: t})
 }
 
 // anonymousRead reports whether c only reads SessionManager properties, which vCenter allows

@@ -19,8 +19,11 @@ import (
 	"time"
 
 	"github.com/vmware/govmomi/object"
+	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
 	"github.com/vmware/govmomi/vim25"
+	"github.com/vmware/govmomi/vim25/methods"
+	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -269,4 +272,187 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("timed out waiting for %s", what)
+}
+
+// vmByMoref returns the /vms entry of a VM, failing the test when it is missing.
+func (s *sim) vmByMoref(t *testing.T, moref string) vmInfo {
+	t.Helper()
+	for _, v := range s.vms(t) {
+		if v.Moref == moref {
+			return v
+		}
+	}
+	t.Fatalf("no VM %s", moref)
+	return vmInfo{}
+}
+
+// diskHash is GET /disk/sha256 of a VM's disk (snapshot "" for the current state).
+func (s *sim) diskHash(t *testing.T, vm string, key int32, snapshot string) string {
+	t.Helper()
+	var out struct {
+		SHA256 string `json:"sha256"`
+		Error  string `json:"error"`
+	}
+	q := fmt.Sprintf("/disk/sha256?vm=%s&disk=%d&snapshot=%s", vm, key, snapshot)
+	if code := s.call(t, http.MethodGet, q, nil, &out); code != http.StatusOK {
+		t.Fatalf("%s: %d %s", q, code, out.Error)
+	}
+	return out.SHA256
+}
+
+// allocated is GET /disk/allocated of a VM's disk.
+func (s *sim) allocated(t *testing.T, vm string, key int32, snapshot string) []extentRun {
+	t.Helper()
+	var out struct {
+		Allocated []extentRun `json:"allocated"`
+		Error     string      `json:"error"`
+	}
+	q := fmt.Sprintf("/disk/allocated?vm=%s&disk=%d&snapshot=%s", vm, key, snapshot)
+	if code := s.call(t, http.MethodGet, q, nil, &out); code != http.StatusOK {
+		t.Fatalf("%s: %d %s", q, code, out.Error)
+	}
+	return out.Allocated
+}
+
+// guestWrite is POST /guest/write of the stream of seed (seed 0 with zero: zeros).
+func (s *sim) guestWrite(t *testing.T, vm string, key int32, off, n int64, seed uint64) {
+	t.Helper()
+	body := map[string]interface{}{"vm": vm, "disk": key, "offset": off, "length": n, "seed": seed}
+	var out map[string]string
+	if code := s.call(t, http.MethodPost, "/guest/write", body, &out); code != http.StatusOK {
+		t.Fatalf("guest write %v: %d %v", body, code, out)
+	}
+}
+
+// localPath maps "[ds] dir/f" to the file in the simulator's state directory.
+func (s *sim) localPath(t *testing.T, dsPath string) string {
+	t.Helper()
+	var p object.DatastorePath
+	if !p.FromString(dsPath) {
+		t.Fatalf("bad datastore path %q", dsPath)
+	}
+	matches, _ := filepath.Glob(filepath.Join(s.StateDir, "govcsim-*-"+p.Datastore+"-*"))
+	if len(matches) != 1 {
+		t.Fatalf("datastore %s: %v", p.Datastore, matches)
+	}
+	return filepath.Join(matches[0], p.Path)
+}
+
+// virtualDisks reads config.hardware.device of a VM or snapshot and returns its disks.
+func virtualDisks(t *testing.T, c *vim25.Client, ref types.ManagedObjectReference) []*types.VirtualDisk {
+	t.Helper()
+	var devices []types.BaseVirtualDevice
+	var err error
+	if ref.Type == "VirtualMachine" {
+		var m mo.VirtualMachine
+		err = property.DefaultCollector(c).RetrieveOne(context.Background(), ref, []string{"config.hardware.device"}, &m)
+		if m.Config != nil {
+			devices = m.Config.Hardware.Device
+		}
+	} else {
+		var m mo.VirtualMachineSnapshot
+		err = property.DefaultCollector(c).RetrieveOne(context.Background(), ref, []string{"config.hardware.device"}, &m)
+		devices = m.Config.Hardware.Device
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*types.VirtualDisk
+	for _, d := range devices {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			out = append(out, disk)
+		}
+	}
+	return out
+}
+
+func flatBacking(t *testing.T, d *types.VirtualDisk) *types.VirtualDiskFlatVer2BackingInfo {
+	t.Helper()
+	b, ok := d.Backing.(*types.VirtualDiskFlatVer2BackingInfo)
+	if !ok {
+		t.Fatalf("disk %d backing %T", d.Key, d.Backing)
+	}
+	return b
+}
+
+// snapshot creates a snapshot of vm and returns it.
+func snapshot(t *testing.T, c *vim25.Client, vm types.ManagedObjectReference, name string) types.ManagedObjectReference {
+	t.Helper()
+	ctx := context.Background()
+	task, err := object.NewVirtualMachine(c, vm).CreateSnapshot(ctx, name, "", false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := task.WaitForResult(ctx, nil)
+	if err != nil {
+		t.Fatalf("snapshot %s: %v", name, err)
+	}
+	return info.Result.(types.ManagedObjectReference)
+}
+
+// done returns a function that waits for a task and fails the test on error:
+// done(t)(vm.PowerOn(ctx)).
+func done(t *testing.T) func(*object.Task, error) {
+	return func(task *object.Task, err error) {
+		t.Helper()
+		if err == nil {
+			err = task.Wait(context.Background())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitRef waits for the task ref and returns its error.
+func waitRef(c *vim25.Client, ref types.ManagedObjectReference) error {
+	return object.NewTask(c, ref).Wait(context.Background())
+}
+
+// removeSnapshot removes a snapshot (and its children) and fails the test on error.
+func removeSnapshot(t *testing.T, c *vim25.Client, snap types.ManagedObjectReference, children bool) {
+	t.Helper()
+	res, err := methods.RemoveSnapshot_Task(context.Background(), c, &types.RemoveSnapshot_Task{This: snap, RemoveChildren: children})
+	if err == nil {
+		err = waitRef(c, res.Returnval)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// revertSnapshot reverts to a snapshot and fails the test on error.
+func revertSnapshot(t *testing.T, c *vim25.Client, snap types.ManagedObjectReference) {
+	t.Helper()
+	res, err := methods.RevertToSnapshot_Task(context.Background(), c, &types.RevertToSnapshot_Task{This: snap})
+	if err == nil {
+		err = waitRef(c, res.Returnval)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// power powers vm on or off.
+func power(t *testing.T, c *vim25.Client, vm types.ManagedObjectReference, on bool) {
+	t.Helper()
+	o := object.NewVirtualMachine(c, vm)
+	if on {
+		done(t)(o.PowerOn(context.Background()))
+	} else {
+		done(t)(o.PowerOff(context.Background()))
+	}
+}
+
+// sessionCookie is the vmware_soap_session cookie of a logged-in client.
+func sessionCookie(t *testing.T, c *vim25.Client) *http.Cookie {
+	t.Helper()
+	u, _ := url.Parse(c.URL().String())
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == soap.SessionCookieName {
+			return &http.Cookie{Name: ck.Name, Value: ck.Value}
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
 }

@@ -22,15 +22,19 @@ type inventory struct {
 	client *vim25.Client // in-process: calls bypass HTTP and the front door
 }
 
-// vmInfo is the admin endpoint's JSON form of a VM: enough to build a vmxSpec.
+// vmInfo is the admin endpoint's JSON form of a VM: enough to build a vmxSpec, its power state,
+// its disks and its snapshots' disks (filled in by the admin endpoint from the disk store).
 type vmInfo struct {
-	Moref      string `json:"moref"`
-	Name       string `json:"name"`
-	Vmx        string `json:"vmx"`
-	Datacenter string `json:"datacenter"`
-	Datastore  string `json:"datastore"`
-	Dir        string `json:"dir"`
-	File       string `json:"file"`
+	Moref      string         `json:"moref"`
+	Name       string         `json:"name"`
+	Vmx        string         `json:"vmx"`
+	Datacenter string         `json:"datacenter"`
+	Datastore  string         `json:"datastore"`
+	Dir        string         `json:"dir"`
+	File       string         `json:"file"`
+	PowerState string         `json:"power_state"`
+	Disks      []diskView     `json:"disks"`
+	Snapshots  []snapshotView `json:"snapshots"`
 }
 
 // buildInventory creates the vcsim model: the VPX model (one datacenter, a standalone host and a

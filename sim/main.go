@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,32 +42,26 @@ type options struct {
 	verbose, trace            bool
 	pol                       policy
 	nfc                       nfcPolicy
+	diskSize                  int64
+	disksPerVM                int
 }
 
 // startLine is the JSON line printed on stdout once the simulator is ready.
 type startLine struct {
-	SDK              string `json:"sdk"`
-	Host             string `json:"host"`
-	Port             int    `json:"port"`
-	TLS              bool   `json:"tls"`
-	ThumbprintSHA1   string `json:"thumbprint_sha1"`
-	ThumbprintSHA256 string `json:"thumbprint_sha256"`
-	Cert             string `json:"cert"`
-	Admin            string `json:"admin"`
-	Pid              int    `json:"pid"`
-	Mode             string `json:"mode"`
-	User             string `json:"user"`
-	ROUser           string `json:"ro_user"`
-	StateDir         string `json:"state_dir"`
-
-	Hosts []hostLine `json:"hosts"` // one per HostSystem
-}
-
-// hostLine is one HostSystem in the start-up line.
-type hostLine struct {
-	Name    string `json:"name"`
-	Moref   string `json:"moref"`
-	NFCPort int    `json:"nfc_port"` // its authd/NFC port (nfc.md §2), 127.0.0.1
+	SDK              string     `json:"sdk"`
+	Host             string     `json:"host"`
+	Port             int        `json:"port"`
+	TLS              bool       `json:"tls"`
+	ThumbprintSHA1   string     `json:"thumbprint_sha1"`
+	ThumbprintSHA256 string     `json:"thumbprint_sha256"`
+	Cert             string     `json:"cert"`
+	Admin            string     `json:"admin"`
+	Pid              int        `json:"pid"`
+	Mode             string     `json:"mode"`
+	User             string     `json:"user"`
+	ROUser           string     `json:"ro_user"`
+	StateDir         string     `json:"state_dir"`
+	Hosts            []hostInfo `json:"hosts"`
 }
 
 func parseFlags(args []string) (*options, error) {
@@ -91,6 +86,11 @@ func parseFlags(args []string) (*options, error) {
 	sessionScope := fs.String("session-scope", "session", "sessionScope=true disables: session (end with the session) or ignore (persist)")
 	svMotionHold := fs.String("svmotion-hold", "on", "a running relocation holds RelocateVM_Task under "+svMotionSource+": on or off")
 	nfcFlags := o.nfc.register(fs)
+	diskSize := fs.String("disk-size", "64MiB", "capacity of every VM disk (bytes, or with KiB, MiB, GiB, TiB; a multiple of 1 KiB)")
+	fs.IntVar(&o.disksPerVM, "disks-per-vm", 1, "disks of every VM (0-15), keys 2000, 2001, ...")
+	deltaFormat := fs.String("delta-format", "sesparse", "delta disks of snapshots: sesparse (VMFS6), vmfssparse (VMFS5 COWD) or sparse (hosted)")
+	runningBase := fs.String("running-base-read", "refuse", "/folder reads of a running VM's read-only parent disks: allow or refuse")
+	cbtBlock := fs.String("cbt-block", "64KiB", "Changed Block Tracking granularity (a power of two, 512 bytes to 1 MiB)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -111,11 +111,30 @@ func parseFlags(args []string) (*options, error) {
 	if o.pol.svMotionHold, err = parseChoice("svmotion-hold", *svMotionHold, "on", "off"); err != nil {
 		return nil, err
 	}
+	if o.pol.runningBaseRead, err = parseChoice("running-base-read", *runningBase, "allow", "refuse"); err != nil {
+		return nil, err
+	}
+	formats := map[string]string{"sesparse": formatSESparse, "vmfssparse": formatVmfsSparse, "sparse": formatHosted}
+	if o.pol.deltaFormat = formats[*deltaFormat]; o.pol.deltaFormat == "" {
+		return nil, fmt.Errorf("--delta-format: want sesparse, vmfssparse or sparse, got %q", *deltaFormat)
+	}
+	if o.diskSize, err = parseSize(*diskSize); err != nil || o.diskSize <= 0 || o.diskSize%1024 != 0 {
+		return nil, fmt.Errorf("--disk-size: want a positive multiple of 1 KiB, got %q", *diskSize)
+	}
+	if o.pol.cbtBlock, err = parseSize(*cbtBlock); err != nil || o.pol.cbtBlock < 512 || o.pol.cbtBlock > 1<<20 ||
+		o.pol.cbtBlock&(o.pol.cbtBlock-1) != 0 {
+		return nil, fmt.Errorf("--cbt-block: want a power of two from 512 bytes to 1 MiB, got %q", *cbtBlock)
+	}
+	if o.pol.deltaFormat == formatVmfsSparse && o.diskSize > cowdMaxSectors*512 {
+		return nil, errors.New("--delta-format vmfssparse: disks of 2 TB and more use SEsparse")
+	}
 	switch {
 	case o.mode != "vcenter" && o.mode != "esx":
 		return nil, fmt.Errorf("--mode: want vcenter or esx, got %q", o.mode)
 	case o.vms < 0:
 		return nil, errors.New("--vms must not be negative")
+	case o.disksPerVM < 0 || o.disksPerVM > maxDisksPerVM:
+		return nil, fmt.Errorf("--disks-per-vm: want 0 to %d", maxDisksPerVM)
 	case *seconds < 0 || o.idle < 0:
 		return nil, errors.New("--relocate-seconds and --session-idle-timeout must not be negative")
 	case o.users.admin == "" || o.users.reader == "" || o.users.admin == o.users.reader:
@@ -196,6 +215,20 @@ func run(o *options) error {
 	defer inv.close()
 	next := vcsimHandler(inv, sdkLn.Addr().String())
 
+	verbose.Printf("inventory built in %v", time.Since(began))
+	store := newDiskStore(&o.pol, o.diskSize, o.disksPerVM)
+	store.fillHook = func(vm string, d time.Duration) { verbose.Printf("disks of %s filled in %v", vm, d) }
+	disksBegan := time.Now()
+	if err := store.adoptAll(); err != nil {
+		return err
+	}
+	verbose.Printf("disks created in %v", time.Since(disksBegan))
+	servers, err := startHosts(dir, sdkLn.Addr().(*net.TCPAddr).Port, cert, o.mode == "esx")
+	if err != nil {
+		return err
+	}
+	defer servers.close()
+
 	disables := newDisableTable(&o.pol)
 	sessions := newSessionTable(o.idle, func(key, _ string) {
 		inv.terminateSession(ctx, key)
@@ -205,9 +238,19 @@ func run(o *options) error {
 	mv := &mover{ctx: ctx, client: inv.client, disables: disables, pol: &o.pol}
 	faults := newFaultInjector()
 	st := newStats()
-	certs := newHostCerts(dir)
+	tickets := newTicketTable()
+	folder := newFolderServer(store, sessions, o.users, tickets, servers, st, faults, next)
+	servers.serve(folder.handler)
+	hostCert := map[string]*certificate{}
+	for _, h := range servers.hosts {
+		if h.cert != nil {
+			hostCert[h.Moref] = h.cert
+		}
+	}
+	certs := newHostCerts(dir, hostCert)
 	defer certs.remove()
-	nfc, err := startNFC(nfcConfig{pol: &o.nfc, esx: o.mode == "esx", vms: vcsimVMs{}, disks: noDisks{}, users: o.users, certs: certs, stats: st})
+	nfc, err := startNFC(nfcConfig{pol: &o.nfc, esx: o.mode == "esx", vms: vcsimVMs{}, disks: storeDisks{store},
+		users: o.users, certs: certs, stats: st})
 	if err != nil {
 		return err
 	}
@@ -215,9 +258,12 @@ func run(o *options) error {
 
 	front := &frontend{
 		next: next, esx: o.mode == "esx", content: inv.client.ServiceContent, users: o.users,
-		sessions: sessions, disables: disables, mover: mv, faults: faults, stats: st, relocate: o.relocate, nfc: nfc,
+		sessions: sessions, disables: disables, mover: mv, faults: faults, stats: st, relocate: o.relocate,
+		nfc: nfc, store: store, snap: &snapshotter{st: store, ctx: ctx, client: inv.client}, folder: folder,
+		tickets: tickets, servers: servers,
 	}
-	adm := &admin{disables: disables, sessions: sessions, mover: mv, faults: faults, stats: st, inv: inv, relocate: o.relocate, nfc: nfc}
+	adm := &admin{disables: disables, sessions: sessions, mover: mv, faults: faults, stats: st, inv: inv,
+		relocate: o.relocate, nfc: nfc, store: store}
 
 	sdkSrv := serveSDK(sdkLn, front, cert, st)
 	defer sdkSrv.Close()
@@ -228,7 +274,10 @@ func run(o *options) error {
 	line := startLine{
 		Host: addr.IP.String(), Port: addr.Port, Admin: "http://" + adminLn.Addr().String(),
 		Pid: os.Getpid(), Mode: o.mode, User: o.users.admin, ROUser: o.users.reader, StateDir: dir,
-		SDK: "http://" + addr.String() + "/sdk", Hosts: nfc.hostLines(),
+		SDK: "http://" + addr.String() + "/sdk", Hosts: servers.infos(),
+	}
+	for i := range line.Hosts {
+		line.Hosts[i].NFCPort = nfc.port(line.Hosts[i].Moref)
 	}
 	if cert != nil {
 		line.SDK = "https://" + addr.String() + "/sdk"
@@ -241,7 +290,7 @@ func run(o *options) error {
 	if _, err := fmt.Fprintf(os.Stdout, "%s\n", out); err != nil {
 		return err
 	}
-	terse.Printf("%s mode, %d VMs, SDK %s, admin %s (ready in %.1fs)", o.mode, o.vms, line.SDK, line.Admin, time.Since(began).Seconds())
+	terse.Printf("%s mode, %d VMs, SDK %s, admin %s (ready in %.3fs)", o.mode, o.vms, line.SDK, line.Admin, time.Since(began).Seconds())
 
 	reason := waitForEnd(sig, o.parentPid)
 	terse.Printf("shutting down: %s", reason)
@@ -306,4 +355,24 @@ func waitForEnd(sig <-chan os.Signal, parentPid int) string {
 			}
 		}
 	}
+}
+
+// parseSize reads a byte count: digits with an optional binary suffix K/KiB, M/MiB, G/GiB, T/TiB.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		shift  uint
+	}{{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}, {"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}}
+	shift := uint(0)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, shift = strings.TrimSuffix(s, u.suffix), u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n << shift, nil
 }

@@ -31,7 +31,7 @@ type nfcFaults struct {
 
 func newNFCFaults() *nfcFaults { return &nfcFaults{dropAfter: -1} }
 
-func (f *nfcFaults) arm(q nfcFaultRequest, tickets *ticketTable) error {
+func (f *nfcFaults) arm(q nfcFaultRequest, tickets *nfcTicketTable) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch q.Kind {

@@ -150,7 +150,7 @@ func (a *aioConn) openFile(m aioMsg) []replyUnit {
 	put32(r, 20, flags)
 	put64(r, 28, uint64(d.Size()))
 	put32(r, 36, sectorSize)
-	c, h, s := geometry(d)
+	c, h, s := nfcGeometry(d)
 	put32(r, 40, c)
 	put32(r, 44, h)
 	put32(r, 48, s)
@@ -171,9 +171,9 @@ func (a *aioConn) newHandle() (uint64, error) {
 	}
 }
 
-// geometry is the physical C/H/S of the OPEN_FILE reply: the descriptor's geometry.* keys, or
+// nfcGeometry is the physical C/H/S of the OPEN_FILE reply: the descriptor's geometry.* keys, or
 // (assumed, a SCSI-like default) 255 heads, 63 sectors and the cylinders that fit, at least 1.
-func geometry(d logicalDisk) (c, h, s uint32) {
+func nfcGeometry(d logicalDisk) (c, h, s uint32) {
 	var vals [3]uint32
 	found := 0
 	for i, key := range []string{"geometry.cylinders", "geometry.heads", "geometry.sectors"} {

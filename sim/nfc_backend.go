@@ -1,32 +1,14 @@
 // Concept: what the NFC responder needs from the rest of the simulator — the disks it serves
-// (nfcDisks, satisfied by the sim-disks branch's VMDK chains) and the few inventory facts it checks
-// (nfcVMs, satisfied by vcsim's model in nfc_inventory.go). Until the real disk backend is merged,
-// noDisks stands in: every OPEN_FILE then fails with "not found".
+// (nfcDisks, satisfied by the disk store's VMDK chains through storeDisks; logicalDisk is in
+// diskaccess.go) and the few inventory facts it checks (nfcVMs, satisfied by vcsim's model in
+// nfc_inventory.go).
 
 package main
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 )
-
-// logicalDisk is one opened disk chain, addressed in bytes of the guest-visible disk.
-// ReadAt returns real zeros for holes (nfc.md §3.2 IO: "Holes come back as real zeros").
-// Allocated reports whether the byte at off is allocated in any link of the chain and the length
-// of the run of the same state that starts at off (0 < run <= length).
-// DDB looks up a descriptor key as it travels on the wire, without the "ddb." prefix (nfc.md §3.2
-// DDB_GET), e.g. "adapterType" or "geometry.biosHeads"; ok is false when the key is absent.
-// Flush makes writes durable; Close releases the chain (no call is valid after it).
-type logicalDisk interface {
-	Size() int64
-	ReadAt(p []byte, off int64) (int, error)
-	WriteAt(p []byte, off int64) (int, error)
-	Allocated(off, length int64) (allocated bool, run int64, err error)
-	DDB(key string) (string, bool)
-	Flush() error
-	Close() error
-}
 
 // nfcDisks is the datastore as NFC sees it. Errors of openLogical wrapping fs.ErrNotExist become
 // the "not found" AIO error, fs.ErrPermission the permission one; anything else is a generic error.
@@ -57,15 +39,23 @@ type nfcVMs interface {
 	poweredOn(vm string) bool
 }
 
-// noDisks is the backend until the sim-disks branch provides real VMDK chains: it owns nothing,
-// refuses nothing and opens nothing.
-type noDisks struct{}
+// storeDisks serves NFC from the simulator's disk store (diskaccess.go): the same chains, locks
+// and running-base switch as /folder.
+type storeDisks struct{ st *diskStore }
 
-var errNoDiskBackend = fmt.Errorf("no disk backend in this build: %w", fs.ErrNotExist)
+func (d storeDisks) openLogical(dsPath string, write bool) (logicalDisk, error) {
+	return d.st.openLogical(dsPath, write)
+}
 
-func (noDisks) openLogical(string, bool) (logicalDisk, error) { return nil, errNoDiskBackend }
-func (noDisks) readRefusal(string) (bool, string)             { return false, "" }
-func (noDisks) owner(string) (string, int32)                  { return "", 0 }
+func (d storeDisks) readRefusal(dsPath string) (bool, string) { return d.st.readRefusal(dsPath) }
+
+func (d storeDisks) owner(dsPath string) (string, int32) {
+	o, ok := d.st.owner(dsPath)
+	if !ok {
+		return "", 0
+	}
+	return o.VM.Value, o.DiskKey
+}
 
 // openErrorCode maps an openLogical failure onto the AIO error code the client sees.
 func openErrorCode(err error) uint32 {

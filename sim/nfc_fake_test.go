@@ -222,7 +222,7 @@ func startTestNFC(t *testing.T, esx bool, args ...string) *testNFC {
 	n.disks.add(diskB, "vm-2", 2000, 1<<20)
 	n.disks.add(diskC, "vm-3", 2000, 1<<20)
 	hub, err := startNFC(nfcConfig{pol: n.pol, esx: esx, vms: n.vms, disks: n.disks,
-		users: users{admin: "admin", adminPassword: "x", reader: "reader", readerPassword: "x"}, certs: newHostCerts(t.TempDir()), stats: newStats()})
+		users: users{admin: "admin", adminPassword: "x", reader: "reader", readerPassword: "x"}, certs: newHostCerts(t.TempDir(), nil), stats: newStats()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
-// Concept: one TLS identity per HostSystem — the certificate an ESXi host shows on port 902 (and,
-// once the sim-disks branch is merged, on its HTTPS port too). Each is made once, on first use,
+// Concept: one TLS identity per HostSystem — the certificate an ESXi host shows on port 902 and
+// on its HTTPS port. Each is made once, on first use,
 // with the same generator as the SDK's certificate, and its PEM is kept in the state directory
 // as host-<moref>.pem (usable as a CA file).
 
@@ -15,12 +15,19 @@ import (
 type hostCerts struct {
 	dir string
 
-	mu    sync.Mutex
-	byKey map[string]*certificate
+	mu     sync.Mutex
+	byKey  map[string]*certificate
+	shared map[string]bool // certificates owned by the host listeners: not ours to remove
 }
 
-func newHostCerts(dir string) *hostCerts {
-	return &hostCerts{dir: dir, byKey: make(map[string]*certificate)}
+// newHostCerts starts from the certificates the host HTTPS listeners already use (hosts.go), so a
+// host shows one certificate on 443 and 902; others are made on first use.
+func newHostCerts(dir string, known map[string]*certificate) *hostCerts {
+	c := &hostCerts{dir: dir, byKey: make(map[string]*certificate), shared: map[string]bool{}}
+	for k, cert := range known {
+		c.byKey[k], c.shared[k] = cert, true
+	}
+	return c
 }
 
 // hostCertificate returns the certificate of the host hostMoref and its SHA-1 and SHA-256
@@ -50,7 +57,9 @@ func (c *hostCerts) get(key string) (*tls.Certificate, string, string, error) {
 func (c *hostCerts) remove() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, cert := range c.byKey {
-		_ = os.Remove(cert.file)
+	for k, cert := range c.byKey {
+		if !c.shared[k] {
+			_ = os.Remove(cert.file)
+		}
 	}
 }

@@ -60,7 +60,7 @@ type nfcPolicy struct {
 	emptyAcks bool
 	// §5.3 whether CLOSE_FILE / CLOSE_SESSION are answered at all. Read in aioConn.ack.
 	closeReplies bool
-	// §5.4 ticket lifetime from issue to SESSION. Read in ticketTable.redeem and prune.
+	// §5.4 ticket lifetime from issue to SESSION. Read in nfcTicketTable.redeem and prune.
 	ticketTTL time.Duration
 	// §5.4 several OPEN_FILEs on one session (true) or one (false). Read in aioConn.openFile.
 	manyFiles bool

@@ -44,7 +44,7 @@ type nfcHub struct {
 	vms     nfcVMs
 	disks   nfcDisks
 	users   users
-	tickets *ticketTable
+	tickets *nfcTicketTable
 	faults  *nfcFaults
 	stats   *stats
 	hosts   []*nfcHost // ordered by name
@@ -61,7 +61,7 @@ type nfcHub struct {
 func startNFC(cfg nfcConfig) (*nfcHub, error) {
 	h := &nfcHub{
 		pol: cfg.pol, esx: cfg.esx, vms: cfg.vms, disks: cfg.disks, users: cfg.users,
-		tickets: newTicketTable(cfg.pol), faults: newNFCFaults(), stats: cfg.stats,
+		tickets: newNFCTicketTable(cfg.pol), faults: newNFCFaults(), stats: cfg.stats,
 		byMoref: make(map[string]*nfcHost), conns: make(map[net.Conn]struct{}),
 	}
 	for _, ref := range cfg.vms.hosts() {
@@ -167,13 +167,12 @@ func (h *nfcHub) close() {
 	h.wg.Wait()
 }
 
-// hostLines describes every host for the start-up line.
-func (h *nfcHub) hostLines() []hostLine {
-	out := make([]hostLine, 0, len(h.hosts))
-	for _, host := range h.hosts {
-		out = append(out, hostLine{Name: host.ref.Name, Moref: host.ref.Moref, NFCPort: host.port})
+// port is the NFC port of the host hostMoref (0 when it has none).
+func (h *nfcHub) port(hostMoref string) int {
+	if host := h.byMoref[hostMoref]; host != nil {
+		return host.port
 	}
-	return out
+	return 0
 }
 
 // esxi is the ESXi release modelled (--nfc-esxi).

@@ -54,7 +54,7 @@ type ticketView struct {
 // maxTickets bounds the table; the oldest used or expired tickets go first.
 const maxTickets = 10000
 
-type ticketTable struct {
+type nfcTicketTable struct {
 	pol *nfcPolicy
 	now func() time.Time
 
@@ -63,13 +63,13 @@ type ticketTable struct {
 	stale int // the next this many redeemed tickets are refused (admin fault "stale_ticket")
 }
 
-func newTicketTable(pol *nfcPolicy) *ticketTable {
-	return &ticketTable{pol: pol, now: time.Now, byID: make(map[string]*nfcTicket)}
+func newNFCTicketTable(pol *nfcPolicy) *nfcTicketTable {
+	return &nfcTicketTable{pol: pol, now: time.Now, byID: make(map[string]*nfcTicket)}
 }
 
 // issue records a fresh ticket and returns a copy of it. It fails only when the system's random
 // source does.
-func (t *ticketTable) issue(kind ticketKind, vm string, diskKey int32, host, service string) (nfcTicket, error) {
+func (t *nfcTicketTable) issue(kind ticketKind, vm string, diskKey int32, host, service string) (nfcTicket, error) {
 	id, err := newUUID()
 	if err != nil {
 		return nfcTicket{}, err
@@ -83,7 +83,7 @@ func (t *ticketTable) issue(kind ticketKind, vm string, diskKey int32, host, ser
 }
 
 // prune drops used and expired tickets while the table is full. Called with t.mu held.
-func (t *ticketTable) prune() {
+func (t *nfcTicketTable) prune() {
 	if len(t.byID) < maxTickets {
 		return
 	}
@@ -98,7 +98,7 @@ func (t *ticketTable) prune() {
 // redeem uses up the ticket id presented to host's authd. It returns a copy of the ticket, or a
 // reason for refusing it (unknown, used, expired, another host's, or made stale by the admin);
 // a known ticket is used up either way.
-func (t *ticketTable) redeem(id, host string) (nfcTicket, string) {
+func (t *nfcTicketTable) redeem(id, host string) (nfcTicket, string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tk := t.byID[id]
@@ -122,20 +122,20 @@ func (t *ticketTable) redeem(id, host string) (nfcTicket, string) {
 }
 
 // makeStale arms the "stale_ticket" fault: the next redeemed ticket is refused.
-func (t *ticketTable) makeStale() {
+func (t *nfcTicketTable) makeStale() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stale++
 }
 
-func (t *ticketTable) clearFaults() {
+func (t *nfcTicketTable) clearFaults() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stale = 0
 }
 
 // list returns every ticket in the table, oldest first.
-func (t *ticketTable) list() []ticketView {
+func (t *nfcTicketTable) list() []ticketView {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]ticketView, 0, len(t.byID))

@@ -27,7 +27,8 @@ func listenLoopback(addr string) (net.Listener, error) {
 	return net.Listen("tcp4", net.JoinHostPort(host, port))
 }
 
-// serveSDK serves h on ln, with TLS when cert is not nil, until the returned server is closed.
+// serveSDK serves h on ln, with TLS when cert is not nil, until the returned server is closed;
+// connections and handshakes are counted in st unless it is nil (a host listener's).
 func serveSDK(ln net.Listener, h http.Handler, cert *certificate, st *stats) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
@@ -35,7 +36,7 @@ func serveSDK(ln net.Listener, h http.Handler, cert *certificate, st *stats) *ht
 		// An empty, non-nil map keeps HTTP/2 off: vCenter's SDK speaks HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ConnState: func(_ net.Conn, state http.ConnState) {
-			if state == http.StateNew {
+			if state == http.StateNew && st != nil {
 				st.connection()
 			}
 		},
@@ -51,7 +52,9 @@ func serveSDK(ln net.Listener, h http.Handler, cert *certificate, st *stats) *ht
 		NextProtos:   []string{"http/1.1"},
 		// Called once per completed server handshake, full or resumed.
 		VerifyConnection: func(tls.ConnectionState) error {
-			st.handshake()
+			if st != nil {
+				st.handshake()
+			}
 			return nil
 		},
 	}

@@ -1,5 +1,7 @@
 // Concept: traffic counters for the SDK endpoint (requests, TCP connections, TLS handshakes, SOAP
-// calls per method), so benchmarks can prove one round trip per call and connection reuse.
+// calls per method) and for the datastore HTTP interface of every listener (requests per path,
+// /folder bytes served in total, per path and per server), so benchmarks can prove one round trip
+// per call, connection reuse and how many bytes a read moved.
 
 package main
 
@@ -9,11 +11,21 @@ import (
 
 // statsView is the admin endpoint's JSON form of the counters.
 type statsView struct {
-	Requests      int64            `json:"requests"`
-	Connections   int64            `json:"connections"`
-	TLSHandshakes int64            `json:"tls_handshakes"`
-	Methods       map[string]int64 `json:"methods"`
-	NFC           nfcStatsView     `json:"nfc"` // the NFC listeners (nfc_admin.go)
+	Requests            int64            `json:"requests"`
+	Connections         int64            `json:"connections"`
+	TLSHandshakes       int64            `json:"tls_handshakes"`
+	Methods             map[string]int64 `json:"methods"`
+	RequestsByPath      map[string]int64 `json:"requests_by_path"`
+	FolderBytes         int64            `json:"folder_bytes"`
+	FolderBytesByPath   map[string]int64 `json:"folder_bytes_by_path"`
+	FolderBytesByServer map[string]int64 `json:"folder_bytes_by_server"`
+	NFC                 nfcStatsView     `json:"nfc"` // the NFC listeners (nfc_admin.go)
+}
+
+func emptyStats() statsView {
+	return statsView{Methods: map[string]int64{}, RequestsByPath: map[string]int64{},
+		FolderBytesByPath: map[string]int64{}, FolderBytesByServer: map[string]int64{},
+		NFC: nfcStatsView{Requests: map[string]int64{}}}
 }
 
 type stats struct {
@@ -22,7 +34,7 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{v: statsView{Methods: map[string]int64{}, NFC: nfcStatsView{Requests: map[string]int64{}}}}
+	return &stats{v: emptyStats()}
 }
 
 func (s *stats) add(f func(v *statsView)) {
@@ -37,24 +49,39 @@ func (s *stats) handshake()  { s.add(func(v *statsView) { v.TLSHandshakes++ }) }
 func (s *stats) method(name string) {
 	s.add(func(v *statsView) { v.Methods[name]++ })
 }
+func (s *stats) path(p string) {
+	s.add(func(v *statsView) { v.RequestsByPath[p]++ })
+}
+
+// folderBytes counts n body bytes of path served by server ("vcenter" or a host's name).
+func (s *stats) folderBytes(server, path string, n int64) {
+	s.add(func(v *statsView) {
+		v.FolderBytes += n
+		v.FolderBytesByPath[path] += n
+		v.FolderBytesByServer[server] += n
+	})
+}
 
 func (s *stats) snapshot() statsView {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.v
-	c.Methods = make(map[string]int64, len(s.v.Methods))
-	for k, n := range s.v.Methods {
-		c.Methods[k] = n
-	}
-	c.NFC.Requests = make(map[string]int64, len(s.v.NFC.Requests))
-	for k, n := range s.v.NFC.Requests {
-		c.NFC.Requests[k] = n
-	}
+	c.Methods, c.RequestsByPath = copyCounts(s.v.Methods), copyCounts(s.v.RequestsByPath)
+	c.FolderBytesByPath, c.FolderBytesByServer = copyCounts(s.v.FolderBytesByPath), copyCounts(s.v.FolderBytesByServer)
+	c.NFC.Requests = copyCounts(s.v.NFC.Requests)
 	return c
 }
 
 func (s *stats) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.v = statsView{Methods: map[string]int64{}, NFC: nfcStatsView{Requests: map[string]int64{}}}
+	s.v = emptyStats()
+}
+
+func copyCounts(m map[string]int64) map[string]int64 {
+	c := make(map[string]int64, len(m))
+	for k, n := range m {
+		c[k] = n
+	}
+	return c
 }

@@ -1,5 +1,6 @@
-// Concept: the SDK endpoint's TLS identity — a fresh self-signed certificate for 127.0.0.1 and
-// localhost, written as PEM so clients can trust it as a CA, and its SHA-1/SHA-256 thumbprints.
+// Concept: a server's TLS identity (the SDK endpoint's, each host listener's) — a fresh
+// self-signed certificate for 127.0.0.1, localhost and the server's names, written as PEM so
+// clients can trust it as a CA, and its SHA-1/SHA-256 thumbprints.
 
 package main
 
@@ -28,8 +29,9 @@ type certificate struct {
 	sha256 string
 }
 
-// newCertificate generates a self-signed ECDSA P-256 certificate and writes it to file.
-func newCertificate(file string) (*certificate, error) {
+// newCertificate generates a self-signed ECDSA P-256 certificate for 127.0.0.1, localhost and
+// names, and writes it to file.
+func newCertificate(file string, names ...string) (*certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -49,7 +51,7 @@ func newCertificate(file string) (*certificate, error) {
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames:              []string{"localhost"},
+		DNSNames:              append([]string{"localhost"}, names...),
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {

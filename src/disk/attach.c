@@ -129,6 +129,8 @@ int disk_attach(struct disk *parent, struct disk *child)
     st = fix_hint(child->links[child->n - 1], parent->links[0]);
   ptop = parent->links[0];
   if (!st && ptop->writable)
+    st = link_finish(ptop);
+  if (!st && ptop->writable)
     st = link_flush(ptop);
   if (st) {
     disk_close(parent);

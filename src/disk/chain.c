@@ -46,8 +46,18 @@ int disk_close(struct disk *d)
 
   if (!d)
     return DISK_OK;
-  if (d->n && d->links[0]->writable)
-    st = link_flush(d->links[0]);
+  for (i = 0; i < d->n; i++) {
+    int r = link_finish(d->links[i]);
+
+    if (r && !st)
+      st = r;
+  }
+  if (d->n && d->links[0]->writable) {
+    int r = link_flush(d->links[0]);
+
+    if (r && !st)
+      st = r;
+  }
   for (i = 0; i < d->n; i++)
     link_close(d->links[i]);
   free(d);
@@ -304,6 +314,29 @@ static int renew_cid(struct link *l)
   return DISK_OK;
 }
 
+/* Every extent under [sector, sector+n) (n >= 1, within the capacity) can
+ * be written: checked before anything is, so a refused write (a read-only
+ * format such as vmfsSparse or SEsparse, a streamOptimized disk with data,
+ * a RDONLY extent) changes nothing. */
+static int check_writable(struct link *l, uint64_t sector, uint64_t n)
+{
+  uint64_t end = sector + n;
+
+  while (sector < end) {
+    struct extent *e = find_extent(l, sector);
+
+    if (!e->ops->write)
+      return disk_fail(DISK_E_UNSUPPORTED,
+                       "%s: %s extents cannot be written in place",
+                       e->file ? e->file->name : l->path, e->ops->name);
+    if (!e->writable)
+      return disk_fail(DISK_E_READONLY, "%s: extent %s is read-only", l->path,
+                       extent_name(e));
+    sector = e->start + e->sectors;
+  }
+  return DISK_OK;
+}
+
 int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
 {
   struct link *l = d->links[0];
@@ -314,6 +347,8 @@ int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
     return st;
   if (!l->writable)
     return disk_fail(DISK_E_READONLY, "%s: opened read-only", l->path);
+  if (n)
+    st = check_writable(l, sector, n);
   while (!st && n) {
     struct extent *e = find_extent(l, sector);
     uint64_t rel = sector - e->start, m = e->sectors - rel;
@@ -322,13 +357,6 @@ int disk_write(struct disk *d, uint64_t sector, uint64_t n, const void *buf)
 
     if (m > n)
       m = n;
-    if (!e->ops->write)
-      return disk_fail(DISK_E_UNSUPPORTED,
-                       "%s: %s extents cannot be written in place",
-                       e->file ? e->file->name : l->path, e->ops->name);
-    if (!e->writable)
-      return disk_fail(DISK_E_READONLY, "%s: extent %s is read-only", l->path,
-                       extent_name(e));
     st = renew_cid(l); /* once per open; a no-op afterwards */
     if (!st)
       st = e->ops->write(e, rel, m, p, &below);

@@ -234,7 +234,7 @@ static const struct {
     {"SPARSE", DESC_EXT_SPARSE},         {"FLAT", DESC_EXT_FLAT},
     {"ZERO", DESC_EXT_ZERO},             {"VMFS", DESC_EXT_VMFS},
     {"VMFSSPARSE", DESC_EXT_VMFSSPARSE}, {"VMFSRDM", DESC_EXT_VMFSRDM},
-    {"VMFSRAW", DESC_EXT_VMFSRAW},
+    {"VMFSRAW", DESC_EXT_VMFSRAW},       {"SESPARSE", DESC_EXT_SESPARSE},
 };
 
 /* Splits off the next blank-separated token of [*s, *s+*n). */

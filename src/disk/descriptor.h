@@ -33,9 +33,10 @@ enum desc_extent_type {
   DESC_EXT_FLAT,       /* raw data at an offset of a file */
   DESC_EXT_ZERO,       /* no file, reads zeros */
   DESC_EXT_VMFS,       /* ESX flat file, no offset */
-  DESC_EXT_VMFSSPARSE, /* ESX COWD: recognised, not supported */
+  DESC_EXT_VMFSSPARSE, /* ESX vmfsSparse redo log (COWD), read-only */
   DESC_EXT_VMFSRDM,    /* raw device maps: recognised, not supported */
   DESC_EXT_VMFSRAW,
+  DESC_EXT_SESPARSE,   /* VMFS6 SEsparse snapshot delta, read-only */
 };
 
 struct desc_extent {

@@ -79,6 +79,8 @@ enum disk_status {
   DISK_E_AUTH = -36,         /* credentials, cookie or ticket refused */
   DISK_E_REMOTE = -37,       /* the server refused the operation with a
                                 message of its own (NFC error reply) */
+  DISK_E_NOTSEQUENTIAL = -38,/* a streamOptimized disk being written: the
+                                write starts before the end of the last */
 };
 
 /* Short English name of a status ("corrupt sparse header"); static. */

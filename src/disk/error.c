@@ -143,6 +143,8 @@ const char *disk_status_str(int status)
     return "the server refused the credentials or ticket";
   case DISK_E_REMOTE:
     return "the server refused the operation";
+  case DISK_E_NOTSEQUENTIAL:
+    return "streamOptimized disks are written in increasing sector order";
   }
   return "unknown status";
 }

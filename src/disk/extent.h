@@ -8,6 +8,8 @@
  *   flat.c    FLAT / VMFS (raw data at an offset) and ZERO extents
  *   sparse.c  hosted sparse (KDMV) extents: grain directory + grain tables
  *   stream.c  streamOptimized (compressed, marker-framed) sparse extents
+ *   cowd.c    vmfsSparse (COWD) redo logs, read-only      } shared parts
+ *   sesparse.c SEsparse snapshot deltas, read-only        } in delta.c
  *
  * The central operation is map(): for a sector range it returns the length
  * of the leading run that has one state -- DATA (plain bytes at a file
@@ -71,11 +73,16 @@ struct extent_ops {
   int (*write)(struct extent *e, uint64_t sector, uint64_t n,
                const uint8_t *buf, const struct below *below);
   int (*flush)(struct extent *e);
+  /* Completes a written extent before its disk is closed (NULL: nothing to
+   * do): the stream writer writes its tables, directory and footer.  Its
+   * failure is the close's. */
+  int (*finish)(struct extent *e);
   /* Releases backend state (not the file, which link.c closes). */
   void (*close)(struct extent *e);
 };
 
 struct sparse; /* grain.c */
+struct delta;  /* delta.c */
 
 struct extent {
   const struct extent_ops *ops;
@@ -91,6 +98,7 @@ struct extent {
   struct disk_file *file;
   uint64_t flat_offset; /* bytes, FLAT */
   struct sparse *sp;    /* sparse/stream state */
+  struct delta *delta;  /* vmfsSparse/SEsparse state (delta.c) */
   /* Held by chain.c around map()/read() on reads (see THREADS); set up and
    * torn down by link.c. */
   pthread_mutex_t lock;

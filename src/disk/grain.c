@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/delta.h"
 #include "disk/disk.h"
 #include "disk/error.h"
 #include "disk/extent.h"
@@ -448,38 +449,21 @@ int sparse_entry(struct extent *e, uint64_t g, uint32_t *out)
   return DISK_OK;
 }
 
-static enum map_kind entry_kind(uint32_t v, enum map_kind alloc)
+/* sparse_entry for delta_map_run: entries 0 and 1 mean what DELTA_HOLE and
+ * DELTA_ZERO mean. */
+static int entry_of(void *ctx, uint64_t g, uint64_t *out)
 {
-  return v == 0 ? MAP_HOLE : v == 1 ? MAP_ZERO : alloc;
+  uint32_t v;
+  int st = sparse_entry(ctx, g, &v);
+
+  *out = v;
+  return st;
 }
 
 int sparse_map_run(struct extent *e, uint64_t sector, uint64_t n,
                    enum map_kind alloc, struct extent_map *out)
 {
-  uint64_t grain = e->sp->h.grain;
-  uint64_t g0 = sector / grain, g = g0, len = grain - sector % grain;
-  uint32_t first, v;
-  int st;
-
-  st = sparse_entry(e, g, &first);
-  if (st)
-    return st;
-  out->kind = entry_kind(first, alloc);
-  out->offset = out->kind == MAP_DATA
-                    ? ((uint64_t)first + sector % grain) * DISK_SECTOR
-                    : 0;
-  while (len < n) {
-    st = sparse_entry(e, g + 1, &v);
-    if (st)
-      return st;
-    if (entry_kind(v, alloc) != out->kind ||
-        (out->kind == MAP_DATA && v != first + (g + 1 - g0) * grain))
-      break;
-    g++;
-    len += grain;
-  }
-  out->len = len < n ? len : n;
-  return DISK_OK;
+  return delta_map_run(e->sp->h.grain, sector, n, entry_of, e, alloc, out);
 }
 
 void sparse_extent_close(struct extent *e)

@@ -79,6 +79,8 @@ int sparse_gd_check(const struct sparse_header *h, const uint32_t *gd,
 int sparse_gt_check(const struct sparse_header *h, const uint32_t *gt,
                     uint64_t file_sectors, const char *what);
 
+struct stream_writer; /* stream.c */
+
 struct sparse {
   struct sparse_header h;
   uint64_t num_gts;
@@ -97,6 +99,7 @@ struct sparse {
   size_t zcap;
   uint64_t cached_grain; /* grain index decoded in grain_buf */
   bool cached_valid;
+  struct stream_writer *writer; /* append mode (stream.c frees it) */
 };
 
 /* Loads the directories of a checked header from f (whose size bounds

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/delta.h"
 #include "disk/error.h"
 #include "disk/grain.h"
 #include "disk/names.h"
@@ -132,10 +133,12 @@ static int load_descriptor(struct link *l)
   st = disk_file_pread(l->file, raw, sizeof raw, 0, &got);
   if (st)
     return st;
-  if (got >= 4 && memcmp(raw, "COWD", 4) == 0)
+  if (got >= 8 && (memcmp(raw, "COWD", 4) == 0 ||
+                    memcmp(raw, "\xbe\xba\xfe\xca\0\0\0\0", 8) == 0))
     return disk_fail(DISK_E_UNSUPPORTED,
-                     "%s: vmfsSparse (COWD) extents are not supported",
-                     l->path);
+                     "%s is a%s extent, not a disk: open the descriptor "
+                     "that names it", l->path,
+                     raw[0] == 'C' ? " vmfsSparse (COWD)" : "n SEsparse");
   if (got < 4 || memcmp(raw, "KDMV", 4) != 0) {
     if (file_size > DESC_MAX_BYTES)
       return disk_fail(DISK_E_DESCRIPTOR,
@@ -176,8 +179,8 @@ static int open_extent(struct link *l, struct extent *e,
   e->start = start;
   e->sectors = de->sectors;
   e->writable = l->writable && de->access == DESC_RW;
-  if (de->access == DESC_NOACCESS || de->type == DESC_EXT_VMFSSPARSE ||
-      de->type == DESC_EXT_VMFSRDM || de->type == DESC_EXT_VMFSRAW)
+  if (de->access == DESC_NOACCESS || de->type == DESC_EXT_VMFSRDM ||
+      de->type == DESC_EXT_VMFSRAW)
     return disk_fail(DISK_E_UNSUPPORTED,
                      "%s: extent \"%s\": type or access mode not supported",
                      l->path, de->file ? de->file : "");
@@ -194,8 +197,10 @@ static int open_extent(struct link *l, struct extent *e,
     if (st)
       return st;
   }
-  if (de->type == DESC_EXT_SPARSE)
-    return sparse_open(e);
+  if (de->type == DESC_EXT_SPARSE || de->type == DESC_EXT_VMFSSPARSE)
+    return sparse_open(e); /* the file's magic picks KDMV or COWD */
+  if (de->type == DESC_EXT_SESPARSE)
+    return sesparse_open(e);
   return flat_open(e, de->type == DESC_EXT_FLAT ? de->offset : 0);
 }
 
@@ -276,10 +281,10 @@ int link_open(struct link **out, const struct disk_vfs *vfs, const char *path,
                    "%s: opened for writing, but its %s source cannot "
                    "rewrite the descriptor (no truncate)",
                    path, l->file->ops->name);
-  if (!st) {
-    l->kind = disk_kind_of(l->desc.create_type);
+  if (!st)
+    st = disk_kind_lookup(l->desc.create_type, &l->kind, path);
+  if (!st)
     st = alloc_extents(l, l->desc.n_ext);
-  }
   for (i = 0; !st && i < l->n_ext; i++) {
     st = open_extent(l, &l->ext[i], &l->desc.ext[i], start);
     start += l->desc.ext[i].sectors;
@@ -401,6 +406,20 @@ int link_write_desc(struct link *l)
     }
   }
   free(text);
+  return st;
+}
+
+int link_finish(struct link *l)
+{
+  size_t i;
+  int st = DISK_OK, r;
+
+  for (i = 0; i < l->n_ext; i++)
+    if (l->ext[i].ops && l->ext[i].ops->finish) {
+      r = l->ext[i].ops->finish(&l->ext[i]);
+      if (r && !st)
+        st = r;
+    }
   return st;
 }
 

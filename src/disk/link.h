@@ -65,6 +65,10 @@ int link_write_desc(struct link *l);
  * file when it is not also an extent). */
 int link_flush(struct link *l);
 
+/* Runs the extents' finish (a stream writer completes its file); the first
+ * failure is returned, every extent is tried.  Before link_flush at close. */
+int link_finish(struct link *l);
+
 /* True when e's file is the link's own file (closed with the link). */
 bool link_owns_extent_file(const struct link *l, const struct extent *e);
 

@@ -102,6 +102,12 @@ uint32_t disk_new_cid(void)
   return cid;
 }
 
+/* Every createType VMware's format documents (libvmdk's list), and the
+ * kind GetInfo reports for it.  The first name of a kind is the one freevix
+ * writes.  SEsparse has no VixDiskLibDiskType of its own: it reports
+ * VMFS_SPARSE, the other ESXi snapshot delta (an assumption: VDDK's own
+ * answer is not documented).  The device and custom types have no kind;
+ * their extents decide whether they open (raw devices are refused there). */
 static const struct {
   const char *name;
   enum disk_kind kind;
@@ -114,23 +120,42 @@ static const struct {
     {"streamOptimized", DISK_KIND_STREAM},
     {"vmfsThin", DISK_KIND_VMFS_THIN},
     {"vmfsSparse", DISK_KIND_VMFS_SPARSE},
+    {"seSparse", DISK_KIND_VMFS_SPARSE},
+    {"2GbMaxExtentSparse", DISK_KIND_SPLIT_SPARSE},
+    {"2GbMaxExtentFlat", DISK_KIND_SPLIT_FLAT},
+    {"vmfsPreallocated", DISK_KIND_VMFS_FLAT},
+    {"vmfsEagerZeroedThick", DISK_KIND_VMFS_FLAT},
+    {"custom", DISK_KIND_UNKNOWN},
+    {"fullDevice", DISK_KIND_UNKNOWN},
+    {"partitionedDevice", DISK_KIND_UNKNOWN},
+    {"vmfsRaw", DISK_KIND_UNKNOWN},
+    {"vmfsRDM", DISK_KIND_UNKNOWN},
+    {"vmfsRawDeviceMap", DISK_KIND_UNKNOWN},
+    {"vmfsRDMP", DISK_KIND_UNKNOWN},
+    {"vmfsPassthroughRawDeviceMap", DISK_KIND_UNKNOWN},
 };
 
-enum disk_kind disk_kind_of(const char *create_type)
+int disk_kind_lookup(const char *create_type, enum disk_kind *out,
+                     const char *what)
 {
   size_t i;
 
+  *out = DISK_KIND_UNKNOWN;
   for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (strcasecmp(kinds[i].name, create_type) == 0)
-      return kinds[i].kind;
-  return DISK_KIND_UNKNOWN;
+    if (strcasecmp(kinds[i].name, create_type) == 0) {
+      *out = kinds[i].kind;
+      return DISK_OK;
+    }
+  return disk_fail(DISK_E_UNSUPPORTED, "%s: createType \"%s\" is not a "
+                   "VMDK disk type freevix knows", what, create_type);
 }
 
 const char *disk_create_type(enum disk_kind kind)
 {
   size_t i;
 
-  for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+  for (i = 0; kind != DISK_KIND_UNKNOWN && i < sizeof kinds / sizeof kinds[0];
+       i++)
     if (kinds[i].kind == kind)
       return kinds[i].name;
   return NULL;

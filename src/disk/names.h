@@ -43,9 +43,14 @@ int disk_ddb_key(const char *key, char *out, size_t len);
  * fail. */
 uint32_t disk_new_cid(void);
 
-/* Kind named by a createType (case-insensitive; DISK_KIND_UNKNOWN for
- * others) and back (NULL for a kind without a createType).  Static. */
-enum disk_kind disk_kind_of(const char *create_type);
+/* Kind named by a createType (case-insensitive): DISK_OK with *out set
+ * (DISK_KIND_UNKNOWN for known types without a VixDiskLibDiskType: custom,
+ * devices), or DISK_E_UNSUPPORTED naming it (detail recorded with 'what')
+ * for a createType VMware's format does not list.  And back: the name
+ * freevix writes (NULL for a kind without one, DISK_KIND_UNKNOWN
+ * included).  Static. */
+int disk_kind_lookup(const char *create_type, enum disk_kind *out,
+                     const char *what);
 const char *disk_create_type(enum disk_kind kind);
 
 #endif

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disk/delta.h"
 #include "disk/disk.h"
 #include "disk/error.h"
 #include "disk/extent.h"
@@ -122,6 +123,8 @@ int sparse_open(struct extent *e)
   st = disk_file_pread(e->file, raw, sizeof raw, 0, &got);
   if (st)
     return st;
+  if (got >= 4 && memcmp(raw, "COWD", 4) == 0)
+    return cowd_open(e); /* a vmfsSparse redo log (qemu: either magic) */
   if (got < sizeof raw)
     return disk_fail(DISK_E_CORRUPT, "%s: file too short for a sparse header",
                      extent_name(e));

@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "util/log.h"
+
 VixDiskLibConnection dt_conn;
 
 void dt_create(const char *path, VixDiskLibDiskType type, uint64_t cap)
@@ -50,4 +52,22 @@ int dt_teardown(void **state)
   VixDiskLib_Disconnect(dt_conn);
   VixDiskLib_Exit();
   return dt_dir_teardown(state);
+}
+
+char dt_last_line[1024];
+
+static void keep_line(void *opaque, enum fvx_log_level level, const char *msg)
+{
+  (void)opaque;
+  (void)level;
+  snprintf(dt_last_line, sizeof dt_last_line, "%s", msg);
+  fprintf(stderr, "freevix: %s\n", msg);
+}
+
+int dt_setup_logged(void **state)
+{
+  int r = dt_setup(state);
+
+  fvx_log_set_sink(keep_line, NULL);
+  return r;
 }

@@ -46,4 +46,10 @@ VixError dt_open_err(const char *path, uint32 flags);
 int dt_setup(void **state);
 int dt_teardown(void **state);
 
+/* The library's last log line: the api layer reports a failure's detail
+ * once, as "VixDiskLib_Fn: <detail>".  Kept by the sink dt_setup_logged
+ * installs after dt_setup (lines are printed to stderr too). */
+extern char dt_last_line[1024];
+int dt_setup_logged(void **state);
+
 #endif

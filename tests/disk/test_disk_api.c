@@ -472,7 +472,7 @@ static void test_bad_descriptors(void **state)
       /* unbalanced quote */
       "CID=1\ncreateType=\"monolithicFlat\nRW 100 ZERO\n",
       /* offset on a sparse extent */
-      "CID=1\ncreateType=\"x\"\nRW 100 SPARSE \"a.vmdk\" 5\n",
+      "CID=1\ncreateType=\"custom\"\nRW 100 SPARSE \"a.vmdk\" 5\n",
   };
   size_t i;
 
@@ -483,11 +483,11 @@ static void test_bad_descriptors(void **state)
                      VIX_E_DISK_INVAL);
   }
   /* binary junk after a NUL */
-  write_file(path, "CID=1\ncreateType=\"x\"\nRW 8 ZERO\n\0junk", 37);
+  write_file(path, "CID=1\ncreateType=\"custom\"\nRW 8 ZERO\n\0junk", 41);
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY),
                    VIX_E_DISK_INVAL);
   /* a valid zero-extent descriptor opens */
-  write_file(path, "CID=1\ncreateType=\"x\"\nRW 8 ZERO\n", 32);
+  write_file(path, "CID=1\ncreateType=\"custom\"\nRW 8 ZERO\n", 36);
   assert_int_equal(dt_open_err(path, VIXDISKLIB_FLAG_OPEN_READ_ONLY), VIX_OK);
 }
 
@@ -499,10 +499,10 @@ static void test_bad_chains(void **state)
   (void)state;
   /* a loop: a -> b -> a, CIDs consistent */
   snprintf(text, sizeof text, "CID=0000000a\nparentCID=0000000b\n"
-           "parentFileNameHint=\"loopb.vmdk\"\ncreateType=\"x\"\nRW 8 ZERO\n");
+           "parentFileNameHint=\"loopb.vmdk\"\ncreateType=\"custom\"\nRW 8 ZERO\n");
   write_file(dt_path("loopa.vmdk"), text, strlen(text));
   snprintf(text, sizeof text, "CID=0000000b\nparentCID=0000000a\n"
-           "parentFileNameHint=\"loopa.vmdk\"\ncreateType=\"x\"\nRW 8 ZERO\n");
+           "parentFileNameHint=\"loopa.vmdk\"\ncreateType=\"custom\"\nRW 8 ZERO\n");
   write_file(dt_path("loopb.vmdk"), text, strlen(text));
   assert_int_equal(dt_open_err(dt_path("loopa.vmdk"),
                             VIXDISKLIB_FLAG_OPEN_READ_ONLY),
@@ -514,10 +514,10 @@ static void test_bad_chains(void **state)
     snprintf(name, sizeof name, "deep%d.vmdk", i);
     if (i < 69)
       snprintf(text, sizeof text, "CID=%08x\nparentCID=%08x\n"
-               "parentFileNameHint=\"deep%d.vmdk\"\ncreateType=\"x\"\n"
+               "parentFileNameHint=\"deep%d.vmdk\"\ncreateType=\"custom\"\n"
                "RW 8 ZERO\n", i, i + 1, i + 1);
     else
-      snprintf(text, sizeof text, "CID=%08x\ncreateType=\"x\"\nRW 8 ZERO\n",
+      snprintf(text, sizeof text, "CID=%08x\ncreateType=\"custom\"\nRW 8 ZERO\n",
                i);
     write_file(dt_path(name), text, strlen(text));
   }

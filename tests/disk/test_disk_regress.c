@@ -214,7 +214,7 @@ static void test_open_failure_logged_once(void **state)
   /* a missing parent: the line names the parent */
   snprintf(text, sizeof text,
            "CID=0000000a\nparentCID=0000000b\n"
-           "parentFileNameHint=\"gone.vmdk\"\ncreateType=\"x\"\nRW 8 ZERO\n");
+           "parentFileNameHint=\"gone.vmdk\"\ncreateType=\"custom\"\nRW 8 ZERO\n");
   f = fopen(dt_path("orphan.vmdk"), "wb");
   assert_non_null(f);
   assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
