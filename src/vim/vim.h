@@ -403,6 +403,9 @@ int vim_create_snapshot(struct vim_session *s, const struct vim_moref *vm,
 int vim_remove_snapshot(struct vim_session *s, const struct vim_moref *snapshot,
                         bool remove_children, bool consolidate,
                         struct vim_moref *out_task, struct vim_error *err);
+/* PowerOnVM_Task (on) or PowerOffVM_Task. */
+int vim_power(struct vim_session *s, const struct vim_moref *vm, bool on,
+              struct vim_moref *out_task, struct vim_error *err);
 /* RelocateVM_Task with spec.datastore = datastore (NULL: empty spec). */
 int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
                  const struct vim_moref *datastore, struct vim_moref *out_task,

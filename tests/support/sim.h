@@ -29,6 +29,10 @@ struct fvx_sim {
   char user[64];      /* privileged user; password "freevix" unless changed */
   char ro_user[64];   /* read-only user */
   int stdout_fd;      /* the simulator's stdout (kept open until stop) */
+  /* libcurl CONNECT_TO entries (freevix.connectTo) that send every host's
+   * name to its loopback listeners: "H:443:127.0.0.1:P,H:902:127.0.0.1:Q"
+   * for each host of the start-up line's "hosts". */
+  char connect_to[4096];
 };
 
 /* Starts $FREEVIX_SIM with the extra args (NULL-terminated array, may be
