@@ -49,11 +49,6 @@ struct lease {
   struct vim_error loss;       /* under mu, valid when lost */
 };
 
-static unsigned effective_port(const struct access_conninfo *ci)
-{
-  return ci->port ? ci->port : 443;
-}
-
 static bool copy_str(char **dst, const char *src)
 {
   *dst = fvx_strdup0(src);
@@ -233,9 +228,11 @@ int lease_open(const struct access_conninfo *ci, const struct lease_opts *o,
        copy_str(&l->user, ci->user) && copy_str(&l->password, ci->password) &&
        copy_str(&l->cookie, ci->cookie) &&
        copy_str(&l->identity, o->identity) &&
-       copy_str(&l->reason, o->reason ? o->reason
-                                      : pool_settings()->reason_id) &&
        copy_str(&l->state_dir, o->state_dir);
+  if (ok) {
+    l->reason = o->reason ? strdup(o->reason) : pool_reason_dup();
+    ok = l->reason != NULL;
+  }
   if (!ok) {
     lease_free(l);
     return access_fail(res, ACCESS_E_NOMEM, "out of memory");
@@ -432,7 +429,7 @@ int lease_prepare(struct lease *l, struct batch_vm *v, size_t n,
   if (l->o.mode == LEASE_JOURNAL) {
     memset(&base, 0, sizeof base);
     snprintf(base.server, sizeof base.server, "%s", l->server);
-    base.port = effective_port(&l->ci);
+    base.port = access_port(&l->ci);
     snprintf(base.source, sizeof base.source, "%s", l->identity);
     if (l->o.process_owned && !journal_self(&base.pid, &base.pid_start)) {
       base.pid = 0;
@@ -478,7 +475,7 @@ static void unrecord_ended(struct lease *l, const struct batch_vm *v,
     const struct journal_grant *g = &j.grants[i];
     bool drop = false;
 
-    if (g->port == effective_port(&l->ci) &&
+    if (g->port == access_port(&l->ci) &&
         strcmp(g->server, l->server) == 0 &&
         strcmp(g->source, l->identity) == 0)
       for (size_t k = 0; k < n && !drop; k++)
@@ -581,7 +578,7 @@ int lease_status(struct lease *l, const struct batch_vm *v, size_t n,
     for (size_t k = 0; k < j.n; k++) {
       const struct journal_grant *g = &j.grants[k];
 
-      if (g->port != effective_port(&l->ci) ||
+      if (g->port != access_port(&l->ci) ||
           strcmp(g->server, l->server) != 0 ||
           strcmp(g->vm, v[i].vm.value) != 0)
         continue;

@@ -32,8 +32,11 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
 void pool_checkin(const struct access_conninfo *ci, struct vim_session *s,
                   bool reusable);
 
-/* The settings InitEx gave (valid between access_init and shutdown). */
-const struct access_settings *pool_settings(void);
+/* A copy of the reasonId InitEx configured (freevix.reasonId, else the
+ * default), taken under the pool's lock so that a concurrent Exit cannot
+ * free it under the caller; the default after Exit.  The caller frees it
+ * with free(); NULL when out of memory. */
+char *pool_reason_dup(void);
 
 /* Fills res for a failed vim call: status ACCESS_E_VIM plus the error. */
 int access_fail_vim(struct access_result *res, const struct vim_error *err);
