@@ -40,17 +40,6 @@ static void check(VixError err, const char *what)
   }
 }
 
-static void params(VixDiskLibConnectParams *p)
-{
-  memset(p, 0, sizeof *p);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-}
-
 static void begin(struct figure *f)
 {
   fvx_sim_admin(&sim, "POST", "/stats/reset", "{}", NULL);
@@ -72,7 +61,7 @@ static void batched(int n, int batch, struct figure *f)
   freevix_access_options o;
   freevix_access *a;
 
-  params(&p);
+  fvx_sim_params(&sim, &p, NULL, NULL);
   memset(&o, 0, sizeof o);
   o.identity = "bench-batch";
   o.batchSize = (uint32)batch;
