@@ -137,7 +137,7 @@ int main(int argc, char **argv)
   if (fvx_sim_vms(&sim, vms, NULL, MAX_VMS) < n)
     return 1;
   for (int i = 0; i < n; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   batched(n, batch, &fb);

@@ -26,7 +26,7 @@ static void params(VixDiskLibConnectParams *p)
 {
   static char vmx[96];
 
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
+  fvx_sim_spec(vmx, sizeof vmx, vm);
   fvx_sim_params(&sim, p, NULL, vmx);
 }
 

@@ -38,7 +38,7 @@ static void params(VixDiskLibConnectParams *p, const char *vm)
 {
   static char vmx[128];
 
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
+  fvx_sim_spec(vmx, sizeof vmx, vm);
   fvx_sim_params(&sim, p, NULL, vmx);
 }
 

@@ -40,7 +40,7 @@ static int setup(void **state)
   fvx_sim_start(&sim, NULL);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, 4), 4);
   for (int i = 0; i < 4; i++)
-    snprintf(specs[i], sizeof specs[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs[i], sizeof specs[i], vms[i]);
   return 0;
 }
 

@@ -56,7 +56,7 @@ static void start(const char *n, const char *same_source)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, MAX_VMS), count);
   for (int i = 0; i < count; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   assert_int_equal(VixDiskLib_InitEx(8, 0, quiet, quiet, NULL, NULL, NULL),

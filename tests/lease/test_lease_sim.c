@@ -66,7 +66,7 @@ static int setup(void **state)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, N_VMS), N_VMS);
   for (size_t i = 0; i < N_VMS; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   snprintf(tmp_dir, sizeof tmp_dir, "%s", fvx_test_tmpdir());
@@ -356,7 +356,7 @@ static void corrupt_journal_is_refused(void **state)
     {"freevix-journal 1\ngrant\th\t443\tvm-1\tM\ts\t1\t0\t1\t0", 46},
     {"freevix-journal 1\0\n", 19},
   };
-  char dir[4200], path[4300];
+  char dir[4300], path[4400];
   VixDiskLibConnectParams p;
   freevix_access_options o;
   freevix_access *a;

@@ -377,6 +377,14 @@ void fvx_sim_params(const struct fvx_sim *sim, VixDiskLibConnectParams *p,
   p->vmxSpec = (char *)vmx_spec;
 }
 
+void fvx_sim_spec(char *out, size_t n, const char *vm)
+{
+  int len = snprintf(out, n, "moref=%s", vm);
+
+  if (len < 0 || (size_t)len >= n)
+    fail_msg("vmxSpec for %s does not fit in %zu bytes", vm, n);
+}
+
 struct body {
   char *p;
   size_t n;

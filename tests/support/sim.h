@@ -49,6 +49,10 @@ void fvx_sim_stop(struct fvx_sim *sim);
 void fvx_sim_params(const struct fvx_sim *sim, VixDiskLibConnectParams *p,
                     const char *user, const char *vmx_spec);
 
+/* Writes "moref=<vm>", the vmxSpec of a simulator VM, into out (size n);
+ * fails the test if it does not fit. */
+void fvx_sim_spec(char *out, size_t n, const char *vm);
+
 /* HTTP to the admin endpoint with libcurl (never through a proxy).  Returns
  * the HTTP status (-1 on transport failure); the response body goes to *out
  * (malloc'd, caller frees with free()) when out is not NULL.  json_body may
