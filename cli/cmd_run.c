@@ -38,7 +38,7 @@ static void forward(int sig)
 static void help(void)
 {
   printf("usage: freevix run --server HOST --user USER --identity NAME "
-         "--vm VMXSPEC... [OPTIONS] -- COMMAND [ARGS...]\n\n"
+         "--vm VM... [OPTIONS] -- COMMAND [ARGS...]\n\n"
          "Disables migration of the VMs, runs COMMAND, then allows migration "
          "again however\nCOMMAND ends (exit, crash, signal).  SIGINT, SIGTERM "
          "and SIGHUP are forwarded to\nCOMMAND.  Exit status: COMMAND's "
@@ -131,16 +131,22 @@ int cmd_run(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
+  if (cli_check_identity("run", o.identity) != EXIT_OK) {
+    cli_opts_free(&o);
+    return EXIT_USAGE;
+  }
   results = calloc(o.n_vms, sizeof *results);
   if (!results || !cli_init_library(&o)) {
     free(results);
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  rc = cli_access_open(&o, "run", "journal", true, &a);
+  rc = cli_resolve_vms(&o, "run");
+  if (rc == EXIT_OK)
+    rc = cli_access_open(&o, "run", "journal", true, &a);
   if (rc != EXIT_OK)
     goto out;
-  err = freevix_access_prepare(a, o.vms, (uint32)o.n_vms, results);
+  err = freevix_access_prepare(a, o.specs, (uint32)o.n_vms, results);
   if (err != VIX_OK) {
     for (size_t i = 0; i < o.n_vms; i++)
       if (results[i].error != VIX_OK && results[i].error != VIX_E_CANCELLED)
@@ -153,7 +159,7 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr, "freevix run: migration of %zu VM%s disabled for '%s'\n",
             o.n_vms, o.n_vms == 1 ? "" : "s", o.identity);
   status = run_child(argv + o.rest);
-  err = freevix_access_end(a, o.vms, (uint32)o.n_vms, results);
+  err = freevix_access_end(a, o.specs, (uint32)o.n_vms, results);
   if (err != VIX_OK)
     for (size_t i = 0; i < o.n_vms; i++)
       if (results[i].error != VIX_OK)
