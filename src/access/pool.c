@@ -197,7 +197,7 @@ int pool_open_session(const struct access_conninfo *ci,
 int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
                   struct access_result *res)
 {
-  char *key = pool_key(ci);
+  CLEANUP_FREE_SECRET char *key = pool_key(ci);
   struct pool_entry **pp;
 
   *out = NULL;
@@ -206,7 +206,6 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
   pthread_mutex_lock(&pool_lock);
   if (!pool_up) {
     pthread_mutex_unlock(&pool_lock);
-    fvx_free_secret(key);
     return access_fail(res, ACCESS_E_SHUTDOWN, "library not initialized");
   }
   for (pp = &idle; *pp; pp = &(*pp)->next) {
@@ -218,13 +217,11 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
       *out = e->s;
       fvx_free_secret(e->key);
       free(e);
-      fvx_free_secret(key);
       res->status = ACCESS_OK;
       return ACCESS_OK;
     }
   }
   pthread_mutex_unlock(&pool_lock);
-  fvx_free_secret(key);
   return pool_open_session(ci, out, res);
 }
 
