@@ -162,7 +162,6 @@ static void concurrent_prepare_end_and_reads(void **state)
   struct worker w[WORKERS + 1];
   pthread_t t[WORKERS + 1];
   VixDiskLibConnection c = NULL;
-  VixDiskLibCreateParams cp;
   const char *dir = fvx_test_tmpdir();
   char path[4200];
   int rounds = fvx_test_under_valgrind() ? 2 : 10;
@@ -171,13 +170,9 @@ static void concurrent_prepare_end_and_reads(void **state)
   assert_int_equal(VixDiskLib_InitEx(8, 0, quiet, quiet, NULL, NULL, NULL),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Connect(NULL, &c), VIX_OK);
-  memset(&cp, 0, sizeof cp);
-  cp.diskType = VIXDISKLIB_DISK_MONOLITHIC_SPARSE;
-  cp.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
-  cp.hwVersion = VIXDISKLIB_HWVERSION_WORKSTATION_6;
-  cp.capacity = DISK_SECTORS;
   snprintf(path, sizeof path, "%s/r.vmdk", dir);
-  assert_int_equal(VixDiskLib_Create(c, path, &cp, NULL, NULL), VIX_OK);
+  fvx_test_create_disk(c, path, VIXDISKLIB_DISK_MONOLITHIC_SPARSE,
+                       DISK_SECTORS);
   memset(w, 0, sizeof w);
   assert_int_equal(VixDiskLib_Open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    &w[WORKERS].h), VIX_OK);

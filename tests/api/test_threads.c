@@ -130,18 +130,6 @@ static void *read_loop(void *arg)
   return NULL;
 }
 
-static void create_flat(VixDiskLibConnection c, const char *path)
-{
-  VixDiskLibCreateParams cp;
-
-  memset(&cp, 0, sizeof cp);
-  cp.diskType = VIXDISKLIB_DISK_MONOLITHIC_FLAT;
-  cp.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
-  cp.hwVersion = VIXDISKLIB_HWVERSION_WORKSTATION_6;
-  cp.capacity = DISK_SECTORS;
-  assert_int_equal(VixDiskLib_Create(c, path, &cp, NULL, NULL), VIX_OK);
-}
-
 /* Readers on their own disks keep going while another thread shuts the
  * library down and brings it up again, over and over: every read either
  * succeeds or says the library is not initialized, nothing else. */
@@ -161,7 +149,8 @@ static void reads_survive_init_exit_churn(void **state)
     char path[4200];
 
     snprintf(path, sizeof path, "%s/d%d.vmdk", dir, i);
-    create_flat(c, path);
+    fvx_test_create_disk(c, path, VIXDISKLIB_DISK_MONOLITHIC_FLAT,
+                         DISK_SECTORS);
     assert_int_equal(VixDiskLib_Open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                      &r[i].h), VIX_OK);
     assert_int_equal(pthread_create(&t[i], NULL, read_loop, &r[i]), 0);
@@ -222,8 +211,8 @@ static void disconnect_sees_disks_opened_elsewhere(void **state)
   snprintf(b, sizeof b, "%s/busy.vmdk", dir);
   assert_int_equal(init(), VIX_OK);
   assert_int_equal(VixDiskLib_Connect(NULL, &c), VIX_OK);
-  create_flat(c, a);
-  create_flat(c, b);
+  fvx_test_create_disk(c, a, VIXDISKLIB_DISK_MONOLITHIC_FLAT, DISK_SECTORS);
+  fvx_test_create_disk(c, b, VIXDISKLIB_DISK_MONOLITHIC_FLAT, DISK_SECTORS);
   assert_int_equal(VixDiskLib_Open(c, a, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    &held), VIX_OK);
   memset(&o, 0, sizeof o);

@@ -32,48 +32,20 @@
 
 static struct fvx_sim sim;
 static char vms[N_VMS][64], names[N_VMS][128];
-static char tmp[4096], port[16];
+static char tmp[4096];
 
 /* Runs freevix CMD with the connection options and args (NULL-ended);
  * returns its exit status, *out (may be NULL) its stdout and stderr. */
 static int run(const char *const *args, char **out)
 {
-  const char *argv[64];
   char path[4200];
-  size_t n = fvx_cli_prefix(argv, 64);
-  int status;
-  pid_t pid;
+  int rc;
 
-  argv[n++] = args[0];
-  argv[n++] = "--server";
-  argv[n++] = sim.host;
-  argv[n++] = "--port";
-  argv[n++] = port;
-  argv[n++] = "--thumbprint";
-  argv[n++] = sim.thumbprint_sha1;
-  argv[n++] = "--user";
-  argv[n++] = "admin";
-  for (size_t i = 1; args[i] && n < 63; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
   snprintf(path, sizeof path, "%s/out", tmp);
-  fflush(NULL);
-  pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-    dup2(fd, 1);
-    dup2(fd, 2);
-    setenv("FREEVIX_PASSWORD", "freevix", 1);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  while (waitpid(pid, &status, 0) < 0)
-    assert_int_equal(errno, EINTR);
+  rc = fvx_cli_finish(fvx_cli_start(&sim, args, path));
   if (out)
     *out = fvx_test_read_file(path, NULL);
-  return fvx_cli_exit_status(status);
+  return rc;
 }
 
 /* ---- inventory edits, straight through the SOAP client ---------------- */
@@ -154,7 +126,6 @@ static int setup(void **state)
   fvx_sim_start(&sim, NULL);
   assert_int_equal(fvx_sim_vms(&sim, vms, names, N_VMS), N_VMS);
   snprintf(tmp, sizeof tmp, "%s", fvx_test_tmpdir());
-  snprintf(port, sizeof port, "%d", sim.port);
   setenv("FREEVIX_STATE_DIR", tmp, 1);
   return 0;
 }

@@ -24,62 +24,38 @@
 #include "sim.h"
 #include "testutil.h"
 
-#define MAX_ARGS 20200
 
 static struct fvx_sim sim;
 static char vms[8][64];
 static char spec[8][96];
 static char tmp[4096];
 static char state_dir[4200];
-static char port[16];
+static pid_t started[16]; /* process groups still running (see teardown) */
 
 /* Starts freevix with the connection options plus 'args' (NULL-ended),
  * stdout and stderr to <tmp>/out, in a process group of its own. */
 static pid_t start(const char *const *args)
 {
-  static const char *argv[MAX_ARGS];
   char out[4300];
-  size_t n = fvx_cli_prefix(argv, MAX_ARGS);
   pid_t pid;
 
-  argv[n++] = args[0];
-  argv[n++] = "--server";
-  argv[n++] = sim.host;
-  argv[n++] = "--port";
-  argv[n++] = port;
-  argv[n++] = "--thumbprint";
-  argv[n++] = sim.thumbprint_sha1;
-  argv[n++] = "--user";
-  argv[n++] = "admin";
-  for (size_t i = 1; args[i] && n < MAX_ARGS - 1; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
   snprintf(out, sizeof out, "%s/out", tmp);
-  fflush(NULL);
-  pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-    setpgid(0, 0);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    setenv("FREEVIX_PASSWORD", "freevix", 1);
-    setenv("FREEVIX_STATE_DIR", state_dir, 1);
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
+  pid = fvx_cli_start(&sim, args, out);
+  for (size_t i = 0; i < sizeof started / sizeof started[0]; i++)
+    if (!started[i]) {
+      started[i] = pid;
+      break;
+    }
   return pid;
 }
 
 /* Waits for pid; returns its exit status (128+N for a signal). */
 static int finish(pid_t pid)
 {
-  int status;
-
-  while (waitpid(pid, &status, 0) < 0)
-    assert_int_equal(errno, EINTR);
-  return fvx_cli_exit_status(status);
+  for (size_t i = 0; i < sizeof started / sizeof started[0]; i++)
+    if (started[i] == pid)
+      started[i] = 0;
+  return fvx_cli_finish(pid);
 }
 
 /* Runs freevix and returns its status; *out (may be NULL) its output. */
@@ -117,13 +93,20 @@ static int setup(void **state)
     fvx_sim_spec(spec[i], sizeof spec[i], vms[i]);
   snprintf(tmp, sizeof tmp, "%s", fvx_test_tmpdir());
   snprintf(state_dir, sizeof state_dir, "%s/state", tmp);
-  snprintf(port, sizeof port, "%d", sim.port);
+  setenv("FREEVIX_STATE_DIR", state_dir, 1);
   return 0;
 }
 
 static int teardown(void **state)
 {
   (void)state;
+  /* A failed assertion leaves what it started running: stop it. */
+  for (size_t i = 0; i < sizeof started / sizeof started[0]; i++)
+    if (started[i] > 0) {
+      kill(-started[i], SIGKILL);
+      waitpid(started[i], NULL, 0);
+      started[i] = 0;
+    }
   fvx_sim_stop(&sim);
   fvx_test_rmtree(tmp);
   return 0;

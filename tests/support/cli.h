@@ -12,6 +12,9 @@
 #define FVX_TEST_CLI_H
 
 #include <stddef.h>
+#include <sys/types.h>
+
+#include "sim.h"
 
 #define FVX_CLI_CHECKER_EXIT 99
 
@@ -27,6 +30,18 @@ size_t fvx_cli_prefix(const char **argv, size_t max);
  * each run then takes seconds to start, and timed scenarios must allow
  * for it. */
 int fvx_cli_slow(void);
+
+/* Starts `freevix args[0]` with the options that reach sim as its
+ * privileged user (--server, --port, --thumbprint, --user; the password
+ * in FREEVIX_PASSWORD), then args[1..] (NULL-ended), behind the wrapper,
+ * with stdout and stderr to the file out_path, in a process group of its
+ * own.  Returns its pid (the test fails if it cannot fork). */
+pid_t fvx_cli_start(const struct fvx_sim *sim, const char *const *args,
+                    const char *out_path);
+
+/* Waits for the process started by fvx_cli_start; returns
+ * fvx_cli_exit_status of it. */
+int fvx_cli_finish(pid_t pid);
 
 /* The exit status of a finished freevix process (waitpid's status): its
  * exit code, or 128+N when signal N killed it.  Fails the test when a
