@@ -126,7 +126,7 @@ static bool read_vm_file(struct cli_opts *o, const char *path)
             strerror(errno));
     return false;
   }
-  ok = vmfile_read(f, path, add_entry, o);
+  ok = vmfile_read(f, path, add_entry, o, stderr);
   if (f != stdin)
     fclose(f);
   return ok;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 bool vmfile_read(FILE *f, const char *name, vmfile_entry_fn *add,
-                 void *opaque)
+                 void *opaque, FILE *diag)
 {
   char line[VMFILE_LINE_MAX + 2]; /* the line, its '\n', the NUL */
   unsigned n = 0;
@@ -14,7 +14,7 @@ bool vmfile_read(FILE *f, const char *name, vmfile_entry_fn *add,
 
     n++;
     if (end > line && end[-1] != '\n' && !feof(f)) {
-      fprintf(stderr, "freevix: %s:%u: line longer than %d bytes\n", name, n,
+      fprintf(diag, "freevix: %s:%u: line longer than %d bytes\n", name, n,
               VMFILE_LINE_MAX);
       return false;
     }
@@ -27,19 +27,19 @@ bool vmfile_read(FILE *f, const char *name, vmfile_entry_fn *add,
       continue;
     for (const char *c = p; c < end; c++)
       if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-        fprintf(stderr, "freevix: %s:%u: control character in VM spec\n",
+        fprintf(diag, "freevix: %s:%u: control character in VM spec\n",
                 name, n);
         return false;
       }
     if (strlen(p) != (size_t)(end - p)) {
-      fprintf(stderr, "freevix: %s:%u: NUL byte in VM spec\n", name, n);
+      fprintf(diag, "freevix: %s:%u: NUL byte in VM spec\n", name, n);
       return false;
     }
     if (!add(opaque, p))
       return false;
   }
   if (ferror(f)) {
-    fprintf(stderr, "freevix: %s: read error\n", name);
+    fprintf(diag, "freevix: %s: read error\n", name);
     return false;
   }
   return true;

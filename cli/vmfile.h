@@ -20,9 +20,10 @@
 typedef bool vmfile_entry_fn(void *opaque, const char *entry);
 
 /* Reads f to its end, calling add for each entry.  Problems are printed
- * to stderr as "freevix: NAME:LINE: what" (NAME names f).  Returns true
- * when the whole file was read and every add returned true. */
+ * to diag (the command: stderr) as "freevix: NAME:LINE: what", NAME naming
+ * f.  Returns true when the whole file was read and every add returned
+ * true. */
 bool vmfile_read(FILE *f, const char *name, vmfile_entry_fn *add,
-                 void *opaque);
+                 void *opaque, FILE *diag);
 
 #endif

@@ -170,15 +170,23 @@ function(fvx_add_test)
   endif()
 endfunction()
 
-# fvx_add_fuzz(NAME n SOURCE s [SECONDS sec]) -- a libFuzzer target built
-# against the instrumented library, run from CTest for a short while from its
-# committed seed corpus fuzz/corpus/<n> (copied, so runs never dirty the tree).
+# fvx_add_fuzz(NAME n SOURCE s [SECONDS sec] [EXTRA_SOURCES f...]
+#              [INCLUDES dir...])
+# -- a libFuzzer target built against the instrumented library (and
+# fuzz/common.c, the helpers every target shares), run from CTest for a
+# short while from its committed seed corpus fuzz/corpus/<n> (copied, so
+# runs never dirty the tree).  bench/fuzz_long.sh runs the same targets for
+# hours and merges what they find back into that corpus.
 function(fvx_add_fuzz)
-  cmake_parse_arguments(F "" "NAME;SOURCE;SECONDS" "" ${ARGN})
+  cmake_parse_arguments(F "" "NAME;SOURCE;SECONDS" "EXTRA_SOURCES;INCLUDES"
+                        ${ARGN})
   if(NOT F_SECONDS)
     set(F_SECONDS 20)
   endif()
-  add_executable(${F_NAME} ${F_SOURCE})
+  add_executable(${F_NAME} ${F_SOURCE} ${PROJECT_SOURCE_DIR}/fuzz/common.c
+                           ${F_EXTRA_SOURCES})
+  target_include_directories(${F_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz
+                                               ${F_INCLUDES})
   target_link_libraries(${F_NAME} PRIVATE fvx_core_fuzz)
   target_compile_options(${F_NAME} PRIVATE ${FVX_FUZZ_FLAGS})
   target_link_options(${F_NAME} PRIVATE -fsanitize=fuzzer,address,undefined)
