@@ -19,6 +19,7 @@
 #include "access/pool.h"
 #include "access/target.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 /* The method PrepareForAccess blocks, as VDDK documents it. */
 #define RELOCATE_METHOD "RelocateVM_Task"
@@ -111,14 +112,21 @@ int access_prepare(const struct access_conninfo *ci, const char *identity,
   struct access_target_vm t;
   struct vim_disabled_method m;
   struct vim_error err;
+  CLEANUP_FREE char *reason = NULL;
 
   if (access_target_open(ci, &t, res) != ACCESS_OK) {
     access_target_close(ci, &t, res->status != ACCESS_E_VIM ||
                                     access_session_reusable(&res->vim));
     return res->status;
   }
+  /* A copy: Exit may run while this call waits for vCenter. */
+  reason = pool_reason_dup();
+  if (!reason) {
+    access_target_close(ci, &t, true);
+    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+  }
   m.method = RELOCATE_METHOD;
-  m.reason_id = pool_settings()->reason_id;
+  m.reason_id = reason;
   if (vim_disable_methods(t.session, &t.vm, 1, &m, 1, identity, false, &err) !=
       VIM_OK) {
     access_target_close(ci, &t, access_session_reusable(&err));

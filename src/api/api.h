@@ -18,7 +18,8 @@
 
 /* ---- library state (init.c) -------------------------------------------- */
 
-/* True between a successful InitEx/Init and Exit. */
+/* True between a successful InitEx/Init and Exit.  Lock-free (an atomic
+ * load): the data path calls it on every request. */
 bool fvx_api_initialized(void);
 
 /* Returns VIX_OK when the library is initialized; otherwise logs that 'fn'
@@ -48,7 +49,9 @@ struct VixDiskLibConnectParam {
    * (remote/remote.h); NULL for local ones.  Its access_conninfo borrows
    * the strings of 'params'. */
   struct remote_conn *remote;
-  unsigned open_handles;  /* disks opened through this connection */
+  /* Disks opened through this connection; only ever read and written with
+   * __atomic builtins (Open and Close may run on other threads). */
+  unsigned open_handles;
 };
 
 /* True when c is a live connection (checks the magic; NULL is false). */

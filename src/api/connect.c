@@ -175,6 +175,7 @@ VixError VixDiskLib_Connect(const VixDiskLibConnectParams *connectParams,
 VixError VixDiskLib_Disconnect(VixDiskLibConnection connection)
 {
   VixError err = fvx_api_require_init("VixDiskLib_Disconnect");
+  unsigned open_handles;
 
   if (err)
     return err;
@@ -184,9 +185,10 @@ VixError VixDiskLib_Disconnect(VixDiskLibConnection connection)
               "already disconnected, or not a connection)");
     return VIX_E_INVALID_ARG;
   }
-  if (connection->open_handles) {
+  open_handles = __atomic_load_n(&connection->open_handles, __ATOMIC_ACQUIRE);
+  if (open_handles) {
     fvx_warn("VixDiskLib_Disconnect: %u disk(s) still open on this "
-             "connection; close them first", connection->open_handles);
+             "connection; close them first", open_handles);
     return VIX_E_OBJECT_IS_BUSY;
   }
   connection->magic = 0;

@@ -131,6 +131,9 @@ VixError fvx_map_access_result(const char *fn, const struct access_result *res)
   case ACCESS_E_SHUTDOWN:
     fvx_error("%s: the library is shutting down", fn);
     return VIX_E_DISK_NOINIT;
+  case ACCESS_E_CONFIG:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_INVALID_ARG;
   case ACCESS_E_VIM:
     log_vim(fn, &res->vim);
     return fvx_vim_to_vix(&res->vim);

@@ -205,10 +205,16 @@ static int connect_steps(struct remote_conn *c, const char *snapshot_ref,
     return remote_fail_vim(c, &err, res);
   if (load_datastores(c, res) != ACCESS_OK)
     return res->status;
-  fvx_debug("remote: %s (%s) on host %s, %zu disk(s)%s%s", c->vm.value,
-            c->place.name, c->place.host_name, c->n_disks,
-            c->snapshot.type[0] ? " of snapshot " : "",
-            c->snapshot.type[0] ? c->snapshot.value : "");
+  fvx_debug("remote: %s (%s, %s) on host %s, %zu disk(s)%s%s%s", c->vm.value,
+            c->place.name, c->place.power_state, c->place.host_name,
+            c->n_disks, c->snapshot.type[0] ? " of snapshot " : "",
+            c->snapshot.type[0] ? c->snapshot.value : "",
+            c->place.change_tracking ? ", CBT on" : "");
+  for (size_t i = 0; i < c->n_disks; i++)
+    if (c->disks[i].n_chain)
+      fvx_debug("remote:   disk %d %s: %zu link(s), changeId \"%s\"",
+                (int)c->disks[i].key, c->disks[i].chain[0].file_name,
+                c->disks[i].n_chain, c->disks[i].chain[0].change_id);
   res->status = ACCESS_OK;
   return ACCESS_OK;
 }

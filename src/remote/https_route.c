@@ -145,13 +145,15 @@ static int open_route(struct https_ctx *ctx, const struct vim_disk *d,
                       bool host_route, unsigned disk_flags, struct disk **out)
 {
   const struct remote_conn *c = ctx->c;
-  const struct access_settings *as = pool_settings();
+  struct pool_net net;
   struct https_options o;
   char host[300], base[400];
   bool http = false;
   int st;
 
   memset(&o, 0, sizeof o);
+  if (pool_net_settings(&net) != ACCESS_OK)
+    return disk_fail(DISK_E_ARG, "the library is shutting down");
   if (host_route) {
     snprintf(base, sizeof base, "https://%s", c->place.host_name);
     o.dc_path = NULL;
@@ -165,11 +167,11 @@ static int open_route(struct https_ctx *ctx, const struct vim_disk *d,
   }
   ctx->ticket = host_route;
   o.base = base;
-  o.ca_file = as->ca_file;
-  o.insecure = as->insecure;
-  o.allow_http = as->allow_http;
+  o.ca_file = net.ca_file[0] ? net.ca_file : NULL;
+  o.insecure = net.insecure;
+  o.allow_http = net.allow_http;
   o.connect_to = c->set.connect_to;
-  o.connect_timeout_ms = as->connect_timeout_ms;
+  o.connect_timeout_ms = net.connect_timeout_ms;
   o.timeout_ms = c->set.data_timeout_ms;
   o.max_retries = c->set.https_retries;
   o.max_connections = c->set.https_connections;

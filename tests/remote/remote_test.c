@@ -39,19 +39,10 @@ int rt_teardown(void)
   return 0;
 }
 
-void rt_params(VixDiskLibConnectParams *p, const char *vm)
+void rt_params(struct rt_vm *v, const char *vm)
 {
-  static char vmx[128];
-
-  memset(p, 0, sizeof *p);
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
-  p->serverName = rt_sim.host;
-  p->port = (uint32)rt_sim.port;
-  p->thumbPrint = rt_sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-  p->vmxSpec = vmx;
+  fvx_sim_spec(v->spec, sizeof v->spec, vm);
+  fvx_sim_params(&rt_sim, &v->p, NULL, v->spec);
 }
 
 void rt_sim_disk(const char *vm, int key, const char *snapshot,
@@ -117,13 +108,26 @@ void rt_power_off(const char *vm)
   vim_session_free(s);
 }
 
+void rt_change_tracking(const char *vm)
+{
+  struct vim_session *s = operator_session();
+  struct vim_moref ref, task;
+  struct vim_error err;
+
+  vim_moref_set(&ref, "VirtualMachine", vm);
+  if (vim_set_change_tracking(s, &ref, true, &task, &err) != VIM_OK ||
+      vim_task_wait(s, &task, 60000, NULL, NULL, NULL, &err) != VIM_OK)
+    fail_msg("enable CBT on %s: %s", vm, err.detail);
+  vim_session_free(s);
+}
+
 void rt_snapshot(const char *vm, const char *name, char *ref, size_t n)
 {
-  VixDiskLibConnectParams p;
+  struct rt_vm v;
   char *snap = NULL;
 
-  rt_params(&p, vm);
-  assert_int_equal(freevix_snapshot_create(&p, name, 60, &snap), VIX_OK);
+  rt_params(&v, vm);
+  assert_int_equal(freevix_snapshot_create(&v.p, name, 60, &snap), VIX_OK);
   snprintf(ref, n, "%s", snap);
   freevix_free(snap);
 }

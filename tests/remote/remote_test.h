@@ -25,10 +25,13 @@ extern char rt_vms[8][64];
 int rt_setup(const char *const *sim_args, const char *const *config);
 int rt_teardown(void);
 
-/* Connect params for VM vm (vmxSpec "moref=<vm>"), as the admin user,
- * pinned to the simulator's SHA-1 thumbprint.  The strings live until the
- * next call. */
-void rt_params(VixDiskLibConnectParams *p, const char *vm);
+/* Connect params for one VM (vmxSpec "moref=<vm>"), as the admin user,
+ * pinned to the simulator's SHA-1 thumbprint; p borrows spec. */
+struct rt_vm {
+  char spec[128];
+  VixDiskLibConnectParams p;
+};
+void rt_params(struct rt_vm *v, const char *vm);
 
 /* The simulator's view of disk key of vm at snapshot (NULL: current):
  * hex SHA-256 (65 bytes) and head file (the datastore path of its
@@ -43,6 +46,10 @@ void rt_guest_write(const char *vm, int key, uint64_t offset, uint64_t len,
 
 /* Powers vm off (through SOAP, as an operator would). */
 void rt_power_off(const char *vm);
+
+/* Turns Changed Block Tracking on for vm (effective at its next
+ * snapshot). */
+void rt_change_tracking(const char *vm);
 
 /* Takes a snapshot of vm; *ref (size n) receives its moref. */
 void rt_snapshot(const char *vm, const char *name, char *ref, size_t n);

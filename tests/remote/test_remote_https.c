@@ -53,12 +53,12 @@ static int teardown(void **state)
 static void open_disk(const char *vm, const char *snapshot,
                       VixDiskLibConnection *conn, VixDiskLibHandle *h)
 {
-  VixDiskLibConnectParams p;
+  struct rt_vm v;
   char sha[65], file[1024];
 
   rt_sim_disk(vm, KEY, snapshot, sha, file, sizeof file);
-  rt_params(&p, vm);
-  assert_int_equal(VixDiskLib_ConnectEx(&p, TRUE, snapshot, "nbdssl:nbd",
+  rt_params(&v, vm);
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snapshot, "nbdssl:nbd",
                                         conn),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Open(*conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
@@ -180,7 +180,6 @@ static size_t sim_chunks(const char *vm, const char *snap, uint8_t *map,
 static void allocated_blocks_match_the_simulator(void **state)
 {
   const char *vm = rt_vms[3];
-  struct vim_session *s;
   VixDiskLibConnection conn;
   VixDiskLibHandle h;
   VixDiskLibBlockList *bl;
@@ -191,14 +190,16 @@ static void allocated_blocks_match_the_simulator(void **state)
 
   (void)state;
   /* Flat extents know their allocation only through CBT: turn it on; it
-   * takes effect at the next snapshot (remote-disk.md §4). */
+   * takes effect at the next snapshot create or delete (remote-disk.md §4),
+   * so a first snapshot activates it and the backup's carries changeIds. */
+  rt_change_tracking(vm);
+  rt_snapshot(vm, "t-cbt-on", snap, sizeof snap);
   {
-    VixDiskLibConnectParams p;
+    struct rt_vm v;
 
-    rt_params(&p, vm);
-    assert_int_equal(freevix_change_tracking(&p, TRUE, 60), VIX_OK);
+    rt_params(&v, vm);
+    assert_int_equal(freevix_snapshot_remove(&v.p, snap, 60), VIX_OK);
   }
-  (void)s;
   rt_guest_write(vm, KEY, 8 * MiB, 128 * 1024, 13);
   rt_snapshot(vm, "t-alloc", snap, sizeof snap);
   n_want = sim_chunks(vm, snap, want, CHUNKS);
@@ -221,7 +222,7 @@ static void allocated_blocks_match_the_simulator(void **state)
 static void clear_errors(void **state)
 {
   const char *vm = rt_vms[4];
-  VixDiskLibConnectParams p;
+  struct rt_vm v;
   VixDiskLibConnection conn, other;
   VixDiskLibHandle h;
   char snap[64], sha[65], leaf[1024], base[1024];
@@ -231,18 +232,18 @@ static void clear_errors(void **state)
   uint8_t sector[512] = {0};
 
   (void)state;
-  rt_params(&p, vm);
+  rt_params(&v, vm);
   /* An unknown snapshot fails at ConnectEx, not later. */
-  assert_int_equal(VixDiskLib_ConnectEx(&p, TRUE, "snapshot-99999", NULL,
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, "snapshot-99999", NULL,
                                         &conn),
                    VIX_E_SNAPSHOT_NOTFOUND);
   /* So does another VM's snapshot. */
   rt_snapshot(rt_vms[5], "t-other", snap, sizeof snap);
-  assert_int_equal(VixDiskLib_ConnectEx(&p, TRUE, snap, NULL, &conn),
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snap, NULL, &conn),
                    VIX_E_SNAPSHOT_NOTFOUND);
 
   /* A path that is not one of the VM's disks is refused. */
-  assert_int_equal(VixDiskLib_ConnectEx(&p, TRUE, NULL, NULL, &conn), VIX_OK);
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, NULL, NULL, &conn), VIX_OK);
   assert_int_equal(VixDiskLib_Open(conn, "[LocalDS_0] nowhere/x.vmdk",
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h),
                    VIX_E_FILE_NOT_FOUND);
@@ -264,7 +265,7 @@ static void clear_errors(void **state)
   /* Writes over HTTPS: the disk is read-only, said so, nothing sent. */
   rt_snapshot(vm, "t-ro", snap, sizeof snap);
   rt_sim_disk(vm, KEY, snap, sha, base, sizeof base);
-  assert_int_equal(VixDiskLib_ConnectEx(&p, FALSE, snap, "https", &other),
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, FALSE, snap, "https", &other),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Open(other, base, 0, &h), VIX_OK);
   assert_int_equal(VixDiskLib_Write(h, 0, 1, sector), VIX_E_FILE_READ_ONLY);

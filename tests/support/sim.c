@@ -268,6 +268,18 @@ static void parse_hosts(const char *line, struct fvx_sim *sim)
   }
 }
 
+/* Copies a start-up line field; one that does not fit is the simulator's
+ * bug, never silently cut. */
+static void set_field(char *dst, size_t n, const char *key, const char *v)
+{
+  size_t len = strlen(v);
+
+  if (len >= n)
+    fail_msg("the simulator's \"%s\" (%zu bytes) does not fit in %zu", key,
+             len, n - 1);
+  memcpy(dst, v, len + 1);
+}
+
 int fvx_sim_start(struct fvx_sim *out, const char *const *extra)
 {
   const char *bin = getenv("FREEVIX_SIM");
@@ -332,7 +344,7 @@ int fvx_sim_start(struct fvx_sim *out, const char *const *extra)
 #define FIELD(k, dst)                                                    \
   do {                                                                   \
     if (fvx_sim_json_get(line, k, val, sizeof val) == 0)                 \
-      snprintf(dst, sizeof dst, "%s", val);                              \
+      set_field(dst, sizeof dst, k, val);                                \
   } while (0)
   FIELD("sdk", out->sdk_url);
   FIELD("host", out->host);
@@ -381,6 +393,27 @@ void fvx_sim_stop(struct fvx_sim *sim)
   if (sim->stdout_fd >= 0)
     close(sim->stdout_fd);
   sim->stdout_fd = -1;
+}
+
+void fvx_sim_params(const struct fvx_sim *sim, VixDiskLibConnectParams *p,
+                    const char *user, const char *vmx_spec)
+{
+  memset(p, 0, sizeof *p);
+  p->serverName = (char *)sim->host;
+  p->port = (uint32)sim->port;
+  p->thumbPrint = (char *)sim->thumbprint_sha1;
+  p->credType = VIXDISKLIB_CRED_UID;
+  p->creds.uid.userName = (char *)(user ? user : sim->user);
+  p->creds.uid.password = (char *)"freevix";
+  p->vmxSpec = (char *)vmx_spec;
+}
+
+void fvx_sim_spec(char *out, size_t n, const char *vm)
+{
+  int len = snprintf(out, n, "moref=%s", vm);
+
+  if (len < 0 || (size_t)len >= n)
+    fail_msg("vmxSpec for %s does not fit in %zu bytes", vm, n);
 }
 
 struct body {
