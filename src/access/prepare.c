@@ -27,15 +27,31 @@
 /* VDDK's words for an ESXi host, to the letter: scripts match them. */
 #define NOT_A_VCENTER "HostAgent is not a vCenter, cannot deactivate svMotion."
 
-int access_target_open(const struct access_conninfo *ci,
-                       struct access_target_vm *t, struct access_result *res)
+/* Parses vmxSpec and checks a session out: the start of both opens. */
+static int target_begin(const struct access_conninfo *ci,
+                        struct access_target_vm *t, struct access_result *res)
 {
   char why[256];
 
   memset(t, 0, sizeof *t);
   if (!vmxspec_parse(ci->vmx_spec, &t->spec, why, sizeof why))
     return access_fail(res, ACCESS_E_VMXSPEC, "%s", why);
-  if (pool_checkout(ci, &t->session, res) != ACCESS_OK)
+  return pool_checkout(ci, &t->session, res);
+}
+
+int access_target_open_any(const struct access_conninfo *ci,
+                           struct access_target_vm *t,
+                           struct access_result *res)
+{
+  if (target_begin(ci, t, res) != ACCESS_OK)
+    return res->status;
+  return access_target_resolve(t, res);
+}
+
+int access_target_open(const struct access_conninfo *ci,
+                       struct access_target_vm *t, struct access_result *res)
+{
+  if (target_begin(ci, t, res) != ACCESS_OK)
     return res->status;
   if (!vim_session_is_vcenter(t->session)) {
     fvx_warn("%s", NOT_A_VCENTER);

@@ -21,11 +21,11 @@
 #include "api/vim_errors.h"
 #include "remote/remote.h"
 
-/* Transport modes freevix moves data with: "file" for local disks, "https"
- * (the datastore HTTP interface, freevix's name) for remote ones.  ConnectEx
- * also accepts VDDK's other names in its list: nbd/nbdssl are served by the
- * best network transport there is, san/hotadd are skipped. */
-static const char transport_modes[] = "file:https";
+/* Transport modes freevix moves data with: "file" for local disks; for
+ * remote ones VDDK's NFC transports "nbdssl" and "nbd", and "https" (the
+ * datastore HTTP interface, freevix's name).  ConnectEx also accepts
+ * "san" and "hotadd" in its list and skips them. */
+static const char transport_modes[] = "file:nbdssl:nbd:https";
 
 bool fvx_conn_valid(const struct VixDiskLibConnectParam *c)
 {

@@ -99,8 +99,11 @@ int remote_fail_disk(int status, const char *what, struct access_result *res)
   const struct disk_error *e = disk_last_error();
   bool have = e->status == status && e->detail[0];
 
-  access_fail(res, ACCESS_E_DISK, "%s: %s", what,
-              have ? e->detail : disk_status_str(status));
+  if (have && strstr(e->detail, what))
+    access_fail(res, ACCESS_E_DISK, "%s", e->detail);
+  else
+    access_fail(res, ACCESS_E_DISK, "%s: %s", what,
+                have ? e->detail : disk_status_str(status));
   res->disk_status = status;
   res->http_status = have ? e->http_status : 0;
   return ACCESS_E_DISK;
@@ -176,18 +179,13 @@ static int connect_steps(struct remote_conn *c, const char *snapshot_ref,
 {
   struct access_target_vm t;
   struct vim_error err;
-  char why[256];
   int r;
 
-  memset(&t, 0, sizeof t);
-  if (!vmxspec_parse(c->ci.vmx_spec, &t.spec, why, sizeof why))
-    return access_fail(res, ACCESS_E_VMXSPEC, "%s", why);
-  if (pool_checkout(&c->ci, &c->s, res) != ACCESS_OK)
+  r = access_target_open_any(&c->ci, &t, res);
+  c->s = t.session; /* ours until remote_disconnect, even on failure */
+  if (r != ACCESS_OK)
     return res->status;
   c->vcenter = vim_session_is_vcenter(c->s);
-  t.session = c->s;
-  if (access_target_resolve(&t, res) != ACCESS_OK)
-    return res->status;
   c->vm = t.vm;
   r = vim_vm_place_get(c->s, &c->vm, &c->place, &err);
   if (r == VIM_E_NOT_FOUND)
@@ -232,7 +230,7 @@ int remote_connect(struct remote_conn **out, const struct access_conninfo *ci,
     return access_fail(res, ACCESS_E_NOMEM, "out of memory");
   c->ci = *ci;
   c->read_only = read_only;
-  c->nfc_port = nfc_port ? nfc_port : 902;
+  c->nfc_port = nfc_port;
   c->reusable = true;
   if (!remote_mode_order(modes, c->order, &c->n_order)) {
     free(c);

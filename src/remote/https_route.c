@@ -18,6 +18,7 @@
  * On an ESXi host (apiType HostAgent) the server is the host: its cookie,
  * dcPath ha-datacenter.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct https_ctx {
   char cookie[1024];      /* vmware_soap_session=... (secret) */
   struct https_datastore ds[64];
   char volume[64][512];
+  char name[64][256];     /* datastore names taken from file names */
   struct https_site *site;
   struct cbt_map *cbt;
 };
@@ -99,20 +101,39 @@ static void server_host(const char *server, char *out, size_t n, bool *http)
 }
 
 /* The datastores of the connection as the site wants them: name plus the
- * volume path of summary.url ("ds:///vmfs/volumes/x/" -> "/vmfs/volumes/x/"). */
-static void fill_datastores(struct https_ctx *ctx, struct https_options *o)
+ * volume path of summary.url ("ds:///vmfs/volumes/x/" -> "/vmfs/volumes/x/"),
+ * then the "[ds]" names of d's chain that the server did not describe (an
+ * ESXi host may leave the backing's datastore unset), by name only. */
+static void fill_datastores(struct https_ctx *ctx, const struct vim_disk *d,
+                            struct https_options *o)
 {
   const struct remote_conn *c = ctx->c;
-  size_t n = c->n_ds < 64 ? c->n_ds : 64;
+  size_t max = sizeof ctx->ds / sizeof ctx->ds[0], n = 0;
 
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < c->n_ds && n < max; i++, n++) {
     const char *u = c->ds[i].url;
 
-    ctx->ds[i].name = c->ds[i].name;
-    ctx->ds[i].volume_path = NULL;
+    ctx->ds[n].name = c->ds[i].name;
+    ctx->ds[n].volume_path = NULL;
     if (strncmp(u, "ds://", 5) == 0 && u[5] == '/') {
-      snprintf(ctx->volume[i], sizeof ctx->volume[i], "%s", u + 5);
-      ctx->ds[i].volume_path = ctx->volume[i];
+      snprintf(ctx->volume[n], sizeof ctx->volume[n], "%s", u + 5);
+      ctx->ds[n].volume_path = ctx->volume[n];
+    }
+  }
+  for (size_t j = 0; j < d->n_chain && n < max; j++) {
+    const char *f = d->chain[j].file_name, *end = strchr(f, ']');
+    bool known = false;
+
+    if (f[0] != '[' || !end || end - f - 1 >= (ptrdiff_t)sizeof ctx->name[0])
+      continue;
+    snprintf(ctx->name[n], sizeof ctx->name[n], "%.*s", (int)(end - f - 1),
+             f + 1);
+    for (size_t k = 0; k < n && !known; k++)
+      known = strcmp(ctx->ds[k].name, ctx->name[n]) == 0;
+    if (!known) {
+      ctx->ds[n].name = ctx->name[n];
+      ctx->ds[n].volume_path = NULL;
+      n++;
     }
   }
   o->datastores = ctx->ds;
@@ -181,7 +202,7 @@ static int open_route(struct https_ctx *ctx, const struct vim_disk *d,
     o.alloc = cbt_map_allocated;
     o.alloc_opaque = ctx->cbt;
   }
-  fill_datastores(ctx, &o);
+  fill_datastores(ctx, d, &o);
   st = https_site_new(&ctx->site, &o);
   if (!st)
     st = disk_open_vfs(out, https_site_vfs(ctx->site), d->chain[0].file_name,

@@ -40,7 +40,7 @@ struct remote_conn {
   enum remote_mode order[3];  /* transports to try, in order */
   size_t n_order;
   bool read_only;             /* ConnectEx(readOnly) */
-  unsigned nfc_port;          /* nfcHostPort, 902 by default */
+  unsigned nfc_port;          /* nfcHostPort; 0: the ticket's port */
   struct remote_settings set; /* copied at connect */
   unsigned open_disks;        /* remote_disk objects alive */
 };
@@ -67,6 +67,20 @@ int https_route_open(struct remote_conn *c, const struct vim_disk *d,
                      unsigned disk_flags, struct disk **out,
                      struct https_ctx **ctx, struct access_result *res);
 void https_ctx_free(struct https_ctx *ctx);
+
+/* ---- nfc_route.c -------------------------------------------------------- */
+
+struct nfc_ctx;
+
+/* Opens disk d (path = its chain head) over NFC (mode nbd or nbdssl),
+ * writable or not; *ctx keeps what the ticket callback needs (nfc_ctx_free
+ * after the disk is closed).  Returns res->status (ACCESS_E_DISK with the
+ * disk status: DISK_E_LOCKED when the host refuses a running VM's disk). */
+int nfc_route_open(struct remote_conn *c, const struct vim_disk *d,
+                   enum remote_mode mode, bool writable, unsigned compression,
+                   struct disk **out, struct nfc_ctx **ctx,
+                   struct access_result *res);
+void nfc_ctx_free(struct nfc_ctx *ctx);
 
 /* ---- cbt.c -------------------------------------------------------------- */
 

@@ -21,13 +21,20 @@ char rt_vms[8][64];
 
 int rt_setup(const char *const *sim_args, const char *const *config)
 {
+  return rt_setup_api(sim_args, config, 8, 0, NULL);
+}
+
+int rt_setup_api(const char *const *sim_args, const char *const *config,
+                 uint32 major, uint32 minor, VixDiskLibGenericLogFunc *log)
+{
+  VixDiskLib_Exit(); /* a no-op, unless a failed test left it initialized */
   fvx_sim_start(&rt_sim, sim_args);
   assert_true(fvx_sim_vms(&rt_sim, rt_vms, NULL, 8) >= 2);
   assert_int_equal(freevix_set_config("freevix.connectTo", rt_sim.connect_to),
                    VIX_OK);
   for (size_t i = 0; config && config[i]; i += 2)
     assert_int_equal(freevix_set_config(config[i], config[i + 1]), VIX_OK);
-  assert_int_equal(VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL),
+  assert_int_equal(VixDiskLib_InitEx(major, minor, log, log, log, NULL, NULL),
                    VIX_OK);
   return 0;
 }

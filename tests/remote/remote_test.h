@@ -23,6 +23,9 @@ extern char rt_vms[8][64];
  * the given extra config (NULL-terminated key, value pairs, may be NULL).
  * Returns 0 (cmocka group setup). */
 int rt_setup(const char *const *sim_args, const char *const *config);
+/* The same with the client API version and log callback InitEx gets. */
+int rt_setup_api(const char *const *sim_args, const char *const *config,
+                 uint32 major, uint32 minor, VixDiskLibGenericLogFunc *log);
 int rt_teardown(void);
 
 /* Connect params for one VM (vmxSpec "moref=<vm>"), as the admin user,

@@ -48,7 +48,7 @@ static int teardown(void **state)
   return rt_teardown();
 }
 
-/* ConnectEx (read-only, nbdkit's transport list) and Open of the disk the
+/* ConnectEx (read-only, the HTTPS transport) and Open of the disk the
  * simulator names for (vm, snapshot). */
 static void open_disk(const char *vm, const char *snapshot,
                       VixDiskLibConnection *conn, VixDiskLibHandle *h)
@@ -58,8 +58,7 @@ static void open_disk(const char *vm, const char *snapshot,
 
   rt_sim_disk(vm, KEY, snapshot, sha, file, sizeof file);
   rt_params(&v, vm);
-  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snapshot, "nbdssl:nbd",
-                                        conn),
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snapshot, "https", conn),
                    VIX_OK);
   assert_int_equal(VixDiskLib_Open(*conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
                                    h),
@@ -243,7 +242,8 @@ static void clear_errors(void **state)
                    VIX_E_SNAPSHOT_NOTFOUND);
 
   /* A path that is not one of the VM's disks is refused. */
-  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, NULL, NULL, &conn), VIX_OK);
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, NULL, "https", &conn),
+                   VIX_OK);
   assert_int_equal(VixDiskLib_Open(conn, "[LocalDS_0] nowhere/x.vmdk",
                                    VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h),
                    VIX_E_FILE_NOT_FOUND);
