@@ -142,10 +142,9 @@ VixError freevix_access_open(const VixDiskLibConnectParams *connectParams,
   return VIX_OK;
 }
 
-/* The checks every call on a handle starts with. */
-static VixError begin(const char *fn, freevix_access *a,
-                      const char *const *specs, uint32 n, const void *out,
-                      bool out_required)
+/* The library is up and a is a live handle; logs and returns the code
+ * otherwise. */
+static VixError check_handle(const char *fn, const freevix_access *a)
 {
   VixError err = fvx_api_require_init(fn);
 
@@ -156,6 +155,18 @@ static VixError begin(const char *fn, freevix_access *a,
               "closed)", fn);
     return VIX_E_INVALID_HANDLE;
   }
+  return VIX_OK;
+}
+
+/* The checks every call on a handle and a list of VMs starts with. */
+static VixError begin(const char *fn, freevix_access *a,
+                      const char *const *specs, uint32 n, const void *out,
+                      bool out_required)
+{
+  VixError err = check_handle(fn, a);
+
+  if (err)
+    return err;
   if (!specs || n == 0 || n > MAX_VMS || (out_required && !out)) {
     fvx_error("%s: give 1 to %u vmxSpecs%s", fn, MAX_VMS,
               out_required ? " and an output array" : "");
@@ -378,14 +389,9 @@ VixError freevix_access_status_all(freevix_access *access,
     *statuses = NULL;
   if (numVms)
     *numVms = 0;
-  err = fvx_api_require_init(fn);
+  err = check_handle(fn, access);
   if (err)
     return err;
-  if (!access || access->magic != ACCESS_MAGIC) {
-    fvx_error("%s: not a handle from freevix_access_open (or already "
-              "closed)", fn);
-    return VIX_E_INVALID_HANDLE;
-  }
   if (!statuses || !numVms) {
     fvx_error("%s: statuses and numVms must not be NULL", fn);
     return VIX_E_INVALID_ARG;

@@ -265,7 +265,7 @@ static void status_lists_every_held_vm(void **state)
   const char *json[] = {"status", "--json", NULL};
   const char *end[] = {"end", "--identity", "lister", "--vm", spec2, "--vm",
                        spec3, NULL};
-  char *out = NULL, want[256];
+  char *out = NULL, want[512];
 
   (void)state;
   fvx_sim_spec(spec2, sizeof spec2, vms[2]);
