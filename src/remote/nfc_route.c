@@ -69,7 +69,7 @@ static int ticket(void *opaque, struct nfc_ticket *out, struct nfc_error *err)
   if (r != VIM_OK) {
     memset(err, 0, sizeof *err);
     err->status = verr.status == VIM_E_FAULT ? NFC_E_AUTH : NFC_E_CONNECT;
-    snprintf(err->detail, sizeof err->detail, "%s failed: %s",
+    snprintf(err->detail, sizeof err->detail, "%s failed: %.400s",
              ctx->writable ? "NfcRandomAccessOpenDisk" : "NfcGetVmFiles",
              verr.detail);
     return -1;
