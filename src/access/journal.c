@@ -166,8 +166,8 @@ static int load(struct journal *j, struct access_result *res)
 {
   struct stat st;
   char *text;
-  size_t len, pos, eol;
-  unsigned line = 1;
+  size_t len, pos;
+  int rc;
   int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
   if (fd < 0) {
@@ -204,17 +204,23 @@ static int load(struct journal *j, struct access_result *res)
   close(fd);
   len = pos;
   text[len] = '\0';
+  rc = journal_parse(j, text, len, res);
+  free(text);
+  return rc;
+}
 
-  eol = strcspn(text, "\n");
-  if (eol == len || memchr(text, '\0', len)) {
-    free(text);
+int journal_parse(struct journal *j, const char *text, size_t len,
+                  struct access_result *res)
+{
+  size_t pos, eol = strcspn(text, "\n");
+  unsigned line = 1;
+
+  if (eol == len || memchr(text, '\0', len))
     return fail_corrupt(res, j, 0, len ? "no header line, or NUL bytes"
                                        : "empty file");
-  }
   if (eol != strlen(JOURNAL_MAGIC) || memcmp(text, JOURNAL_MAGIC, eol) != 0) {
     bool newer = strncmp(text, "freevix-journal ", 16) == 0;
 
-    free(text);
     return fail_corrupt(res, j, 1, newer ? "written by another version of "
                                            "freevix"
                                          : "not a freevix journal");
@@ -224,17 +230,12 @@ static int load(struct journal *j, struct access_result *res)
 
     line++;
     eol = pos + strcspn(text + pos, "\n");
-    if (eol == len || !parse_grant(text + pos, eol - pos, &g)) {
-      free(text);
+    if (eol == len || !parse_grant(text + pos, eol - pos, &g))
       return fail_corrupt(res, j, line, eol == len ? "truncated last line"
                                                    : "malformed grant");
-    }
-    if (journal_add(j, &g, res) != ACCESS_OK) {
-      free(text);
+    if (journal_add(j, &g, res) != ACCESS_OK)
       return res->status;
-    }
   }
-  free(text);
   return ACCESS_OK;
 }
 

@@ -58,6 +58,14 @@ bool journal_dir(const char *dir, char *out, size_t n);
  * ACCESS_E_JOURNAL_IO or ACCESS_E_NOMEM.  On failure *j needs no close. */
 int journal_open(struct journal *j, const char *dir, struct access_result *res);
 
+/* Parses a journal file's contents (len bytes; text[len] must be '\0')
+ * and appends its grants to j (j->path names the file in messages).
+ * Returns ACCESS_OK, ACCESS_E_JOURNAL (res names the line and the fix) or
+ * ACCESS_E_NOMEM; on failure j may hold the grants before the bad line.
+ * journal_open uses it; exposed for the fuzz target. */
+int journal_parse(struct journal *j, const char *text, size_t len,
+                  struct access_result *res);
+
 /* Appends a copy of g.  Returns ACCESS_OK or ACCESS_E_NOMEM (unchanged). */
 int journal_add(struct journal *j, const struct journal_grant *g,
                 struct access_result *res);

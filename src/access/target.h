@@ -22,6 +22,12 @@ struct access_target_vm {
 int access_target_open(const struct access_conninfo *ci,
                        struct access_target_vm *t, struct access_result *res);
 
+/* The same on a vCenter or an ESXi host alike: for what a host can do
+ * itself (snapshots, disk reads). */
+int access_target_open_any(const struct access_conninfo *ci,
+                           struct access_target_vm *t,
+                           struct access_result *res);
+
 /* Resolves t->spec to t->vm with t->session. */
 int access_target_resolve(struct access_target_vm *t,
                           struct access_result *res);

@@ -29,7 +29,7 @@ int access_snapshot_create(const struct access_conninfo *ci, const char *name,
   int r;
 
   *snapshot_ref = NULL;
-  if (access_target_open(ci, &t, res) != ACCESS_OK) {
+  if (access_target_open_any(ci, &t, res) != ACCESS_OK) {
     access_target_close(ci, &t, false);
     return res->status;
   }
@@ -60,7 +60,7 @@ int access_snapshot_remove(const struct access_conninfo *ci,
 
   if (!vim_moref_set(&snap, "VirtualMachineSnapshot", snapshot_ref))
     return access_fail(res, ACCESS_E_VMXSPEC, "bad snapshot reference");
-  if (access_target_open(ci, &t, res) != ACCESS_OK) {
+  if (access_target_open_any(ci, &t, res) != ACCESS_OK) {
     access_target_close(ci, &t, false);
     return res->status;
   }
