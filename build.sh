@@ -3,10 +3,14 @@
 #
 #   ./build.sh demo    install what is missing, build, run the demo against
 #                      the simulator
-#   ./build.sh test    install what is missing, build, run every test (unit,
-#                      integration against the simulator, ASan+UBSan twins,
-#                      valgrind runs, the Go simulator's contract tests and the
-#                      fuzz targets) and print CTest's summary line
+#   ./build.sh test    install what is missing; build a second, small tree with
+#                      gcc (Debian's default compiler: library, command, unit
+#                      tests, -Werror) and run its unit tests; then build the
+#                      main tree with clang and run every test (unit,
+#                      integration against the simulator, ASan+UBSan and
+#                      ThreadSanitizer twins, valgrind runs, the Go
+#                      simulator's contract tests and the fuzz targets),
+#                      ending with CTest's summary line
 #   ./build.sh build   install what is missing and build only
 #   ./build.sh deb     install what is missing, build the Debian package
 #                      (build-deb/freevix_<version>_amd64.deb: library,
@@ -15,14 +19,16 @@
 #                      a temporary root (packaging/check-deb.sh)
 #
 # Runs as root (apt-get); elsewhere it uses sudo for the install step only.
-# Set FREEVIX_BUILD_DIR to build somewhere other than ./build.
+# Set FREEVIX_BUILD_DIR to build somewhere other than ./build (the gcc tree
+# goes to FREEVIX_GCC_BUILD_DIR, default ./build-gcc).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=${FREEVIX_BUILD_DIR:-$here/build}
+gcc_build=${FREEVIX_GCC_BUILD_DIR:-$here/build-gcc}
 
 # Debian 12 packages the build and the tests need.
-packages="cmake make pkg-config clang libclang-rt-14-dev llvm-14
+packages="cmake make pkg-config gcc clang libclang-rt-14-dev llvm-14
 libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libcmocka-dev
 valgrind golang-go golang-github-vmware-govmomi-dev qemu-utils libvmdk-utils
 ca-certificates dpkg-dev file"
@@ -44,6 +50,20 @@ install_missing() {
     --no-install-recommends $missing >/dev/null
 }
 
+# The gcc tree: what Debian's default compiler says about every C file
+# (-Wall -Wextra -Werror, as in the main tree), and the unit tests built by
+# it.  No simulator, sanitizer twins, valgrind runs or fuzz targets: the
+# main tree has those.
+gcc_check() {
+  cmake -S "$here" -B "$gcc_build" -DCMAKE_C_COMPILER=gcc \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFREEVIX_SIM=OFF -DFREEVIX_FUZZ=OFF \
+    -DFREEVIX_SANITIZED_TESTS=OFF -DFREEVIX_TSAN_TESTS=OFF \
+    -DFREEVIX_VALGRIND_TESTS=OFF >/dev/null
+  cmake --build "$gcc_build" -j "$(nproc)"
+  (cd "$gcc_build" && ctest -L unit -LE interop -j "$(nproc)" \
+     --output-on-failure)
+}
+
 configure_and_build() {
   cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -59,6 +79,9 @@ demo)
   ;;
 test)
   install_missing
+  echo "build.sh: the gcc tree ($gcc_build)"
+  gcc_check
+  echo "build.sh: the main tree ($build)"
   configure_and_build
   cd "$build"
   exec ctest --output-on-failure -j "$(nproc)"

@@ -40,17 +40,6 @@ static void check(VixError err, const char *what)
   }
 }
 
-static void params(VixDiskLibConnectParams *p)
-{
-  memset(p, 0, sizeof *p);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-}
-
 static void begin(struct figure *f)
 {
   fvx_sim_admin(&sim, "POST", "/stats/reset", "{}", NULL);
@@ -72,7 +61,7 @@ static void batched(int n, int batch, struct figure *f)
   freevix_access_options o;
   freevix_access *a;
 
-  params(&p);
+  fvx_sim_params(&sim, &p, NULL, NULL);
   memset(&o, 0, sizeof o);
   o.identity = "bench-batch";
   o.batchSize = (uint32)batch;
@@ -148,7 +137,7 @@ int main(int argc, char **argv)
   if (fvx_sim_vms(&sim, vms, NULL, MAX_VMS) < n)
     return 1;
   for (int i = 0; i < n; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   batched(n, batch, &fb);

@@ -26,15 +26,8 @@ static void params(VixDiskLibConnectParams *p)
 {
   static char vmx[96];
 
-  memset(p, 0, sizeof *p);
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-  p->vmxSpec = vmx;
+  fvx_sim_spec(vmx, sizeof vmx, vm);
+  fvx_sim_params(&sim, p, NULL, vmx);
 }
 
 static void check(VixError err, const char *what)

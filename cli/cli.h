@@ -32,6 +32,9 @@ struct cli_opts {
   const char *thumbprint;
   const char **vms;        /* --vm values and --vm-file lines, owned */
   size_t n_vms;
+  const char **specs;      /* vms resolved to vmxSpecs (cli_resolve_vms);
+                              point into 'matches' */
+  freevix_vm_match *matches; /* freevix_vm_lookup's answer, owned */
   const char *identity;
   long wait_ms;            /* --wait; 0: do not wait */
   long ttl_ms;             /* --ttl */
@@ -71,13 +74,23 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
 void cli_opts_free(struct cli_opts *o);
 
 /* Fills VDDK connect params from the options (strings borrowed from o) for
- * VM number i (or no VM when i == (size_t)-1). */
+ * VM number i, resolved (o->specs; or no VM when i == (size_t)-1). */
 void cli_params(const struct cli_opts *o, size_t i,
                 VixDiskLibConnectParams *p);
 
 /* Initializes the library with freevix's log callbacks: warnings go to
  * stderr, debug only with --verbose / FREEVIX_DEBUG. */
 bool cli_init_library(const struct cli_opts *o);
+
+/* Checks --identity (freevix_check_identity); prints what is wrong with
+ * it, its length and the limit.  Returns EXIT_OK or EXIT_USAGE. */
+int cli_check_identity(const char *cmd, const char *identity);
+
+/* Resolves o->vms (names, inventory paths, bare morefs, vmxSpecs) to
+ * o->specs with one freevix_vm_lookup.  A VM that names nothing, or
+ * several VMs (the candidates are listed), is printed and nothing else
+ * happens.  Returns EXIT_OK or the exit code. */
+int cli_resolve_vms(struct cli_opts *o, const char *cmd);
 
 /* Maps a VixError to the command's exit code. */
 int cli_exit_code(VixError err);

@@ -21,7 +21,7 @@
 static void help(const char *cmd, bool prepare)
 {
   printf("usage: freevix %s --server HOST --user USER --identity NAME "
-         "--vm VMXSPEC... [OPTIONS]\n\n%s\n\n", cmd,
+         "--vm VM... [OPTIONS]\n\n%s\n\n", cmd,
          prepare ? "Disables migration (RelocateVM_Task) of every VM, all or "
                    "nothing: if one VM fails,\nnothing is left disabled by "
                    "this command and the VM and its holder are named."
@@ -33,9 +33,10 @@ static void help(const char *cmd, bool prepare)
          "  --password-file FILE  or the FREEVIX_PASSWORD environment variable\n"
          "  --thumbprint HEX      the server certificate's SHA-1 or SHA-256\n"
          "  --insecure            do not verify the certificate at all\n"
-         "  --vm SPEC             moref=vm-42 or dir/x.vmx?dcPath=DC&dsName=DS"
-         " (repeatable)\n"
-         "  --vm-file FILE        one VM spec per line ('-': stdin)\n"
+         "  --vm VM               vm-42, a VM name, an inventory path\n"
+         "                        (/DC/vm/folder/name) or a vmxSpec (moref=vm-42,\n"
+         "                        dir/x.vmx?dcPath=DC&dsName=DS); repeatable\n"
+         "  --vm-file FILE        one VM per line ('-': stdin)\n"
          "  --identity NAME       who holds the VMs (1-50 characters)\n"
          "  --method M            relocate (default) or migrate; repeatable\n"
          "  --batch-size N        VMs per vCenter call (500)\n"
@@ -77,6 +78,10 @@ static int run(int argc, char **argv, const char *cmd, bool prepare)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
+  if (cli_check_identity(cmd, o.identity) != EXIT_OK) {
+    cli_opts_free(&o);
+    return EXIT_USAGE;
+  }
   if (cli_lease_mode(&o, FREEVIX_LEASE_JOURNAL) == FREEVIX_LEASE_SESSION) {
     fprintf(stderr, "freevix %s: a session lease would end when this command "
             "exits; use `freevix run --lease session -- COMMAND`\n", cmd);
@@ -89,10 +94,13 @@ static int run(int argc, char **argv, const char *cmd, bool prepare)
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  rc = cli_access_open(&o, cmd, "journal", false, &a);
+  rc = cli_resolve_vms(&o, cmd);
+  if (rc == EXIT_OK)
+    rc = cli_access_open(&o, cmd, "journal", false, &a);
   if (rc == EXIT_OK) {
-    err = prepare ? freevix_access_prepare(a, o.vms, (uint32)o.n_vms, results)
-                  : freevix_access_end(a, o.vms, (uint32)o.n_vms, results);
+    err = prepare
+              ? freevix_access_prepare(a, o.specs, (uint32)o.n_vms, results)
+              : freevix_access_end(a, o.specs, (uint32)o.n_vms, results);
     for (size_t i = 0; i < o.n_vms; i++)
       cli_print_result(&o, cmd, o.vms[i], &results[i], prepare);
     rc = cli_batch_exit(err, results, o.n_vms);

@@ -35,7 +35,7 @@ static void on_signal(int sig)
 
 static void help(void)
 {
-  printf("usage: freevix backup --server HOST --user USER --vm SPEC... --to DIR "
+  printf("usage: freevix backup --server HOST --user USER --vm VM... --to DIR "
          "[OPTIONS]\n\n"
          "Backs up each VM into DIR/<VM name>/ as a new point: PrepareForAccess, "
          "a snapshot,\nthe disks read into local VMDKs (full: the allocated "
@@ -66,7 +66,8 @@ static void help(void)
          "  --state-dir DIR       lease journal directory\n"
          "  --json                one JSON object per VM on stdout\n"
          "and --server, --port, --user, --password-file, --thumbprint, "
-         "--insecure, --vm, --vm-file\nas for `freevix prepare`.\n");
+         "--insecure, --vm (a name,\nan inventory path, a moref or a "
+         "vmxSpec), --vm-file as for `freevix prepare`.\n");
 }
 
 struct pool {
@@ -201,7 +202,8 @@ int cmd_backup(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_OK;
   }
-  if (argc > o.rest || !check_options(&o)) {
+  if (argc > o.rest || !check_options(&o) ||
+      (o.identity && cli_check_identity("backup", o.identity) != EXIT_OK)) {
     if (argc > o.rest)
       fprintf(stderr, "freevix backup: unexpected argument \"%s\"\n",
               argv[o.rest]);
@@ -215,6 +217,15 @@ int cmd_backup(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
+  /* Names, inventory paths and bare morefs become vmxSpecs, all at once:
+   * a VM that names nothing (or several) stops the run before anything. */
+  rc = cli_resolve_vms(&o, "backup");
+  if (rc != EXIT_OK) {
+    free(p.results);
+    VixDiskLib_Exit();
+    cli_opts_free(&o);
+    return rc;
+  }
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
@@ -227,7 +238,7 @@ int cmd_backup(int argc, char **argv)
   p.ctx.cancel = &stop_signal;
   p.ctx.identity = o.identity ? o.identity : DEFAULT_IDENTITY;
   p.ctx.stream = o.format && strcmp(o.format, "stream") == 0;
-  p.vms = o.vms;
+  p.vms = o.specs;
   p.n = o.n_vms;
   pthread_mutex_init(&p.mu, NULL);
   jobs = o.jobs ? o.jobs : 1;

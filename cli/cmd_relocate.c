@@ -19,7 +19,7 @@ int cmd_relocate(int argc, char **argv)
     return EXIT_USAGE;
   }
   if (o.help) {
-    printf("usage: freevix relocate --server HOST --user USER --vm VMXSPEC "
+    printf("usage: freevix relocate --server HOST --user USER --vm VM "
            "[--datastore datastore-NN] [--wait DURATION]\n"
            "Moves the VM (Storage vMotion; without --datastore it stays on "
            "its datastore)\nand waits for the task (--wait, default 10m).\n");
@@ -36,7 +36,8 @@ int cmd_relocate(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  {
+  rc = cli_resolve_vms(&o, "relocate");
+  if (rc == EXIT_OK) {
     VixDiskLibConnectParams p;
     uint32 timeout = o.wait_ms ? (uint32)((o.wait_ms + 999) / 1000) : 600;
     VixError err;

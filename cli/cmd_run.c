@@ -4,7 +4,9 @@
  *
  * The command runs as our child.  SIGINT, SIGTERM and SIGHUP sent to
  * freevix are forwarded to it (and do not kill freevix), so an operator's
- * Ctrl-C or a scheduler's stop still ends access.  Its exit status passes
+ * Ctrl-C or a scheduler's stop still ends access.  They are caught from
+ * the start: one that arrives while access is being prepared means the
+ * command is not started at all, and access is ended (status 128 + N).  Its exit status passes
  * through; a command killed by signal N gives 128 + N, as in the shell.
  * If freevix itself is killed with SIGKILL nothing can run, which is what
  * the leases are for: a journal grant owned by this process (the default)
@@ -38,7 +40,7 @@ static void forward(int sig)
 static void help(void)
 {
   printf("usage: freevix run --server HOST --user USER --identity NAME "
-         "--vm VMXSPEC... [OPTIONS] -- COMMAND [ARGS...]\n\n"
+         "--vm VM... [OPTIONS] -- COMMAND [ARGS...]\n\n"
          "Disables migration of the VMs, runs COMMAND, then allows migration "
          "again however\nCOMMAND ends (exit, crash, signal).  SIGINT, SIGTERM "
          "and SIGHUP are forwarded to\nCOMMAND.  Exit status: COMMAND's "
@@ -58,25 +60,40 @@ static void help(void)
          "and the options of `freevix prepare --help`.\n");
 }
 
-/* Runs argv, forwarding signals; returns its shell-style status. */
-static int run_child(char **argv)
+/* From here on SIGINT, SIGTERM and SIGHUP are noted (and forwarded to the
+ * child once there is one) instead of killing freevix. */
+static void catch_signals(void)
 {
   struct sigaction sa;
-  sigset_t block, old;
-  int status;
-  pid_t pid;
 
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = forward;
   sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Runs argv, forwarding signals; returns its shell-style status.  A
+ * signal that came before (while access was prepared) means argv is not
+ * run. */
+static int run_child(char **argv)
+{
+  sigset_t block, old;
+  int status;
+  pid_t pid;
+
   sigemptyset(&block);
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   sigaddset(&block, SIGHUP);
   sigprocmask(SIG_BLOCK, &block, &old);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  if (got_signal) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    fprintf(stderr, "freevix run: signal %d before the command started: "
+            "not running it\n", (int)got_signal);
+    return 128 + got_signal;
+  }
   fflush(NULL);
   pid = fork();
   if (pid == 0) {
@@ -131,16 +148,23 @@ int cmd_run(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
+  if (cli_check_identity("run", o.identity) != EXIT_OK) {
+    cli_opts_free(&o);
+    return EXIT_USAGE;
+  }
+  catch_signals();
   results = calloc(o.n_vms, sizeof *results);
   if (!results || !cli_init_library(&o)) {
     free(results);
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  rc = cli_access_open(&o, "run", "journal", true, &a);
+  rc = cli_resolve_vms(&o, "run");
+  if (rc == EXIT_OK)
+    rc = cli_access_open(&o, "run", "journal", true, &a);
   if (rc != EXIT_OK)
     goto out;
-  err = freevix_access_prepare(a, o.vms, (uint32)o.n_vms, results);
+  err = freevix_access_prepare(a, o.specs, (uint32)o.n_vms, results);
   if (err != VIX_OK) {
     for (size_t i = 0; i < o.n_vms; i++)
       if (results[i].error != VIX_OK && results[i].error != VIX_E_CANCELLED)
@@ -153,7 +177,7 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr, "freevix run: migration of %zu VM%s disabled for '%s'\n",
             o.n_vms, o.n_vms == 1 ? "" : "s", o.identity);
   status = run_child(argv + o.rest);
-  err = freevix_access_end(a, o.vms, (uint32)o.n_vms, results);
+  err = freevix_access_end(a, o.specs, (uint32)o.n_vms, results);
   if (err != VIX_OK)
     for (size_t i = 0; i < o.n_vms; i++)
       if (results[i].error != VIX_OK)

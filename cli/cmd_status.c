@@ -1,11 +1,14 @@
 /*
  * cmd_status.c -- `freevix status`: for each VM, the methods vCenter has
- * disabled on it, and who holds them as far as we can honestly tell.
+ * disabled on it, and who holds them as far as we can honestly tell;
+ * without --vm, every VM of the vCenter that has a disabled method (one
+ * walk over the inventory).
  *
  * vCenter's disabledMethod property does not say who disabled a method
  * (the source only shows in a fault), so the holder comes from this
  * machine's lease journal; otherwise it is printed as "unknown holder"
- * rather than guessed.
+ * rather than guessed.  A VM that does not exist is an error (exit 1),
+ * and says "found":false in JSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,11 +75,49 @@ static void print(const struct cli_opts *o, const char *spec,
   printf("\n");
 }
 
+/* Without --vm: every VM with a disabled method. */
+static int list_all(const struct cli_opts *o, freevix_access *a)
+{
+  freevix_vm_status *st = NULL;
+  uint32 n = 0;
+  VixError err = freevix_access_status_all(a, &st, &n);
+
+  if (err != VIX_OK) {
+    cli_report("status", "listing the VMs", err);
+    return cli_exit_code(err);
+  }
+  for (uint32 i = 0; i < n; i++)
+    print(o, st[i].moref, &st[i]);
+  if (!o->json)
+    printf("%u VM%s with disabled methods\n", n, n == 1 ? "" : "s");
+  freevix_free(st);
+  return EXIT_OK;
+}
+
+/* With --vm: those VMs, in the order given. */
+static int show(const struct cli_opts *o, freevix_access *a)
+{
+  freevix_vm_status *st = calloc(o->n_vms, sizeof *st);
+  VixError err;
+
+  if (!st)
+    return EXIT_FAILURE_OTHER;
+  size_t shown = 0;
+
+  err = freevix_access_status(a, o->specs, (uint32)o->n_vms, st);
+  for (; shown < o->n_vms && (err == VIX_OK || st[shown].moref[0] ||
+                              st[shown].error); shown++)
+    print(o, o->vms[shown], &st[shown]);
+  if (err != VIX_OK && !shown)
+    cli_report("status", "reading the VMs", err);
+  free(st);
+  return cli_exit_code(err);
+}
+
 int cmd_status(int argc, char **argv)
 {
   struct cli_opts o;
   freevix_access *a = NULL;
-  freevix_vm_status *st = NULL;
   int rc;
 
   if (!cli_parse(argc, argv, "status",
@@ -86,42 +127,36 @@ int cmd_status(int argc, char **argv)
     return EXIT_USAGE;
   }
   if (o.help) {
-    printf("usage: freevix status --server HOST --user USER --vm VMXSPEC... "
+    printf("usage: freevix status --server HOST --user USER [--vm VM...] "
            "[--json] [--state-dir DIR]\n\n"
            "For each VM: the methods vCenter has disabled, and the holder, "
            "its age, owner\nand expiry when this machine's lease journal "
            "knows it (\"unknown holder\"\notherwise: vCenter does not "
-           "say who disabled a method).\n");
+           "say who disabled a method).  Without --vm: every\nVM of the "
+           "vCenter that has a disabled method.  A VM is vm-42, a name, an\n"
+           "inventory path (/DC/vm/folder/name) or a vmxSpec.  Exit 1 when "
+           "a VM does not\nexist.\n");
     cli_opts_free(&o);
     return EXIT_OK;
   }
-  if (!o.server || !o.user || !o.n_vms || !o.password) {
-    fprintf(stderr, "freevix status: --server, --user, --vm and a password "
-            "are required\n");
+  if (!o.server || !o.user || !o.password) {
+    fprintf(stderr, "freevix status: --server, --user and a password are "
+            "required\n");
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
   o.identity = "freevix-status"; /* never used to disable anything */
-  st = calloc(o.n_vms, sizeof *st);
-  if (!st || !cli_init_library(&o)) {
-    free(st);
+  if (!cli_init_library(&o)) {
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  rc = cli_access_open(&o, "status", "none", false, &a);
+  rc = o.n_vms ? cli_resolve_vms(&o, "status") : EXIT_OK;
+  if (rc == EXIT_OK)
+    rc = cli_access_open(&o, "status", "none", false, &a);
   if (rc == EXIT_OK) {
-    VixError err = freevix_access_status(a, o.vms, (uint32)o.n_vms, st);
-
-    for (size_t i = 0; i < o.n_vms && (err == VIX_OK || st[i].moref[0] ||
-                                       st[i].error); i++)
-      print(&o, o.vms[i], &st[i]);
-    if (err != VIX_OK) {
-      cli_report("status", "reading the VMs", err);
-      rc = cli_exit_code(err);
-    }
+    rc = o.n_vms ? show(&o, a) : list_all(&o, a);
     freevix_access_close(a);
   }
-  free(st);
   VixDiskLib_Exit();
   cli_opts_free(&o);
   return rc;

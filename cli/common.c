@@ -77,6 +77,7 @@ int cli_exit_code(VixError err)
   case VIX_E_INVALID_MESSAGE_BODY:
     return EXIT_CONNECT;
   case VIX_E_INVALID_ARG:
+  case VIX_E_DUPLICATE_NAME:
   case VIX_E_INVALID_PROPERTY_VALUE:
   case VIX_E_MISSING_REQUIRED_PROPERTY:
   case VIX_E_ARGUMENT_TOO_BIG:
@@ -110,6 +111,99 @@ void cli_json_string(FILE *f, const char *s)
       fputc(c, f);
   }
   fputc('"', f);
+}
+
+int cli_check_identity(const char *cmd, const char *identity)
+{
+  uint32 chars = 0;
+
+  switch (freevix_check_identity(identity, &chars)) {
+  case VIX_OK:
+    return EXIT_OK;
+  case VIX_E_INVALID_UTF8_STRING:
+    fprintf(stderr, "freevix %s: --identity is not valid UTF-8\n", cmd);
+    break;
+  case VIX_E_ARGUMENT_TOO_BIG:
+    fprintf(stderr, "freevix %s: --identity \"%.60s...\" is %s%u characters "
+            "long; the limit is %d (it becomes the disable's sourceId on "
+            "vCenter and is never cut)\n", cmd, identity,
+            chars > 65536 ? "over " : "", chars > 65536 ? 65536 : chars,
+            FREEVIX_IDENTITY_MAX_CHARS);
+    break;
+  default:
+    fprintf(stderr, "freevix %s: --identity is empty\n", cmd);
+  }
+  return EXIT_USAGE;
+}
+
+/* One VM that did not resolve: a line (and its candidates), or a JSON
+ * object. */
+static void print_unresolved(const struct cli_opts *o, const char *cmd,
+                             const char *vm, const freevix_vm_match *m)
+{
+  char *text = VixDiskLib_GetErrorText(m->error, NULL);
+
+  if (o->json) {
+    fputs("{\"vm\":", stdout);
+    cli_json_string(stdout, vm);
+    printf(",\"ok\":false,\"found\":false,\"error\":%llu,\"text\":",
+           (unsigned long long)m->error);
+    cli_json_string(stdout, text);
+    printf(",\"candidates\":[");
+    for (uint32 k = 0; k < m->numListed; k++) {
+      const char *c = m->candidates[k], *sp = strchr(c, ' ');
+      char moref[96];
+
+      snprintf(moref, sizeof moref, "%.*s", sp ? (int)(sp - c) : (int)strlen(c),
+               c);
+      fputs(k ? ",{\"moref\":" : "{\"moref\":", stdout);
+      cli_json_string(stdout, moref);
+      fputs(",\"path\":", stdout);
+      cli_json_string(stdout, sp ? sp + 1 : "");
+      fputc('}', stdout);
+    }
+    printf("],\"num_candidates\":%u}\n", m->numCandidates);
+  } else if (m->error == VIX_E_DUPLICATE_NAME) {
+    fprintf(stderr, "freevix %s: \"%s\" names %u VMs; give one by moref or "
+            "inventory path:\n", cmd, vm, m->numCandidates);
+    for (uint32 k = 0; k < m->numListed; k++)
+      fprintf(stderr, "  %s\n", m->candidates[k]);
+    if (m->numListed < m->numCandidates)
+      fprintf(stderr, "  ... and %u more\n", m->numCandidates - m->numListed);
+  } else if (m->error == VIX_E_VM_NOT_FOUND) {
+    fprintf(stderr, "freevix %s: no VM has the %s \"%s\"\n", cmd,
+            vm[0] == '/' ? "inventory path" : "name", vm);
+  } else {
+    fprintf(stderr, "freevix %s: VM \"%s\": %s (a VM is given as vm-42, a "
+            "name, an inventory path /DC/vm/folder/name, or a vmxSpec)\n",
+            cmd, vm, text ? text : "?");
+  }
+  VixDiskLib_FreeErrorText(text);
+}
+
+int cli_resolve_vms(struct cli_opts *o, const char *cmd)
+{
+  VixDiskLibConnectParams p;
+  VixError err, first = VIX_OK;
+
+  o->specs = calloc(o->n_vms ? o->n_vms : 1, sizeof *o->specs);
+  if (!o->specs)
+    return EXIT_FAILURE_OTHER;
+  cli_params(o, (size_t)-1, &p);
+  err = freevix_vm_lookup(&p, o->vms, (uint32)o->n_vms, &o->matches);
+  if (!o->matches) {
+    cli_report(cmd, "looking up the VMs", err);
+    return cli_exit_code(err);
+  }
+  for (size_t i = 0; i < o->n_vms; i++) {
+    o->specs[i] = o->matches[i].vmxSpec;
+    if (o->matches[i].error) {
+      print_unresolved(o, cmd, o->vms[i], &o->matches[i]);
+      if (!first)
+        first = o->matches[i].error;
+    }
+  }
+  return first ? cli_exit_code(first) : EXIT_OK;
 }
 
 /* The wait display: a bar redrawn in place on a terminal, a plain line at

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vmfile.h"
 
 enum {
   OPT_SERVER = 256, OPT_PORT, OPT_USER, OPT_PASSWORD_FILE, OPT_THUMBPRINT,
@@ -123,49 +124,23 @@ static bool add_vm(struct cli_opts *o, const char *vm)
   return true;
 }
 
-/* Reads VM specs from a file: one per line, '#' comments and blank lines
- * ignored, surrounding blanks trimmed.  Lines with control characters or
- * over 2 KiB are refused with their line number. */
+static bool add_entry(void *opaque, const char *entry)
+{
+  return add_vm(opaque, entry);
+}
+
+/* Reads VM specs from a file (vmfile.h); '-' is stdin. */
 static bool read_vm_file(struct cli_opts *o, const char *path)
 {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-  char line[2100];
-  unsigned n = 0;
-  bool ok = true;
+  bool ok;
 
   if (!f) {
     fprintf(stderr, "freevix: cannot open --vm-file %s: %s\n", path,
             strerror(errno));
     return false;
   }
-  while (ok && fgets(line, sizeof line, f)) {
-    char *p = line, *end;
-
-    n++;
-    if (!strchr(line, '\n') && !feof(f)) {
-      fprintf(stderr, "freevix: %s:%u: line longer than 2048 bytes\n", path, n);
-      ok = false;
-      break;
-    }
-    while (*p == ' ' || *p == '\t')
-      p++;
-    end = p + strlen(p);
-    while (end > p && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' ' ||
-                       end[-1] == '\t'))
-      *--end = '\0';
-    if (!*p || *p == '#')
-      continue;
-    for (char *c = p; *c; c++) {
-      if ((unsigned char)*c < 0x20) {
-        fprintf(stderr, "freevix: %s:%u: control character in VM spec\n",
-                path, n);
-        ok = false;
-        break;
-      }
-    }
-    if (ok)
-      ok = add_vm(o, p);
-  }
+  ok = vmfile_read(f, path, add_entry, o, stderr);
   if (f != stdin)
     fclose(f);
   return ok;
@@ -409,6 +384,8 @@ void cli_opts_free(struct cli_opts *o)
   for (size_t i = 0; i < o->n_vms; i++)
     free((char *)o->vms[i]);
   free(o->vms);
+  free(o->specs);
+  freevix_free(o->matches);
   if (o->password) {
     explicit_bzero(o->password, strlen(o->password));
     free(o->password);
@@ -425,6 +402,6 @@ void cli_params(const struct cli_opts *o, size_t i, VixDiskLibConnectParams *p)
   p->credType = VIXDISKLIB_CRED_UID;
   p->creds.uid.userName = (char *)o->user;
   p->creds.uid.password = o->password;
-  if (i != (size_t)-1 && i < o->n_vms)
-    p->vmxSpec = (char *)o->vms[i];
+  if (i != (size_t)-1 && i < o->n_vms && o->specs)
+    p->vmxSpec = (char *)o->specs[i];
 }

@@ -2,8 +2,7 @@
 # the JSON parser under it): what `freevix verify`, `restore`, `list` and an
 # incremental backup read from a directory anyone may have written to.
 fvx_add_fuzz(NAME fuzz_backup_manifest
-             SOURCE ${CMAKE_CURRENT_LIST_DIR}/backup_manifest.c SECONDS 20)
-target_sources(fuzz_backup_manifest PRIVATE ${PROJECT_SOURCE_DIR}/cli/json.c
-                                            ${PROJECT_SOURCE_DIR}/cli/manifest.c)
-target_include_directories(fuzz_backup_manifest PRIVATE
-                           ${PROJECT_SOURCE_DIR}/cli)
+             SOURCE ${CMAKE_CURRENT_LIST_DIR}/backup_manifest.c SECONDS 20
+             EXTRA_SOURCES ${PROJECT_SOURCE_DIR}/cli/json.c
+                           ${PROJECT_SOURCE_DIR}/cli/manifest.c
+             INCLUDES ${PROJECT_SOURCE_DIR}/cli)

@@ -8,25 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "disk/descriptor.h"
 #include "disk/disk.h"
-#include "util/log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void quiet(void *opaque, enum fvx_log_level level, const char *msg)
-{
-  (void)opaque;
-  (void)level;
-  (void)msg;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   struct descriptor d, again;
   struct fvx_buf b;
 
-  fvx_log_set_sink(quiet, NULL);
+  fuzz_quiet_logs();
   if (desc_parse(&d, (const char *)data, size, "fuzz") != DISK_OK)
     return 0;
   fvx_buf_init(&b, DESC_MAX_BYTES * 2);

@@ -10,18 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "disk/disk.h"
 #include "disk/grain.h"
-#include "util/log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void quiet(void *opaque, enum fvx_log_level level, const char *msg)
-{
-  (void)opaque;
-  (void)level;
-  (void)msg;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -29,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint32_t *words;
   uint64_t n, nw, file_sectors;
 
-  fvx_log_set_sink(quiet, NULL);
+  fuzz_quiet_logs();
   if (size < 16)
     return 0;
   memset(&h, 0, sizeof h);

@@ -13,20 +13,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "disk/disk.h"
 #include "disk/extent.h"
 #include "disk/file.h"
 #include "disk/grain.h"
-#include "util/log.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void quiet(void *opaque, enum fvx_log_level level, const char *msg)
-{
-  (void)opaque;
-  (void)level;
-  (void)msg;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -36,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char name[64];
   int fd, i;
 
-  fvx_log_set_sink(quiet, NULL);
+  fuzz_quiet_logs();
   fd = memfd_create("fuzz", 0);
   if (fd < 0)
     return 0;

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   o.close_reply_ms = 100;
   o.buffer_size = 64 * 1024;
   o.compression = (enum nfc_compression)((data[0] >> 2) & 3);
-  o.error_text_extra = (data[0] & 16) != 0;
+  o.error_text_inline = (data[0] & 16) != 0;
   if (nfc_conn_attach(&c, sv[0], &o, 7, &info, true, &e) != NFC_OK) {
     close(sv[1]);
     return 0;

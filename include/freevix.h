@@ -27,6 +27,66 @@ VixError freevix_set_config(const char *key, const char *value);
 /* Frees memory the freevix_* functions hand out; NULL is a no-op. */
 void freevix_free(void *p);
 
+/* The longest identity (PrepareForAccess, freevix_access_options) in
+ * characters.  Longer ones are refused, never cut: the identity is the
+ * disable's sourceId on vCenter. */
+#define FREEVIX_IDENTITY_MAX_CHARS 50
+
+/* Checks an identity as PrepareForAccess does, without logging: VIX_OK,
+ * VIX_E_INVALID_ARG (NULL or empty), VIX_E_INVALID_UTF8_STRING, or
+ * VIX_E_ARGUMENT_TOO_BIG (longer than FREEVIX_IDENTITY_MAX_CHARS).
+ * *numChars (may be NULL) receives its length in characters (for valid
+ * UTF-8; in bytes past 64 KiB). */
+VixError freevix_check_identity(const char *identity, uint32 *numChars);
+
+/* ---------------------------------------------------------------------
+ * VMs as operators name them.
+ *
+ * freevix_vm_lookup turns what people type for a VM into the vmxSpec the
+ * other calls take:
+ *   vm-42                    a bare managed object id (govc, the vSphere
+ *                            UI) -> "moref=vm-42"; a VM literally named
+ *                            so is reached by its path
+ *   /DC0/vm/folder/name      an inventory path (govc's form; a '/' inside
+ *                            a name is written %2f, as vCenter stores it)
+ *   name                     a VM name; it must name exactly one VM
+ *   moref=vm-42, moid=vm-42, vm=moref=vm-42, dir/x.vmx?dcPath=DC&dsName=DS
+ *                            vmxSpecs, passed on unchanged
+ * Names and paths are resolved with one walk over the vCenter's inventory
+ * (a property-collector pass over a container view), however many there
+ * are; the other forms need no server.  Whether a moref names an existing
+ * VM is left to the call that uses it.
+ * --------------------------------------------------------------------- */
+
+#define FREEVIX_VM_CANDIDATES_LISTED 20
+
+typedef struct freevix_vm_match {
+  VixError error;          /* VIX_OK; VIX_E_VM_NOT_FOUND: no VM has that
+                              name or path; VIX_E_DUPLICATE_NAME: several
+                              do (see candidates); VIX_E_INVALID_ARG: empty,
+                              control characters, not UTF-8, too long */
+  const char *vmxSpec;     /* what to pass on, e.g. "moref=vm-42"; "" on
+                              failure */
+  const char *moref;       /* "vm-42" when known, else "" */
+  const char *path;        /* its inventory path when the walk found it,
+                              else "" */
+  uint32 numCandidates;    /* VIX_E_DUPLICATE_NAME: VMs with that name */
+  uint32 numListed;        /* how many of them candidates[] shows (at most
+                              FREEVIX_VM_CANDIDATES_LISTED) */
+  const char *const *candidates; /* "vm-42 /DC0/vm/a/x": moref and path */
+} freevix_vm_match;
+
+/* Resolves vms[0..numVms) (at most 100,000) on the vCenter of
+ * connectParams (vmxSpec ignored).  On success *matches is an array of
+ * numVms entries in the order of vms, one allocation holding every string,
+ * freed with freevix_free; it is set whenever the server could be asked,
+ * also when some VM did not resolve: then the first such VM's error is
+ * returned and each entry says why.  Returns VIX_OK, that per-VM error, or
+ * a connection error with *matches NULL. */
+VixError freevix_vm_lookup(const VixDiskLibConnectParams *connectParams,
+                           const char *const *vms, uint32 numVms,
+                           freevix_vm_match **matches);
+
 /* ---------------------------------------------------------------------
  * VM operations around a backup.  Each takes VDDK connection params naming
  * the VM in vmxSpec, like PrepareForAccess, and runs on a pooled vCenter
@@ -325,11 +385,23 @@ VixError freevix_access_end(freevix_access *access,
                             freevix_vm_result *results);
 
 /* Reads each VM's disabledMethod (one round trip) and its holder from the
- * journal.  statuses: numVms entries of the caller's memory.  A journal
- * that cannot be trusted is reported in the log, not as a failure. */
+ * journal.  statuses: numVms entries of the caller's memory, all filled.
+ * Returns VIX_OK, or the error of the first VM that could not be read
+ * (e.g. VIX_E_VM_NOT_FOUND; each entry has its own), or a connection
+ * error.  A journal that cannot be trusted is reported in the log, not as
+ * a failure. */
 VixError freevix_access_status(freevix_access *access,
                                const char *const *vmxSpecs, uint32 numVms,
                                freevix_vm_status *statuses);
+
+/* Every VM of the vCenter that has a disabled method, with its holder as
+ * far as this machine's journal knows (as freevix_access_status): one walk
+ * over the inventory, however many VMs there are.  *statuses (one
+ * allocation, freed with freevix_free) receives *numVms entries, possibly
+ * none; NULL on failure.  Returns VIX_OK or a connection error. */
+VixError freevix_access_status_all(freevix_access *access,
+                                   freevix_vm_status **statuses,
+                                   uint32 *numVms);
 
 /* Stops the keep-alive thread, logs out a session lease (vCenter then ends
  * what it still holds) and frees the handle.  Returns VIX_OK, or

@@ -95,11 +95,17 @@ func (st *diskStore) diskPath(vm types.ManagedObjectReference, key int32, snapsh
 	return "", fmt.Errorf("%s has no disk %d", vm.Value, key)
 }
 
-// readRefusal applies the lock rules of a running VM to a read of a datastore file: a
+// readRefusal applies the lock rules of a running VM to a /folder read of a datastore file: a
 // powered-on VM's writable top is never served, its read-only parents only with
 // --running-base-read allow. Other files (powered-off or suspended VMs, links outside the running
 // chain, files no VM owns) may be read.
 func (st *diskStore) readRefusal(dsPath string) (refused bool, why string) {
+	return st.lockRefusal(dsPath, st.pol.runningBaseRead)
+}
+
+// lockRefusal is the lock rule itself: a powered-on VM's writable top is always refused, the
+// read-only links below it only when parentsReadable is false.
+func (st *diskStore) lockRefusal(dsPath string, parentsReadable bool) (refused bool, why string) {
 	o, ok := st.owner(dsPath)
 	if !ok || powerState(o.VM) != types.VirtualMachinePowerStatePoweredOn || !o.InChain {
 		return false, ""
@@ -108,7 +114,7 @@ func (st *diskStore) readRefusal(dsPath string) (refused bool, why string) {
 	if o.Leaf {
 		return true, locked + " (the running VM " + o.VM.Value + " writes it)"
 	}
-	if !st.pol.runningBaseRead {
+	if !parentsReadable {
 		return true, locked + " (the running VM " + o.VM.Value + " has it open read-only)"
 	}
 	return false, ""

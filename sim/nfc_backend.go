@@ -39,15 +39,18 @@ type nfcVMs interface {
 	poweredOn(vm string) bool
 }
 
-// storeDisks serves NFC from the simulator's disk store (diskaccess.go): the same chains, locks
-// and running-base switch as /folder.
+// storeDisks serves NFC from the simulator's disk store (diskaccess.go): the same chains and
+// locks as /folder.
 type storeDisks struct{ st *diskStore }
 
 func (d storeDisks) openLogical(dsPath string, write bool) (logicalDisk, error) {
 	return d.st.openLogical(dsPath, write)
 }
 
-func (d storeDisks) readRefusal(dsPath string) (bool, string) { return d.st.readRefusal(dsPath) }
+// readRefusal: NFC opens a running VM's read-only parents -- the snapshot's files -- and refuses
+// only its writable top (nfc.md §3.2 Errors, §4 "Running VMs": snapshot first and open the parent
+// file), whatever --running-base-read says about /folder.
+func (d storeDisks) readRefusal(dsPath string) (bool, string) { return d.st.lockRefusal(dsPath, true) }
 
 func (d storeDisks) owner(dsPath string) (string, int32) {
 	o, ok := d.st.owner(dsPath)

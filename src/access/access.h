@@ -38,15 +38,24 @@ enum access_status {
   ACCESS_E_VM_NOT_FOUND, /* the vmxSpec names no VM on this server */
   ACCESS_E_DC_NOT_FOUND, /* dcPath names no datacenter */
   ACCESS_E_SHUTDOWN,     /* called after access_shutdown */
+  ACCESS_E_CONFIG,       /* a setting cannot be used (detail names it) */
   ACCESS_E_VIM,          /* a vSphere call failed: see vim */
   ACCESS_E_JOURNAL,      /* the lease journal is unreadable, corrupt or
                             foreign (detail says which file and the fix) */
   ACCESS_E_JOURNAL_IO,   /* the lease journal could not be written */
+  ACCESS_E_SNAPSHOT,     /* snapshotRef names no snapshot of this VM */
+  ACCESS_E_NO_SUCH_DISK, /* the path is not a disk of the VM / snapshot */
+  ACCESS_E_DISK,         /* the disk layer or a transport failed: see
+                            disk_status (a DISK_E_*) and detail */
+  ACCESS_E_TRANSPORT,    /* no transport of the mode list can serve the
+                            disk (detail says why and what is missing) */
 };
 
 struct access_result {
   enum access_status status;
   struct vim_error vim;
+  int disk_status;   /* ACCESS_E_DISK: the DISK_E_* status */
+  long http_status;  /* ACCESS_E_DISK from a remote source: HTTP status */
   char detail[512];
 };
 
@@ -67,8 +76,13 @@ int access_prepare(const struct access_conninfo *ci, const char *identity,
 int access_end(const struct access_conninfo *ci, const char *identity,
                struct access_result *res);
 
-/* Called by InitEx.  Returns VIM_OK or VIM_E_NOMEM. */
-int access_init(const struct access_settings *settings);
+/* Called by InitEx (with the library's life-cycle lock held, so never
+ * concurrently with access_shutdown).  Copies the settings.  Returns
+ * ACCESS_OK, ACCESS_E_NOMEM, or ACCESS_E_CONFIG when a setting cannot be
+ * used (freevix.caFile unreadable; res->detail names it); nothing changes
+ * on failure. */
+int access_init(const struct access_settings *settings,
+                struct access_result *res);
 
 /* Called by Exit: logs out every pooled session and frees the pool.  Can't
  * fail; safe to call when access_init was not. */

@@ -11,7 +11,7 @@ enum access_cred { ACCESS_CRED_PASSWORD, ACCESS_CRED_COOKIE };
 struct access_conninfo {
   const char *server;     /* host name or address; "http://" prefix allowed
                              only with allow_http */
-  unsigned port;          /* 0: 443 */
+  unsigned port;          /* 0: the default, see access_port() */
   const char *thumbprint; /* SHA-1 or SHA-256 colon hex; NULL: CA check */
   enum access_cred cred;
   const char *user;       /* both credential kinds (may be NULL for cookie) */
@@ -19,5 +19,11 @@ struct access_conninfo {
   const char *cookie;     /* ACCESS_CRED_COOKIE: vmware_soap_session value */
   const char *vmx_spec;   /* the VM; NULL when the call needs none */
 };
+
+/* The port ci reaches: ci->port when set, else 80 for an "http://" server
+ * and 443 otherwise.  The one place that default lives: sessions, pool
+ * keys and journal grants all use it, and the vim layer is always given
+ * the port explicitly.  Can't fail. */
+unsigned access_port(const struct access_conninfo *ci);
 
 #endif

@@ -49,11 +49,6 @@ struct lease {
   struct vim_error loss;       /* under mu, valid when lost */
 };
 
-static unsigned effective_port(const struct access_conninfo *ci)
-{
-  return ci->port ? ci->port : 443;
-}
-
 static bool copy_str(char **dst, const char *src)
 {
   *dst = fvx_strdup0(src);
@@ -233,9 +228,11 @@ int lease_open(const struct access_conninfo *ci, const struct lease_opts *o,
        copy_str(&l->user, ci->user) && copy_str(&l->password, ci->password) &&
        copy_str(&l->cookie, ci->cookie) &&
        copy_str(&l->identity, o->identity) &&
-       copy_str(&l->reason, o->reason ? o->reason
-                                      : pool_settings()->reason_id) &&
        copy_str(&l->state_dir, o->state_dir);
+  if (ok) {
+    l->reason = o->reason ? strdup(o->reason) : pool_reason_dup();
+    ok = l->reason != NULL;
+  }
   if (!ok) {
     lease_free(l);
     return access_fail(res, ACCESS_E_NOMEM, "out of memory");
@@ -432,7 +429,7 @@ int lease_prepare(struct lease *l, struct batch_vm *v, size_t n,
   if (l->o.mode == LEASE_JOURNAL) {
     memset(&base, 0, sizeof base);
     snprintf(base.server, sizeof base.server, "%s", l->server);
-    base.port = effective_port(&l->ci);
+    base.port = access_port(&l->ci);
     snprintf(base.source, sizeof base.source, "%s", l->identity);
     if (l->o.process_owned && !journal_self(&base.pid, &base.pid_start)) {
       base.pid = 0;
@@ -478,7 +475,7 @@ static void unrecord_ended(struct lease *l, const struct batch_vm *v,
     const struct journal_grant *g = &j.grants[i];
     bool drop = false;
 
-    if (g->port == effective_port(&l->ci) &&
+    if (g->port == access_port(&l->ci) &&
         strcmp(g->server, l->server) == 0 &&
         strcmp(g->source, l->identity) == 0)
       for (size_t k = 0; k < n && !drop; k++)
@@ -535,6 +532,37 @@ static void join_list(char *out, size_t n, char *const *items, size_t k)
   }
 }
 
+/* Fills the holder fields of st[0..n) (st[i].vm set) from this machine's
+ * journal.  A journal that cannot be read goes to problem (size
+ * problem_n), not to a failure: the server's side is already known. */
+static void journal_holders(struct lease *l, struct lease_vm_status *st,
+                            size_t n, char *problem, size_t problem_n)
+{
+  struct journal j;
+  struct access_result jr;
+
+  problem[0] = '\0';
+  if (journal_open(&j, l->o.state_dir, &jr) != ACCESS_OK) {
+    snprintf(problem, problem_n, "%s", jr.detail);
+    return;
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < j.n; k++) {
+      const struct journal_grant *g = &j.grants[k];
+
+      if (g->port != access_port(&l->ci) ||
+          strcmp(g->server, l->server) != 0 ||
+          strcmp(g->vm, st[i].vm.value) != 0)
+        continue;
+      snprintf(st[i].holder, sizeof st[i].holder, "%s", g->source);
+      st[i].owner_pid = g->pid;
+      st[i].since = g->created;
+      st[i].expires = g->expires;
+      break;
+    }
+  journal_close(&j);
+}
+
 int lease_status(struct lease *l, const struct batch_vm *v, size_t n,
                  struct lease_vm_status *st, char *journal_problem,
                  size_t problem_n, struct access_result *res)
@@ -543,8 +571,6 @@ int lease_status(struct lease *l, const struct batch_vm *v, size_t n,
   struct vim_vm_info *info = NULL;
   struct vim_moref *refs = calloc(n ? n : 1, sizeof *refs);
   struct vim_error err;
-  struct journal j;
-  struct access_result jr;
 
   memset(st, 0, n * sizeof *st);
   journal_problem[0] = '\0';
@@ -566,32 +592,60 @@ int lease_status(struct lease *l, const struct batch_vm *v, size_t n,
   res->status = ACCESS_OK;
   give_session(l, s, res);
   for (size_t i = 0; i < n; i++) {
+    st[i].vm = v[i].vm;
     st[i].found = info[i].found;
     snprintf(st[i].name, sizeof st[i].name, "%s", info[i].name);
     join_list(st[i].disabled, sizeof st[i].disabled, info[i].disabled_methods,
               info[i].n_disabled);
   }
   vim_vm_info_free(info, n);
+  journal_holders(l, st, n, journal_problem, problem_n);
+  return ACCESS_OK;
+}
 
-  if (journal_open(&j, l->o.state_dir, &jr) != ACCESS_OK) {
-    snprintf(journal_problem, problem_n, "%s", jr.detail);
-    return ACCESS_OK;
+int lease_status_all(struct lease *l, struct lease_vm_status **out,
+                     size_t *n_out, char *journal_problem, size_t problem_n,
+                     struct access_result *res)
+{
+  struct vim_session *s = NULL;
+  struct vim_inventory *inv = NULL;
+  struct lease_vm_status *st;
+  struct vim_error err;
+  size_t n = 0;
+
+  *out = NULL;
+  *n_out = 0;
+  journal_problem[0] = '\0';
+  if (take_session(l, &s, res) != ACCESS_OK)
+    return res->status;
+  if (vim_inventory_get(s, &inv, &err) != VIM_OK) {
+    access_fail_vim(res, &err);
+    give_session(l, s, res);
+    return res->status;
   }
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < j.n; k++) {
-      const struct journal_grant *g = &j.grants[k];
+  res->status = ACCESS_OK;
+  give_session(l, s, res);
+  st = calloc(inv->n ? inv->n : 1, sizeof *st);
+  if (!st) {
+    vim_inventory_free(inv);
+    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < inv->n; i++) {
+    const struct vim_inventory_item *it = &inv->items[i];
 
-      if (g->port != effective_port(&l->ci) ||
-          strcmp(g->server, l->server) != 0 ||
-          strcmp(g->vm, v[i].vm.value) != 0)
-        continue;
-      snprintf(st[i].holder, sizeof st[i].holder, "%s", g->source);
-      st[i].owner_pid = g->pid;
-      st[i].since = g->created;
-      st[i].expires = g->expires;
-      break;
-    }
-  journal_close(&j);
+    if (!it->n_disabled || strcmp(it->ref.type, "VirtualMachine") != 0)
+      continue;
+    st[n].vm = it->ref;
+    st[n].found = true;
+    snprintf(st[n].name, sizeof st[n].name, "%s", it->name);
+    join_list(st[n].disabled, sizeof st[n].disabled, it->disabled_methods,
+              it->n_disabled);
+    n++;
+  }
+  vim_inventory_free(inv);
+  journal_holders(l, st, n, journal_problem, problem_n);
+  *out = st;
+  *n_out = n;
   return ACCESS_OK;
 }
 

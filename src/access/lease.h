@@ -87,6 +87,7 @@ int lease_end(struct lease *l, struct batch_vm *v, size_t n,
 /* What one VM looks like: the server's disabledMethod, and who holds it
  * according to the journal (holder "" when it has no grant for it). */
 struct lease_vm_status {
+  struct vim_moref vm;
   bool found;
   char name[128];
   char disabled[256];   /* comma-separated disabledMethod */
@@ -102,6 +103,14 @@ struct lease_vm_status {
 int lease_status(struct lease *l, const struct batch_vm *v, size_t n,
                  struct lease_vm_status *st, char *journal_problem,
                  size_t problem_n, struct access_result *res);
+
+/* Every VM of the server with a disabled method, read with one inventory
+ * walk, with the journal's holders as in lease_status.  *out (n_out
+ * entries, possibly 0) is the caller's, freed with free().  Returns
+ * res->status (*out NULL on failure). */
+int lease_status_all(struct lease *l, struct lease_vm_status **out,
+                     size_t *n_out, char *journal_problem, size_t problem_n,
+                     struct access_result *res);
 
 /* Stops the keep-alive thread and frees l; a session lease logs out, which
  * ends its remaining disables.  Returns ACCESS_OK, or the loss (ACCESS_E_VIM,

@@ -9,12 +9,14 @@
  */
 #include "access/pool.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/mem.h"
@@ -56,7 +58,7 @@ int access_fail_vim(struct access_result *res, const struct vim_error *err)
   return ACCESS_E_VIM;
 }
 
-int access_init(const struct access_settings *s)
+int access_init(const struct access_settings *s, struct access_result *res)
 {
   char *ca = fvx_strdup0(s->ca_file);
   char *reason = strdup(s->reason_id ? s->reason_id : DEFAULT_REASON);
@@ -64,7 +66,15 @@ int access_init(const struct access_settings *s)
   if ((s->ca_file && !ca) || !reason) {
     free(ca);
     free(reason);
-    return VIM_E_NOMEM;
+    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+  }
+  if (s->ca_file && access(s->ca_file, R_OK) != 0) {
+    int e = errno;
+
+    free(ca);
+    free(reason);
+    return access_fail(res, ACCESS_E_CONFIG, "freevix.caFile %.300s cannot "
+                       "be read: %s", s->ca_file, strerror(e));
   }
   pthread_mutex_lock(&pool_lock);
   free(settings_ca_file);
@@ -78,15 +88,40 @@ int access_init(const struct access_settings *s)
     settings.pool_max_idle = DEFAULT_MAX_IDLE;
   pool_up = true;
   pthread_mutex_unlock(&pool_lock);
-  if (settings.insecure)
+  if (s->insecure)
     fvx_warn("certificate verification is OFF (freevix.insecure): any "
              "server can impersonate vCenter");
-  return VIM_OK;
+  res->status = ACCESS_OK;
+  return ACCESS_OK;
 }
 
-const struct access_settings *pool_settings(void)
+char *pool_reason_dup(void)
 {
-  return &settings;
+  char *r;
+
+  pthread_mutex_lock(&pool_lock);
+  r = strdup(settings_reason ? settings_reason : DEFAULT_REASON);
+  pthread_mutex_unlock(&pool_lock);
+  return r;
+}
+
+int pool_net_settings(struct pool_net *out)
+{
+  int r = ACCESS_OK;
+
+  memset(out, 0, sizeof out[0]);
+  pthread_mutex_lock(&pool_lock);
+  if (!pool_up)
+    r = ACCESS_E_SHUTDOWN;
+  out->insecure = settings.insecure;
+  out->allow_http = settings.allow_http;
+  out->connect_timeout_ms = settings.connect_timeout_ms;
+  if (settings.ca_file &&
+      snprintf(out->ca_file, sizeof out->ca_file, "%s", settings.ca_file) >=
+          (int)sizeof out->ca_file)
+    r = ACCESS_E_NOMEM;
+  pthread_mutex_unlock(&pool_lock);
+  return r;
 }
 
 void access_shutdown(void)
@@ -97,6 +132,10 @@ void access_shutdown(void)
   list = idle;
   idle = NULL;
   pool_up = false;
+  free(settings_ca_file);
+  free(settings_reason);
+  settings_ca_file = settings_reason = NULL;
+  memset(&settings, 0, sizeof settings);
   pthread_mutex_unlock(&pool_lock);
   while (list) {
     struct pool_entry *next = list->next;
@@ -106,14 +145,6 @@ void access_shutdown(void)
     free(list);
     list = next;
   }
-  pthread_mutex_lock(&pool_lock);
-  if (!pool_up) {
-    free(settings_ca_file);
-    free(settings_reason);
-    settings_ca_file = settings_reason = NULL;
-    memset(&settings, 0, sizeof settings);
-  }
-  pthread_mutex_unlock(&pool_lock);
 }
 
 /* "server\nport\nuser\nthumbprint\ncred\nsha256(secret)" (malloc'd). */
@@ -132,7 +163,7 @@ static char *pool_key(const struct access_conninfo *ci)
   for (unsigned int i = 0; i < md_len; i++)
     snprintf(hex + 2 * i, 3, "%02x", md[i]);
   hex[2 * md_len] = '\0';
-  if (asprintf(&key, "%s\n%u\n%s\n%s\n%d\n%s", ci->server, ci->port,
+  if (asprintf(&key, "%s\n%u\n%s\n%s\n%d\n%s", ci->server, access_port(ci),
                ci->user ? ci->user : "", ci->thumbprint ? ci->thumbprint : "",
                (int)ci->cred, hex) < 0)
     return NULL;
@@ -152,7 +183,7 @@ int pool_open_session(const struct access_conninfo *ci,
   memset(&opts, 0, sizeof opts);
   pthread_mutex_lock(&pool_lock);
   opts.host = ci->server;
-  opts.port = ci->port;
+  opts.port = access_port(ci);
   opts.thumbprint = ci->thumbprint;
   opts.ca_file = settings.ca_file;
   opts.insecure = settings.insecure;
@@ -175,7 +206,7 @@ int pool_open_session(const struct access_conninfo *ci,
     vim_session_free(s);
     return access_fail_vim(res, &err);
   }
-  fvx_debug("logged in to %s:%u as %s", ci->server, ci->port,
+  fvx_debug("logged in to %s:%u as %s", ci->server, access_port(ci),
             ci->user ? ci->user : "(cookie)");
   *out = s;
   res->status = ACCESS_OK;
@@ -185,7 +216,7 @@ int pool_open_session(const struct access_conninfo *ci,
 int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
                   struct access_result *res)
 {
-  char *key = pool_key(ci);
+  CLEANUP_FREE_SECRET char *key = pool_key(ci);
   struct pool_entry **pp;
 
   *out = NULL;
@@ -194,7 +225,6 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
   pthread_mutex_lock(&pool_lock);
   if (!pool_up) {
     pthread_mutex_unlock(&pool_lock);
-    fvx_free_secret(key);
     return access_fail(res, ACCESS_E_SHUTDOWN, "library not initialized");
   }
   for (pp = &idle; *pp; pp = &(*pp)->next) {
@@ -206,13 +236,11 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
       *out = e->s;
       fvx_free_secret(e->key);
       free(e);
-      fvx_free_secret(key);
       res->status = ACCESS_OK;
       return ACCESS_OK;
     }
   }
   pthread_mutex_unlock(&pool_lock);
-  fvx_free_secret(key);
   return pool_open_session(ci, out, res);
 }
 

@@ -32,8 +32,22 @@ int pool_checkout(const struct access_conninfo *ci, struct vim_session **out,
 void pool_checkin(const struct access_conninfo *ci, struct vim_session *s,
                   bool reusable);
 
-/* The settings InitEx gave (valid between access_init and shutdown). */
-const struct access_settings *pool_settings(void);
+/* A copy of the reasonId InitEx configured (freevix.reasonId, else the
+ * default), taken under the pool's lock so that a concurrent Exit cannot
+ * free it under the caller; the default after Exit.  The caller frees it
+ * with free(); NULL when out of memory. */
+char *pool_reason_dup(void);
+
+/* What a data connection (datastore HTTPS, NFC) needs of the settings,
+ * copied under the pool's lock: the same certificate policy and connect
+ * timeout as the SOAP sessions.  ACCESS_OK, ACCESS_E_SHUTDOWN after
+ * access_shutdown, ACCESS_E_NOMEM when the CA path does not fit. */
+struct pool_net {
+  char ca_file[4096];   /* "" for none */
+  bool insecure, allow_http;
+  long connect_timeout_ms;
+};
+int pool_net_settings(struct pool_net *out);
 
 /* Fills res for a failed vim call: status ACCESS_E_VIM plus the error. */
 int access_fail_vim(struct access_result *res, const struct vim_error *err);

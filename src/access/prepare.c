@@ -19,6 +19,7 @@
 #include "access/pool.h"
 #include "access/target.h"
 #include "util/log.h"
+#include "util/mem.h"
 
 /* The method PrepareForAccess blocks, as VDDK documents it. */
 #define RELOCATE_METHOD "RelocateVM_Task"
@@ -26,15 +27,31 @@
 /* VDDK's words for an ESXi host, to the letter: scripts match them. */
 #define NOT_A_VCENTER "HostAgent is not a vCenter, cannot deactivate svMotion."
 
-int access_target_open(const struct access_conninfo *ci,
-                       struct access_target_vm *t, struct access_result *res)
+/* Parses vmxSpec and checks a session out: the start of both opens. */
+static int target_begin(const struct access_conninfo *ci,
+                        struct access_target_vm *t, struct access_result *res)
 {
   char why[256];
 
   memset(t, 0, sizeof *t);
   if (!vmxspec_parse(ci->vmx_spec, &t->spec, why, sizeof why))
     return access_fail(res, ACCESS_E_VMXSPEC, "%s", why);
-  if (pool_checkout(ci, &t->session, res) != ACCESS_OK)
+  return pool_checkout(ci, &t->session, res);
+}
+
+int access_target_open_any(const struct access_conninfo *ci,
+                           struct access_target_vm *t,
+                           struct access_result *res)
+{
+  if (target_begin(ci, t, res) != ACCESS_OK)
+    return res->status;
+  return access_target_resolve(t, res);
+}
+
+int access_target_open(const struct access_conninfo *ci,
+                       struct access_target_vm *t, struct access_result *res)
+{
+  if (target_begin(ci, t, res) != ACCESS_OK)
     return res->status;
   if (!vim_session_is_vcenter(t->session)) {
     fvx_warn("%s", NOT_A_VCENTER);
@@ -111,14 +128,21 @@ int access_prepare(const struct access_conninfo *ci, const char *identity,
   struct access_target_vm t;
   struct vim_disabled_method m;
   struct vim_error err;
+  CLEANUP_FREE char *reason = NULL;
 
   if (access_target_open(ci, &t, res) != ACCESS_OK) {
     access_target_close(ci, &t, res->status != ACCESS_E_VIM ||
                                     access_session_reusable(&res->vim));
     return res->status;
   }
+  /* A copy: Exit may run while this call waits for vCenter. */
+  reason = pool_reason_dup();
+  if (!reason) {
+    access_target_close(ci, &t, true);
+    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+  }
   m.method = RELOCATE_METHOD;
-  m.reason_id = pool_settings()->reason_id;
+  m.reason_id = reason;
   if (vim_disable_methods(t.session, &t.vm, 1, &m, 1, identity, false, &err) !=
       VIM_OK) {
     access_target_close(ci, &t, access_session_reusable(&err));

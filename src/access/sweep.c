@@ -37,7 +37,7 @@ int lease_sweep(const struct access_conninfo *ci, const char *state_dir,
 {
   struct vim_session *s = NULL;
   struct access_result first;
-  unsigned port = ci->port ? ci->port : 443;
+  unsigned port = access_port(ci);
   int64_t now = (int64_t)time(NULL);
   struct journal j;
   size_t removed = 0;

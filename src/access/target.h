@@ -26,6 +26,12 @@ struct access_target_vm {
 int access_target_open(const struct access_conninfo *ci,
                        struct access_target_vm *t, struct access_result *res);
 
+/* The same on a vCenter or an ESXi host alike: for what a host can do
+ * itself (snapshots, disk reads). */
+int access_target_open_any(const struct access_conninfo *ci,
+                           struct access_target_vm *t,
+                           struct access_result *res);
+
 /* Resolves t->spec to t->vm with t->session. */
 int access_target_resolve(struct access_target_vm *t,
                           struct access_result *res);
@@ -41,13 +47,14 @@ int access_target_fail(const struct access_target_vm *t,
 /* True when a session that produced err may be pooled again. */
 bool access_session_reusable(const struct vim_error *err);
 
-/* access_target_open that also releases the session when it fails, so
- * the caller has nothing to close then.  Returns res->status. */
+/* access_target_open_any (a vCenter or an ESXi host: snapshots, disks and
+ * CBT are the host's own business) that also releases the session when it
+ * fails, so the caller has nothing to close then.  Returns res->status. */
 static inline int access_target_begin(const struct access_conninfo *ci,
                                       struct access_target_vm *t,
                                       struct access_result *res)
 {
-  if (access_target_open(ci, t, res) == ACCESS_OK)
+  if (access_target_open_any(ci, t, res) == ACCESS_OK)
     return ACCESS_OK;
   access_target_close(ci, t, res->status != ACCESS_E_VIM ||
                                  access_session_reusable(&res->vim));

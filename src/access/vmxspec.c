@@ -34,6 +34,15 @@ static bool valid_moid(const char *s)
   return true;
 }
 
+/* True when s has a byte below 0x20 or DEL. */
+static bool has_control(const char *s)
+{
+  for (; *s; s++)
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      return true;
+  return false;
+}
+
 static bool parse_moref(const char *id, struct vmxspec *out, char *why,
                         size_t n)
 {
@@ -104,6 +113,11 @@ static bool parse_path(const char *spec, struct vmxspec *out, char *why,
     say(why, n, have_dc ? "dsName is missing" : "dcPath is missing");
     return false;
   }
+  if (has_control(out->path) || has_control(out->dc_path) ||
+      has_control(out->ds_name)) {
+    say(why, n, "a %-escape decodes to a control character");
+    return false;
+  }
   if (!strstr(out->path, ".vmx")) {
     say(why, n, "the path does not name a .vmx file");
     return false;
@@ -125,6 +139,10 @@ bool vmxspec_parse(const char *spec, struct vmxspec *out, char *why, size_t n)
   }
   if (!fvx_utf8_valid(spec, strlen(spec))) {
     say(why, n, "vmxSpec is not valid UTF-8");
+    return false;
+  }
+  if (has_control(spec)) {
+    say(why, n, "vmxSpec has a control character");
     return false;
   }
   if (strncmp(spec, "vm=", 3) == 0)

@@ -5,7 +5,8 @@
  * (src/access/prepare.c), maps the outcome.  The identity rules:
  *   - NULL or empty                 VIX_E_INVALID_ARG
  *   - not valid UTF-8               VIX_E_INVALID_UTF8_STRING
- *   - more than 50 characters       VIX_E_ARGUMENT_TOO_BIG
+ *   - more than 50 characters       VIX_E_ARGUMENT_TOO_BIG (the log line
+ *                                   gives its length and the limit)
  * It is rejected rather than cut, because it becomes the sourceId of the
  * disable: two identities sharing a 50-character prefix must never be able
  * to re-enable each other's protection.
@@ -16,33 +17,72 @@
 #include "api/api.h"
 #include "api/remote_params.h"
 #include "api/vim_errors.h"
+#include "freevix.h"
 #include "util/text.h"
 
-#define IDENTITY_MAX_CHARS 50
-#define IDENTITY_MAX_BYTES (IDENTITY_MAX_CHARS * 4)
+#define IDENTITY_MAX_CHARS FREEVIX_IDENTITY_MAX_CHARS
+/* Identities are checked (UTF-8, counted) up to this many bytes; longer
+ * ones are refused as too long without a closer look. */
+#define IDENTITY_SCAN_MAX 65536
 
-VixError fvx_check_identity(const char *fn, const char *identity)
+/* The identity rules without a log line; *chars (may be NULL) receives
+ * its length in characters (or, past IDENTITY_SCAN_MAX bytes, in bytes). */
+static VixError identity_rules(const char *identity, size_t *chars)
 {
   size_t len;
 
-  if (!identity || !*identity) {
+  if (chars)
+    *chars = 0;
+  if (!identity || !*identity)
+    return VIX_E_INVALID_ARG;
+  len = strnlen(identity, IDENTITY_SCAN_MAX + 1);
+  if (len > IDENTITY_SCAN_MAX) {
+    if (chars)
+      *chars = len;
+    return VIX_E_ARGUMENT_TOO_BIG;
+  }
+  if (!fvx_utf8_valid(identity, len))
+    return VIX_E_INVALID_UTF8_STRING;
+  len = fvx_utf8_length(identity);
+  if (chars)
+    *chars = len;
+  return len > IDENTITY_MAX_CHARS ? VIX_E_ARGUMENT_TOO_BIG : VIX_OK;
+}
+
+VixError fvx_check_identity(const char *fn, const char *identity)
+{
+  size_t chars;
+  VixError err = identity_rules(identity, &chars);
+
+  switch (err) {
+  case VIX_OK:
+    break;
+  case VIX_E_INVALID_ARG:
     fvx_error("%s: identity is %s: pass a short name of the calling "
               "application (1 to %d characters)", fn,
               identity ? "empty" : "NULL", IDENTITY_MAX_CHARS);
-    return VIX_E_INVALID_ARG;
-  }
-  len = strnlen(identity, IDENTITY_MAX_BYTES + 1);
-  if (len <= IDENTITY_MAX_BYTES && !fvx_utf8_valid(identity, len)) {
+    break;
+  case VIX_E_INVALID_UTF8_STRING:
     fvx_error("%s: identity is not valid UTF-8", fn);
-    return VIX_E_INVALID_UTF8_STRING;
+    break;
+  default:
+    fvx_error("%s: identity is %s%zu characters long, longer than the limit "
+              "of %d; it is not truncated, because it names the disable on "
+              "vCenter", fn, chars > IDENTITY_SCAN_MAX ? "over " : "",
+              chars > IDENTITY_SCAN_MAX ? (size_t)IDENTITY_SCAN_MAX : chars,
+              IDENTITY_MAX_CHARS);
   }
-  if (len > IDENTITY_MAX_BYTES || fvx_utf8_length(identity) > IDENTITY_MAX_CHARS) {
-    fvx_error("%s: identity is longer than %d characters; it is not "
-              "truncated, because it names the disable on vCenter",
-              fn, IDENTITY_MAX_CHARS);
-    return VIX_E_ARGUMENT_TOO_BIG;
-  }
-  return VIX_OK;
+  return err;
+}
+
+VixError freevix_check_identity(const char *identity, uint32 *numChars)
+{
+  size_t chars;
+  VixError err = identity_rules(identity, &chars);
+
+  if (numChars)
+    *numChars = (uint32)chars;
+  return err;
 }
 
 typedef int access_fn(const struct access_conninfo *ci, const char *identity,

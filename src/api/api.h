@@ -18,7 +18,8 @@
 
 /* ---- library state (init.c) -------------------------------------------- */
 
-/* True between a successful InitEx/Init and Exit. */
+/* True between a successful InitEx/Init and Exit.  Lock-free (an atomic
+ * load): the data path calls it on every request. */
 bool fvx_api_initialized(void);
 
 /* Returns VIX_OK when the library is initialized; otherwise logs that 'fn'
@@ -34,7 +35,7 @@ VixError fvx_api_require_init(const char *fn);
 
 #define FVX_CONN_MAGIC 0x46565843u /* "FVXC" */
 
-struct access_target; /* remote side, owned by access/ */
+struct remote_conn; /* remote side, owned by remote/ */
 
 /* The object behind VixDiskLibConnection (VDDK names it in the singular). */
 struct VixDiskLibConnectParam {
@@ -44,8 +45,13 @@ struct VixDiskLibConnectParam {
   /* Deep copy of the caller's params (NULL for Connect(NULL)); secrets wiped
    * on Disconnect.  Source of GetConnectParams. */
   VixDiskLibConnectParams *params;
-  struct access_target *remote; /* NULL for local connections */
-  unsigned open_handles;  /* disks opened through this connection */
+  /* Remote connections with a vmxSpec: the VM, snapshot and disks
+   * (remote/remote.h); NULL for local ones.  Its access_conninfo borrows
+   * the strings of 'params'. */
+  struct remote_conn *remote;
+  /* Disks opened through this connection; only ever read and written with
+   * __atomic builtins (Open and Close may run on other threads). */
+  unsigned open_handles;
 };
 
 /* True when c is a live connection (checks the magic; NULL is false). */

@@ -3,11 +3,13 @@
  * ListTransportModes: the connection object.
  *
  * A connection is local (hosted disks: NULL params or NULL serverName) or
- * remote.  A remote ConnectEx logs in through the access layer's session
- * pool right away, so bad credentials, an unreachable host or a thumbprint
- * mismatch fail here with a clear error (real VDDK defers the thumbprint
- * check to Open and returns a bare VIX_E_FAIL; nbdkit has to guess).  The
- * logged-in session goes back to the pool for later calls.
+ * remote.  A remote ConnectEx logs in right away, so bad credentials, an
+ * unreachable host or a thumbprint mismatch fail here with a clear error
+ * (real VDDK defers the thumbprint check to Open and returns a bare
+ * VIX_E_FAIL; nbdkit has to guess).  With a vmxSpec it also finds the VM,
+ * checks the snapshot and reads the disks (remote/remote.h), so an unknown
+ * snapshotRef fails at ConnectEx, not later; without one it only checks
+ * the login and gives the session back to the pool.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -17,11 +19,13 @@
 #include "api/api.h"
 #include "api/remote_params.h"
 #include "api/vim_errors.h"
+#include "remote/remote.h"
 
-/* Transport modes freevix knows.  Only "file" moves data today (local
- * disks); nbd/nbdssl are the remote modes VDDK lists and are accepted in
- * ConnectEx's list so programs that ask for them keep working. */
-static const char transport_modes[] = "file:nbdssl:nbd";
+/* Transport modes freevix moves data with: "file" for local disks; for
+ * remote ones VDDK's NFC transports "nbdssl" and "nbd", and "https" (the
+ * datastore HTTP interface, freevix's name).  ConnectEx also accepts
+ * "san" and "hotadd" in its list and skips them. */
+static const char transport_modes[] = "file:nbdssl:nbd:https";
 
 bool fvx_conn_valid(const struct VixDiskLibConnectParam *c)
 {
@@ -57,7 +61,7 @@ static VixError check_modes(const char *modes)
     return VIX_E_INVALID_ARG;
   while (*p) {
     size_t len = strcspn(p, ":");
-    const char *known[] = {"file", "nbd", "nbdssl", "san", "hotadd"};
+    const char *known[] = {"file", "nbd", "nbdssl", "san", "hotadd", "https"};
     bool ok = false;
 
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
@@ -72,20 +76,34 @@ static VixError check_modes(const char *modes)
 }
 
 static VixError connect_remote(const VixDiskLibConnectParams *params,
+                               const char *snapshot_ref, const char *modes,
                                struct VixDiskLibConnectParam *conn)
 {
   struct access_conninfo ci;
   struct access_result res;
   VixError err;
 
-  err = fvx_remote_params("VixDiskLib_ConnectEx", params, false, &ci);
-  if (err)
-    return err;
-  if (access_check_login(&ci, &res) != ACCESS_OK)
-    return fvx_map_access_result("VixDiskLib_ConnectEx", &res);
+  /* The connection keeps a copy of the params; the remote side borrows its
+   * strings for as long as the connection lives. */
   conn->params = fvx_params_copy(params, fvx_params_allocated_by_us(params));
   if (!conn->params)
     return VIX_E_OUT_OF_MEMORY;
+  err = fvx_remote_params("VixDiskLib_ConnectEx", conn->params, false, &ci);
+  if (err)
+    return err;
+  if (!ci.vmx_spec || !*ci.vmx_spec) {
+    if (snapshot_ref && *snapshot_ref) {
+      fvx_error("VixDiskLib_ConnectEx: snapshotRef \"%.100s\" given without "
+                "a vmxSpec naming its VM", snapshot_ref);
+      return VIX_E_MISSING_REQUIRED_PROPERTY;
+    }
+    if (access_check_login(&ci, &res) != ACCESS_OK)
+      return fvx_map_access_result("VixDiskLib_ConnectEx", &res);
+    return VIX_OK;
+  }
+  if (remote_connect(&conn->remote, &ci, conn->params->nfcHostPort,
+                     snapshot_ref, modes, conn->read_only, &res) != ACCESS_OK)
+    return fvx_map_access_result("VixDiskLib_ConnectEx", &res);
   return VIX_OK;
 }
 
@@ -136,9 +154,10 @@ VixError VixDiskLib_ConnectEx(const VixDiskLibConnectParams *connectParams,
         err = VIX_E_OUT_OF_MEMORY;
     }
   } else {
-    err = connect_remote(connectParams, conn);
+    err = connect_remote(connectParams, snapshotRef, transportModes, conn);
   }
   if (err) {
+    remote_disconnect(conn->remote);
     fvx_params_free_copy(conn->params);
     free(conn);
     return err;
@@ -156,6 +175,7 @@ VixError VixDiskLib_Connect(const VixDiskLibConnectParams *connectParams,
 VixError VixDiskLib_Disconnect(VixDiskLibConnection connection)
 {
   VixError err = fvx_api_require_init("VixDiskLib_Disconnect");
+  unsigned open_handles;
 
   if (err)
     return err;
@@ -165,12 +185,14 @@ VixError VixDiskLib_Disconnect(VixDiskLibConnection connection)
               "already disconnected, or not a connection)");
     return VIX_E_INVALID_ARG;
   }
-  if (connection->open_handles) {
+  open_handles = __atomic_load_n(&connection->open_handles, __ATOMIC_ACQUIRE);
+  if (open_handles) {
     fvx_warn("VixDiskLib_Disconnect: %u disk(s) still open on this "
-             "connection; close them first", connection->open_handles);
+             "connection; close them first", open_handles);
     return VIX_E_OBJECT_IS_BUSY;
   }
   connection->magic = 0;
+  remote_disconnect(connection->remote);
   fvx_params_free_copy(connection->params);
   free(connection);
   return VIX_OK;

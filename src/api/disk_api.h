@@ -5,6 +5,7 @@
 #ifndef FVX_API_DISK_API_H
 #define FVX_API_DISK_API_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "api/api.h"
@@ -29,7 +30,31 @@ struct VixDiskLibHandleStruct {
   uint32_t flags;                     /* VIXDISKLIB_FLAG_OPEN_* as given */
   struct VixDiskLibHandleStruct *parked; /* attached parents we free */
   struct VixDiskLibHandleStruct *next;   /* next in the owner's parked list */
+  /* Remote disks: the transport side (owns 'disk'), and the workers that
+   * run ReadAsync/WriteAsync (started on the first asynchronous request);
+   * both NULL for local disks, whose asynchronous requests complete
+   * before the submit call returns. */
+  struct remote_disk *remote;
+  struct fvx_async *async;
 };
+
+/* ---- asynchronous requests of remote disks (disk_async.c) ---------------- */
+
+/* Queues a request on h's workers (starting them on first use) and returns
+ * VIX_ASYNC; the callback runs on a worker thread with the request's
+ * result.  At most FVX_ASYNC_DEPTH requests wait per handle: a submit
+ * beyond that blocks until one completes.  Returns VIX_E_OUT_OF_MEMORY (or
+ * the thread error) without calling the callback when the request cannot be
+ * queued. */
+VixError fvx_async_submit(struct VixDiskLibHandleStruct *h, bool write,
+                          uint64_t start, uint64_t n, void *buf,
+                          VixDiskLibCompletionCB cb, void *data);
+/* Waits until every queued request of h has completed (callbacks run).
+ * Returns VIX_OK, or the first error among the requests completed since
+ * the previous Wait (their callbacks already saw it). */
+VixError fvx_async_wait(struct VixDiskLibHandleStruct *h);
+/* Waits, stops the workers and frees them; NULL async is a no-op. */
+void fvx_async_free(struct VixDiskLibHandleStruct *h);
 
 /* Maps a disk-layer status to its VixError (disk_errors.c).  Can't fail. */
 VixError fvx_disk_error(int status);

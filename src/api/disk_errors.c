@@ -47,6 +47,17 @@ static const struct {
     {DISK_E_ROOTLINK, VIX_E_DISK_ATTACH_ROOTLINK},
     {DISK_E_NOTCAPABLE, VIX_E_NOT_SUPPORTED},
     {DISK_E_NOTSEQUENTIAL, VIX_E_DISK_NOTSUPPORTED},
+    /* Remote byte sources: VDDK's network codes (the log line carries the
+     * URL or host, the HTTP status and the server's message). */
+    {DISK_E_NET_RESOLVE, VIX_E_NET_HTTP_COULDNT_RESOLVE_HOST},
+    {DISK_E_NET_CONNECT, VIX_E_NET_HTTP_COULDNT_CONNECT},
+    {DISK_E_NET_TLS, VIX_E_NET_HTTP_SSL_CONNECT_ERROR},
+    {DISK_E_NET_PIN, VIX_E_NET_HTTP_SSL_SECURITY},
+    {DISK_E_NET_TIMEOUT, VIX_E_NET_HTTP_OPERATION_TIMEDOUT},
+    {DISK_E_NET_HTTP, VIX_E_NET_HTTP_HTTP_RETURNED_ERROR},
+    {DISK_E_NET_PROTOCOL, VIX_E_NET_HTTP_TRANSFER},
+    {DISK_E_AUTH, VIX_E_INVALID_AUTHENTICATION_SESSION},
+    {DISK_E_REMOTE, VIX_E_FILE_ERROR},
 };
 
 VixError fvx_disk_error(int status)
@@ -103,8 +114,10 @@ VixError fvx_disk_local_check(const char *fn, VixDiskLibConnection c,
     return VIX_E_INVALID_ARG;
   }
   if (!c->local) {
-    fvx_error("%s: disk access over a remote connection (NBD/NFC transport) "
-              "is not implemented yet; use a local connection", fn);
+    fvx_error("%s: not possible on a remote connection: VixDiskLib creates, "
+              "clones, grows and repairs local disks only (a remote disk is "
+              "opened with VixDiskLib_Open and read or written through it)",
+              fn);
     return VIX_E_NOT_SUPPORTED;
   }
   return fvx_check_local_path(fn, what, path);

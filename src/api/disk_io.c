@@ -5,7 +5,9 @@
  * Local disks complete asynchronous requests synchronously, as VDDK's file
  * transport does: the request is checked, performed, its callback called
  * with the result, and VIX_ASYNC returned -- so Wait has nothing to wait
- * for.  Argument errors are returned directly and the callback is not
+ * for.  Remote disks queue them on the handle's workers (disk_async.c):
+ * several range requests in flight, callbacks from a worker thread, Wait
+ * drains.  Argument errors are returned directly and the callback is not
  * called.  Read/Write are traced only with FREEVIX_DEBUG_IO=1 (and debug
  * logging on): the data path stays quiet and allocation-free.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "api/disk_api.h"
+#include "remote/remote.h"
 
 static int io_trace(void)
 {
@@ -61,13 +64,21 @@ VixError VixDiskLib_Read(VixDiskLibHandle diskHandle,
 {
   VixError err = io_check("VixDiskLib_Read", diskHandle, startSector,
                           numSectors, readBuffer);
+  int st;
 
   if (err || !numSectors)
     return err;
-  return fvx_disk_report(
-      "VixDiskLib_Read",
-      disk_read(diskHandle->disk, startSector, numSectors, readBuffer),
-      FVX_LOG_ERROR);
+  st = disk_read(diskHandle->disk, startSector, numSectors, readBuffer);
+  return fvx_disk_report("VixDiskLib_Read", st, FVX_LOG_ERROR);
+}
+
+/* A write to a remote disk whose transport cannot write: say why. */
+static VixError remote_read_only(const char *fn, VixDiskLibHandle h)
+{
+  fvx_error("%s: the disk is read-only over the %s transport (the datastore "
+            "HTTP interface has no ranged writes; writing needs nbd or "
+            "nbdssl)", fn, VixDiskLib_GetTransportMode(h));
+  return VIX_E_FILE_READ_ONLY;
 }
 
 VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
@@ -77,13 +88,14 @@ VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
 {
   VixError err = io_check("VixDiskLib_Write", diskHandle, startSector,
                           numSectors, writeBuffer);
+  int st;
 
   if (err || !numSectors)
     return err;
-  return fvx_disk_report(
-      "VixDiskLib_Write",
-      disk_write(diskHandle->disk, startSector, numSectors, writeBuffer),
-      FVX_LOG_ERROR);
+  if (diskHandle->remote && !remote_disk_writable(diskHandle->remote))
+    return remote_read_only("VixDiskLib_Write", diskHandle);
+  st = disk_write(diskHandle->disk, startSector, numSectors, writeBuffer);
+  return fvx_disk_report("VixDiskLib_Write", st, FVX_LOG_ERROR);
 }
 
 VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
@@ -101,11 +113,11 @@ VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
   }
   if (err)
     return err;
+  if (diskHandle->remote)
+    return fvx_async_submit(diskHandle, false, startSector, numSectors,
+                            readBuffer, callback, cbData);
   if (numSectors)
-    err = fvx_disk_report(
-        "VixDiskLib_ReadAsync",
-        disk_read(diskHandle->disk, startSector, numSectors, readBuffer),
-        FVX_LOG_ERROR);
+    err = VixDiskLib_Read(diskHandle, startSector, numSectors, readBuffer);
   callback(cbData, err);
   return VIX_ASYNC;
 }
@@ -125,19 +137,26 @@ VixError VixDiskLib_WriteAsync(VixDiskLibHandle diskHandle,
   }
   if (err)
     return err;
+  if (diskHandle->remote) {
+    if (!remote_disk_writable(diskHandle->remote))
+      return remote_read_only("VixDiskLib_WriteAsync", diskHandle);
+    return fvx_async_submit(diskHandle, true, startSector, numSectors,
+                            (void *)writeBuffer, callback, cbData);
+  }
   if (numSectors)
-    err = fvx_disk_report(
-        "VixDiskLib_WriteAsync",
-        disk_write(diskHandle->disk, startSector, numSectors, writeBuffer),
-        FVX_LOG_ERROR);
+    err = VixDiskLib_Write(diskHandle, startSector, numSectors, writeBuffer);
   callback(cbData, err);
   return VIX_ASYNC;
 }
 
 VixError VixDiskLib_Wait(VixDiskLibHandle diskHandle)
 {
-  /* Requests complete before their submit call returns. */
-  return fvx_disk_handle_check("VixDiskLib_Wait", diskHandle);
+  VixError err = fvx_disk_handle_check("VixDiskLib_Wait", diskHandle);
+
+  /* Local requests complete before their submit call returns. */
+  if (err || !diskHandle->remote)
+    return err;
+  return fvx_async_wait(diskHandle);
 }
 
 VixError VixDiskLib_Flush(VixDiskLibHandle diskHandle)
@@ -147,6 +166,11 @@ VixError VixDiskLib_Flush(VixDiskLibHandle diskHandle)
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Flush", "%p)", (void *)diskHandle);
+  if (diskHandle->remote) {
+    err = fvx_async_wait(diskHandle);
+    if (err)
+      return err;
+  }
   return fvx_disk_report("VixDiskLib_Flush", disk_flush(diskHandle->disk),
                          FVX_LOG_ERROR);
 }

@@ -4,16 +4,59 @@
  *
  * A handle wraps one open disk chain (disk/disk.h) and counts itself in its
  * connection's open_handles, so Disconnect refuses to pull a connection
- * from under open disks.  Only local connections open disks for now.
+ * from under open disks.  On a local connection the path is an absolute
+ * file name; on a remote one it is a datastore path "[ds] dir/x.vmdk" of
+ * one of the VM's (or the snapshot's) disks, opened through the transport
+ * remote/ picks (GetTransportMode names it).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/disk_api.h"
+#include "api/vim_errors.h"
+#include "remote/remote.h"
 
 #define OPEN_FLAGS_KNOWN                                                     \
   (VIXDISKLIB_FLAG_OPEN_UNBUFFERED | VIXDISKLIB_FLAG_OPEN_SINGLE_LINK |      \
    VIXDISKLIB_FLAG_OPEN_READ_ONLY | VIXDISKLIB_FLAG_OPEN_COMPRESSION_MASK)
+
+/* A remote Open needs a connection made with a vmxSpec and a datastore
+ * path. */
+static VixError remote_path_check(VixDiskLibConnection c, const char *path)
+{
+  if (!path || !*path || strnlen(path, 4096) >= 4096) {
+    fvx_error("VixDiskLib_Open: path is NULL, empty or too long");
+    return VIX_E_INVALID_ARG;
+  }
+  if (!c->remote) {
+    fvx_error("VixDiskLib_Open: the connection has no vmxSpec: remote disks "
+              "are opened through a ConnectEx that names their VM "
+              "(vmxSpec \"moref=vm-42\")");
+    return VIX_E_MISSING_REQUIRED_PROPERTY;
+  }
+  if (path[0] != '[') {
+    fvx_error("VixDiskLib_Open: \"%.200s\" is not a datastore path: a "
+              "remote disk is named \"[datastore] dir/disk.vmdk\", as the "
+              "VM's configuration names it", path);
+    return VIX_E_FILE_NAME_INVALID;
+  }
+  return VIX_OK;
+}
+
+static VixError open_remote(VixDiskLibConnection c, const char *path,
+                            unsigned dflags, uint32 comp,
+                            struct VixDiskLibHandleStruct *h)
+{
+  struct access_result res;
+
+  if (remote_open(c->remote, path, dflags, comp, &h->remote, &res) !=
+      ACCESS_OK)
+    return fvx_map_access_result("VixDiskLib_Open", &res);
+  h->disk = remote_disk_disk(h->remote);
+  fvx_debug("VixDiskLib_Open: %s via %s", path,
+            remote_mode_name(remote_disk_mode(h->remote)));
+  return VIX_OK;
+}
 
 VixError VixDiskLib_Open(const VixDiskLibConnection connection,
                          const char *path, uint32 flags,
@@ -35,7 +78,10 @@ VixError VixDiskLib_Open(const VixDiskLibConnection connection,
     return VIX_E_INVALID_ARG;
   }
   *diskHandle = NULL;
-  err = fvx_disk_local_check("VixDiskLib_Open", connection, "path", path);
+  if (fvx_conn_valid(connection) && !connection->local)
+    err = remote_path_check(connection, path);
+  else
+    err = fvx_disk_local_check("VixDiskLib_Open", connection, "path", path);
   if (err)
     return err;
   if ((flags & ~(uint32)OPEN_FLAGS_KNOWN) || (comp & (comp - 1))) {
@@ -52,10 +98,18 @@ VixError VixDiskLib_Open(const VixDiskLibConnection connection,
   h = calloc(1, sizeof *h);
   if (!h)
     return VIX_E_OUT_OF_MEMORY;
-  st = disk_open(&h->disk, path, dflags);
-  if (st) {
-    free(h);
-    return fvx_disk_report("VixDiskLib_Open", st, FVX_LOG_ERROR);
+  if (!connection->local) {
+    err = open_remote(connection, path, dflags, comp, h);
+    if (err) {
+      free(h);
+      return err;
+    }
+  } else {
+    st = disk_open(&h->disk, path, dflags);
+    if (st) {
+      free(h);
+      return fvx_disk_report("VixDiskLib_Open", st, FVX_LOG_ERROR);
+    }
   }
   h->magic = FVX_DISK_MAGIC;
   h->conn = connection;
@@ -73,8 +127,14 @@ VixError VixDiskLib_Close(VixDiskLibHandle diskHandle)
   if (err)
     return err;
   FVX_API_TRACE("VixDiskLib_Close", "%p)", (void *)diskHandle);
+  /* Requests still queued complete first (VDDK requires a Wait before
+   * Close; nbdkit does one, others may not). */
+  fvx_async_free(diskHandle);
   diskHandle->magic = 0;
-  st = disk_close(diskHandle->disk);
+  if (diskHandle->remote)
+    st = remote_disk_close(diskHandle->remote);
+  else
+    st = disk_close(diskHandle->disk);
   if (fvx_conn_valid(diskHandle->conn))
     __atomic_sub_fetch(&diskHandle->conn->open_handles, 1, __ATOMIC_RELAXED);
   while (diskHandle->parked) { /* parents consumed by Attach */
@@ -144,7 +204,11 @@ void VixDiskLib_FreeInfo(VixDiskLibInfo *info)
 
 const char *VixDiskLib_GetTransportMode(VixDiskLibHandle diskHandle)
 {
-  if (fvx_disk_handle_check("VixDiskLib_GetTransportMode", diskHandle))
+  if (fvx_disk_handle_check("VixDiskLib_GetTransportMode", diskHandle)) {
     fvx_debug("VixDiskLib_GetTransportMode: answering \"file\" anyway");
+    return "file";
+  }
+  if (diskHandle->remote)
+    return remote_mode_name(remote_disk_mode(diskHandle->remote));
   return "file";
 }

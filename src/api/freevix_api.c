@@ -1,6 +1,7 @@
 /*
  * freevix_api.c -- freevix_access_* and freevix_sweep: batches, bounded
- * waits and leases (the external interface of src/access/lease.c).
+ * waits, leases and who holds what (the external interface of
+ * src/access/lease.c).
  *
  * Thin, like access_api.c: check the library state, the handle's magic and
  * the arguments, log the call, delegate, and map each outcome through the
@@ -142,10 +143,9 @@ VixError freevix_access_open(const VixDiskLibConnectParams *connectParams,
   return VIX_OK;
 }
 
-/* The checks every call on a handle starts with. */
-static VixError begin(const char *fn, freevix_access *a,
-                      const char *const *specs, uint32 n, const void *out,
-                      bool out_required)
+/* The library is up and a is a live handle; logs and returns the code
+ * otherwise. */
+static VixError check_handle(const char *fn, const freevix_access *a)
 {
   VixError err = fvx_api_require_init(fn);
 
@@ -156,6 +156,18 @@ static VixError begin(const char *fn, freevix_access *a,
               "closed)", fn);
     return VIX_E_INVALID_HANDLE;
   }
+  return VIX_OK;
+}
+
+/* The checks every call on a handle and a list of VMs starts with. */
+static VixError begin(const char *fn, freevix_access *a,
+                      const char *const *specs, uint32 n, const void *out,
+                      bool out_required)
+{
+  VixError err = check_handle(fn, a);
+
+  if (err)
+    return err;
   if (!specs || n == 0 || n > MAX_VMS || (out_required && !out)) {
     fvx_error("%s: give 1 to %u vmxSpecs%s", fn, MAX_VMS,
               out_required ? " and an output array" : "");
@@ -291,6 +303,18 @@ VixError freevix_access_end(freevix_access *access,
   return first;
 }
 
+/* One VM's status from the access layer's (moref set by the caller). */
+static void fill_status(freevix_vm_status *s, const struct lease_vm_status *st)
+{
+  s->error = st->found ? VIX_OK : VIX_E_VM_NOT_FOUND;
+  snprintf(s->name, sizeof s->name, "%s", st->name);
+  snprintf(s->disabledMethods, sizeof s->disabledMethods, "%s", st->disabled);
+  snprintf(s->holder, sizeof s->holder, "%s", st->holder);
+  s->ownerPid = (uint32)st->owner_pid;
+  s->sinceUnix = st->since;
+  s->expiresUnix = st->expires;
+}
+
 VixError freevix_access_status(freevix_access *access,
                                const char *const *vmxSpecs, uint32 numVms,
                                freevix_vm_status *statuses)
@@ -331,17 +355,16 @@ VixError freevix_access_status(freevix_access *access,
     if (v[i].state != BATCH_VM_PENDING) {
       s->error = v[i].state == BATCH_VM_NOT_FOUND ? VIX_E_VM_NOT_FOUND
                                                   : VIX_E_INVALID_ARG;
-      continue;
+    } else {
+      fill_status(s, &st[k++]);
     }
-    s->error = st[k].found ? VIX_OK : VIX_E_VM_NOT_FOUND;
-    snprintf(s->name, sizeof s->name, "%s", st[k].name);
-    snprintf(s->disabledMethods, sizeof s->disabledMethods, "%s",
-             st[k].disabled);
-    snprintf(s->holder, sizeof s->holder, "%s", st[k].holder);
-    s->ownerPid = (uint32)st[k].owner_pid;
-    s->sinceUnix = st[k].since;
-    s->expiresUnix = st[k].expires;
-    k++;
+    if (!first && s->error) {
+      first = s->error;
+      fvx_error("%s: VM %s (vmxSpec \"%.200s\") %s", fn, s->moref,
+                vmxSpecs[i], s->error == VIX_E_VM_NOT_FOUND
+                                 ? "does not exist on this server"
+                                 : "could not be read");
+    }
   }
   err = first;
 out:
@@ -349,6 +372,50 @@ out:
   free(ok);
   free(st);
   return err;
+}
+
+VixError freevix_access_status_all(freevix_access *access,
+                                   freevix_vm_status **statuses,
+                                   uint32 *numVms)
+{
+  static const char fn[] = "freevix_access_status_all";
+  struct lease_vm_status *st = NULL;
+  struct access_result res;
+  freevix_vm_status *out;
+  char problem[600];
+  size_t n = 0;
+  VixError err;
+
+  if (statuses)
+    *statuses = NULL;
+  if (numVms)
+    *numVms = 0;
+  err = check_handle(fn, access);
+  if (err)
+    return err;
+  if (!statuses || !numVms) {
+    fvx_error("%s: statuses and numVms must not be NULL", fn);
+    return VIX_E_INVALID_ARG;
+  }
+  FVX_API_TRACE("freevix_access_status_all", ")");
+  if (lease_status_all(access->lease, &st, &n, problem, sizeof problem,
+                       &res) != ACCESS_OK)
+    return fvx_map_access_result(fn, &res);
+  if (n && problem[0])
+    fvx_warn("%s: holders unknown: %s", fn, problem);
+  out = calloc(n ? n : 1, sizeof *out);
+  if (!out) {
+    free(st);
+    return VIX_E_OUT_OF_MEMORY;
+  }
+  for (size_t i = 0; i < n; i++) {
+    snprintf(out[i].moref, sizeof out[i].moref, "%s", st[i].vm.value);
+    fill_status(&out[i], &st[i]);
+  }
+  free(st);
+  *statuses = out;
+  *numVms = (uint32)n;
+  return VIX_OK;
 }
 
 VixError freevix_access_close(freevix_access *access)

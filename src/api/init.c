@@ -1,11 +1,20 @@
 /*
  * init.c -- VixDiskLib_InitEx / Init / Exit: the library's life cycle.
  *
- * The library state is one struct guarded by one mutex: the initialized
- * flag, the client's log callbacks and the parsed configuration.  InitEx
- * installs a log sink that routes freevix's levels to the callbacks (debug
- * and info to `log`, warnings and errors to `warn`); `panic` is kept for
- * VDDK compatibility but freevix never panics: it returns errors.
+ * One mutex, the life-cycle lock, serialises InitEx, Exit and
+ * freevix_set_config as wholes: Exit holds it from its first line to its
+ * last, logging out the pooled sessions included, so an InitEx that comes
+ * in meanwhile waits and then starts from a clean slate (never an
+ * "initialized" flag with the pool already torn down behind it).  The flag
+ * itself is an atomic written under that lock and read without it, so the
+ * data path (every Read and Write checks it) never takes a global lock and
+ * threads working on different disks never wait for each other.
+ *
+ * InitEx installs a log sink that routes freevix's levels to the callbacks
+ * (debug and info to `log`, warnings and errors to `warn`); `panic` is kept
+ * for VDDK compatibility but freevix never panics: it returns errors.
+ * Everything InitEx sets -- callbacks, config overrides, the debug level
+ * of "freevix.debug" -- is undone by Exit.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -15,13 +24,16 @@
 #include "access/access.h"
 #include "freevix.h"
 #include "api/api.h"
+#include "api/remote_config.h"
+#include "api/vim_errors.h"
 #include "util/config.h"
 
 /* Oldest and newest client API versions InitEx accepts. */
 #define OLDEST_MAJOR 5
 #define NEWEST_MAJOR VIXDISKLIB_VERSION_MAJOR
 
-static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Written with the lock held (release), read without it (acquire). */
 static bool initialized;
 /* freevix_set_config values: they win over the config file (until Exit). */
 static struct override {
@@ -56,12 +68,12 @@ static void callback_sink(void *opaque, enum fvx_log_level level,
 
 bool fvx_api_initialized(void)
 {
-  bool r;
+  return __atomic_load_n(&initialized, __ATOMIC_ACQUIRE);
+}
 
-  pthread_mutex_lock(&state_lock);
-  r = initialized;
-  pthread_mutex_unlock(&state_lock);
-  return r;
+static void set_initialized(bool v)
+{
+  __atomic_store_n(&initialized, v, __ATOMIC_RELEASE);
 }
 
 VixError fvx_api_require_init(const char *fn)
@@ -88,6 +100,8 @@ static const char *const freevix_keys[] = {
 
 static bool is_freevix_key(const char *key)
 {
+  if (fvx_remote_config_key(key))
+    return true;
   for (size_t i = 0; i < sizeof freevix_keys / sizeof freevix_keys[0]; i++)
     if (strcmp(key, freevix_keys[i]) == 0)
       return true;
@@ -95,6 +109,14 @@ static bool is_freevix_key(const char *key)
 }
 
 /* A key's value: a freevix_set_config override, else the file's. */
+static const char *setting(const struct fvx_config *cfg, const char *key);
+
+/* setting() as remote_config.c looks keys up. */
+static const char *lookup(const void *cfg, const char *key)
+{
+  return setting(cfg, key);
+}
+
 static const char *setting(const struct fvx_config *cfg, const char *key)
 {
   for (size_t i = n_overrides; i-- > 0;)
@@ -133,10 +155,11 @@ static bool is_true(const char *value)
                    strcmp(value, "TRUE") == 0 || strcmp(value, "yes") == 0);
 }
 
-/* Turns the configuration into access settings; logs each unknown key and
- * returns VIX_E_INVALID_ARG when a known key has a bad value. */
+/* Turns the configuration into access settings and the debug switch;
+ * logs each unknown key and returns VIX_E_INVALID_ARG when a known key has
+ * a bad value. */
 static VixError settings_from_config(const struct fvx_config *cfg,
-                                     struct access_settings *s)
+                                     struct access_settings *s, bool *debug)
 {
   long pool = 0;
   struct {
@@ -171,8 +194,7 @@ static VixError settings_from_config(const struct fvx_config *cfg,
   s->insecure = is_true(setting(cfg, "freevix.insecure"));
   s->allow_http = is_true(setting(cfg, "freevix.allowHttp"));
   s->reason_id = setting(cfg, "freevix.reasonId");
-  if (is_true(setting(cfg, "freevix.debug")))
-    fvx_log_set_level(FVX_LOG_DEBUG);
+  *debug = is_true(setting(cfg, "freevix.debug"));
   return VIX_OK;
 }
 
@@ -211,13 +233,16 @@ VixError VixDiskLib_InitEx(uint32 majorVersion, uint32 minorVersion,
                            const char *configFile)
 {
   struct access_settings settings;
+  struct remote_settings remote;
+  struct access_result res;
   struct fvx_config *cfg = NULL;
+  bool debug = false;
   VixError err = VIX_OK;
 
   (void)panic; /* freevix reports failures, it never panics */
-  pthread_mutex_lock(&state_lock);
-  if (initialized) {
-    pthread_mutex_unlock(&state_lock);
+  pthread_mutex_lock(&lifecycle_lock);
+  if (fvx_api_initialized()) {
+    pthread_mutex_unlock(&lifecycle_lock);
     fvx_debug("VixDiskLib_InitEx: already initialized");
     return VIX_OK;
   }
@@ -242,14 +267,23 @@ VixError VixDiskLib_InitEx(uint32 majorVersion, uint32 minorVersion,
       goto out;
   }
   memset(&settings, 0, sizeof settings);
-  err = settings_from_config(cfg, &settings);
+  err = settings_from_config(cfg, &settings, &debug);
   if (err)
     goto out;
-  if (access_init(&settings) != VIM_OK) {
-    err = VIX_E_OUT_OF_MEMORY;
+  if (access_init(&settings, &res) != ACCESS_OK) {
+    err = fvx_map_access_result("VixDiskLib_InitEx", &res);
     goto out;
   }
-  initialized = true;
+  err = fvx_remote_config(lookup, cfg, &remote);
+  if (!err && remote_init(&remote) != ACCESS_OK)
+    err = VIX_E_OUT_OF_MEMORY;
+  if (err) {
+    access_shutdown();
+    goto out;
+  }
+  if (debug)
+    fvx_log_set_level(FVX_LOG_DEBUG);
+  set_initialized(true);
   fvx_info("freevix %s initialized (client API %u.%u)", FREEVIX_VERSION,
            majorVersion, minorVersion);
 
@@ -259,7 +293,7 @@ out:
     fvx_log_set_sink(NULL, NULL);
     log_cb = warn_cb = NULL;
   }
-  pthread_mutex_unlock(&state_lock);
+  pthread_mutex_unlock(&lifecycle_lock);
   return err;
 }
 
@@ -274,26 +308,23 @@ VixError VixDiskLib_Init(uint32 majorVersion, uint32 minorVersion,
 
 void VixDiskLib_Exit(void)
 {
-  pthread_mutex_lock(&state_lock);
-  if (!initialized) {
-    pthread_mutex_unlock(&state_lock);
+  pthread_mutex_lock(&lifecycle_lock);
+  if (!fvx_api_initialized()) {
+    pthread_mutex_unlock(&lifecycle_lock);
     return;
   }
   FVX_API_TRACE("VixDiskLib_Exit", ")");
-  initialized = false;
-  pthread_mutex_unlock(&state_lock);
-
-  /* Outside the lock: logging out pooled sessions does network I/O and
-   * logs through the callbacks. */
+  set_initialized(false);
+  remote_shutdown();
+  /* Still under the lock: logging out pooled sessions does network I/O and
+   * logs through the callbacks, and an InitEx must not start before the
+   * pool is gone (it would find itself initialized without one). */
   access_shutdown();
-
-  pthread_mutex_lock(&state_lock);
-  if (!initialized) {
-    fvx_log_set_sink(NULL, NULL);
-    log_cb = warn_cb = NULL;
-    free_overrides();
-  }
-  pthread_mutex_unlock(&state_lock);
+  fvx_log_set_sink(NULL, NULL);
+  log_cb = warn_cb = NULL;
+  free_overrides();
+  fvx_log_reset_level();
+  pthread_mutex_unlock(&lifecycle_lock);
 }
 
 VixError freevix_set_config(const char *key, const char *value)
@@ -306,8 +337,8 @@ VixError freevix_set_config(const char *key, const char *value)
               key ? key : "(null)");
     return VIX_E_INVALID_ARG;
   }
-  pthread_mutex_lock(&state_lock);
-  if (initialized) {
+  pthread_mutex_lock(&lifecycle_lock);
+  if (fvx_api_initialized()) {
     err = VIX_E_OBJECT_IS_BUSY;
   } else if (n_overrides == sizeof overrides / sizeof overrides[0]) {
     err = VIX_E_TOO_MANY_HANDLES;
@@ -322,7 +353,7 @@ VixError freevix_set_config(const char *key, const char *value)
       n_overrides++;
     }
   }
-  pthread_mutex_unlock(&state_lock);
+  pthread_mutex_unlock(&lifecycle_lock);
   if (err == VIX_E_OBJECT_IS_BUSY)
     fvx_error("freevix_set_config: call it before VixDiskLib_InitEx");
   return err;

@@ -55,7 +55,8 @@ VixError fvx_remote_params(const char *fn, const VixDiskLibConnectParams *p,
     return VIX_E_INVALID_ARG;
   }
   if (p->port > 65535) {
-    fvx_error("%s: port %u is out of range (0 means 443)", fn, p->port);
+    fvx_error("%s: port %u is out of range (0 means 443, or 80 for an "
+              "http:// server)", fn, p->port);
     return VIX_E_INVALID_ARG;
   }
   if (p->thumbPrint && *p->thumbPrint &&
@@ -65,7 +66,7 @@ VixError fvx_remote_params(const char *fn, const VixDiskLibConnectParams *p,
     return VIX_E_INVALID_ARG;
   }
   out->server = p->serverName;
-  out->port = p->port ? p->port : 443;
+  out->port = p->port; /* 0: access_port() picks the default */
   out->thumbprint = (p->thumbPrint && *p->thumbPrint) ? p->thumbPrint : NULL;
 
   switch (p->credType) {

@@ -11,6 +11,7 @@
 #include "api/vim_errors.h"
 
 #include "api/api.h"
+#include "api/disk_api.h"
 
 struct fault_map {
   enum vim_fault_kind kind;
@@ -130,6 +131,9 @@ VixError fvx_map_access_result(const char *fn, const struct access_result *res)
   case ACCESS_E_SHUTDOWN:
     fvx_error("%s: the library is shutting down", fn);
     return VIX_E_DISK_NOINIT;
+  case ACCESS_E_CONFIG:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_INVALID_ARG;
   case ACCESS_E_VIM:
     log_vim(fn, &res->vim);
     return fvx_vim_to_vix(&res->vim);
@@ -139,6 +143,18 @@ VixError fvx_map_access_result(const char *fn, const struct access_result *res)
   case ACCESS_E_JOURNAL_IO:
     fvx_error("%s: %s", fn, res->detail);
     return VIX_E_FILE_ERROR;
+  case ACCESS_E_SNAPSHOT:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_SNAPSHOT_NOTFOUND;
+  case ACCESS_E_NO_SUCH_DISK:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_FILE_NOT_FOUND;
+  case ACCESS_E_DISK:
+    fvx_error("%s: %s", fn, res->detail);
+    return fvx_disk_error(res->disk_status);
+  case ACCESS_E_TRANSPORT:
+    fvx_error("%s: %s", fn, res->detail);
+    return VIX_E_FILE_ACCESS_ERROR;
   }
   return VIX_E_FAIL;
 }

@@ -209,7 +209,7 @@ static int entry_of(void *ctx, uint64_t g, uint64_t *out)
 {
   struct extent *e = ctx;
   struct delta *d = e->delta;
-  uint64_t idx = g / DELTA_GTES, *gt;
+  uint64_t idx = g / DELTA_GTES, *gt = NULL;
   int st;
 
   *out = DELTA_HOLE;

@@ -102,8 +102,11 @@ struct nfc_options {
                                 not checked (loudly logged); default: it
                                 must match the ticket's thumbprint too */
   bool legacy_tls;           /* §2.2: OpenSSL SECLEVEL=1 (ESXi 6.5/6.7.0) */
-  bool error_text_extra;     /* §5.1: an ERROR whose text length passes
-                                its payload carries the text as an extra */
+  bool error_text_inline;    /* §5.1: never read an ERROR text as an extra.
+                                By default a text length that passes the
+                                payload means the text follows as an
+                                extra, as every AIO extra does (§3.2: its
+                                length is inside the payload, not in size) */
   long close_reply_ms;       /* §5.3: how long nfc_close waits for each
                                 of the CLOSE_FILE and CLOSE_SESSION replies
                                 (reply sizes unknown); 0: 5000 */

@@ -375,9 +375,9 @@ static int rx_message(struct nfc_conn *c, struct nfc_error *e)
                     c->rx.h.type);
   op->deadline = fvx_now_ms() + op_timeout(c, op);
   if (c->rx.h.type == NFC_T_ERROR) {
-    n = c->o.error_text_extra
-            ? nfc_error_extra_len(c->rx.payload, c->rx.h.size)
-            : 0;
+    n = c->o.error_text_inline
+            ? 0
+            : nfc_error_extra_len(c->rx.payload, c->rx.h.size);
     if (n > c->rx_scratch_len)
       return nfc_fail(e, NFC_E_PROTOCOL, "%s sent an ERROR text of %u "
                       "bytes", c->s.peer, n);

@@ -144,7 +144,7 @@ uint64_t nfc_bitmap_wire_len(uint64_t count);
  * payload is guessed: see nfc_wire.c and docs/nfc.md "ERROR payload".
  * nfc_error_extra_len gives the length of a text announced by the payload
  * that does not fit in it (0 when none; capped), which the engine reads as
- * an extra only when nfc_options.error_text_extra is set.  nfc_error_decode
+ * an extra unless nfc_options.error_text_inline is set.  nfc_error_decode
  * fills err->server_code and err->server_msg from the payload (and that
  * extra, may be NULL) and returns the status the error maps to
  * (NFC_E_READONLY for 0x0b, else NFC_E_SERVER, or the refinements of the

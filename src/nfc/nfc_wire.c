@@ -128,12 +128,14 @@ uint64_t nfc_bitmap_wire_len(uint64_t count)
  *   @4  u32 0
  *   @8  u32 text length L
  *   @12 L bytes of text, inside the payload -- or, when they do not fit and
- *       nfc_options.error_text_extra is set, as an extra after it.
+ *       nfc_options.error_text_inline is not set, as an extra after it
+ *       (§3.2: an extra's length is inside the payload, not in size).
  * Anything that does not look like that is decoded defensively: a payload
  * of 4..11 bytes gives a code only; failing a structured text, the longest
  * printable run of 8+ bytes is kept as the text.  The status is
  * NFC_E_READONLY for 0x0b and NFC_E_SERVER otherwise, refined by two text
- * hints (also guesses): "lock" -> NFC_E_LOCKED, "not found" / "no such
+ * hints (also guesses): "lock" or "NfcFssrvrOpen" (§3.2 Errors) ->
+ * NFC_E_LOCKED, "not found" / "no such
  * file" -> NFC_E_NOTFOUND.  docs/nfc.md "ERROR payload" says how a host
  * capture would settle this.
  */
@@ -224,7 +226,10 @@ int nfc_error_decode(const uint8_t *p, size_t n, const uint8_t *extra,
     longest_printable(err->server_msg, sizeof err->server_msg, p, n);
   if (err->server_code == NFC_ERR_CODE_READONLY)
     return NFC_E_READONLY;
-  if (contains_ci(err->server_msg, "lock"))
+  /* §3.2 Errors: a powered-on VM's disk is refused at open with an
+   * "NfcFssrvrOpen" permission error. */
+  if (contains_ci(err->server_msg, "lock") ||
+      contains_ci(err->server_msg, "NfcFssrvrOpen"))
     return NFC_E_LOCKED;
   if (contains_ci(err->server_msg, "not found") ||
       contains_ci(err->server_msg, "no such file"))

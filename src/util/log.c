@@ -53,6 +53,11 @@ void fvx_log_set_level(enum fvx_log_level min)
   __atomic_store_n(&min_level, (int)min, __ATOMIC_RELAXED);
 }
 
+void fvx_log_reset_level(void)
+{
+  __atomic_store_n(&min_level, -1, __ATOMIC_RELAXED);
+}
+
 int fvx_log_enabled(enum fvx_log_level level)
 {
   int min = __atomic_load_n(&min_level, __ATOMIC_RELAXED);

@@ -37,6 +37,11 @@ void fvx_log_set_sink(fvx_log_sink_fn *sink, void *opaque);
 void fvx_log_set_level(enum fvx_log_level min);
 int fvx_log_enabled(enum fvx_log_level level);
 
+/* Forgets a level set with fvx_log_set_level: the next message decides
+ * again from FREEVIX_DEBUG (what VixDiskLib_Exit does, so a
+ * "freevix.debug" of one InitEx does not outlive its Exit).  Can't fail. */
+void fvx_log_reset_level(void);
+
 void fvx_log(enum fvx_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void fvx_logv(enum fvx_log_level level, const char *fmt, va_list ap)

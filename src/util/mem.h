@@ -3,8 +3,9 @@
  *
  * Secrets (passwords, session cookies) are wiped with fvx_wipe() before their
  * memory is released, using explicit_bzero so the compiler cannot drop it.
- * The CLEANUP_* attributes free locals when they leave scope (the nbdkit
- * habit), for functions that own one or two buffers; functions owning more use
+ * The CLEANUP_* attributes free locals when they leave scope (nbdkit's
+ * habit), for a function that owns one buffer across several returns (e.g.
+ * pool_checkout's key, prepare.c's reasonId copy); functions owning more use
  * one `err` variable and one `out:` label.
  */
 #ifndef FVX_UTIL_MEM_H

@@ -1,7 +1,8 @@
 /*
  * task.c -- task-creating calls and waiting for tasks.
  *
- * CreateSnapshot_Task, RemoveSnapshot_Task and RelocateVM_Task (and, through
+ * CreateSnapshot_Task, RemoveSnapshot_Task, RelocateVM_Task and
+ * PowerOnVM_Task/PowerOffVM_Task (and, through
  * vim_task_call, cbt.c's ReconfigVM_Task) change the inventory, so they are
  * never sent twice once the request may have reached the server (class
  * VIM_CALL_ONCE; see call.c).  Waiting polls
@@ -87,6 +88,18 @@ int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
     vim_soap_moref(&a, "datastore", datastore);
   vim_soap_raw(&a, "</spec>");
   return vim_task_call(s, "RelocateVM_Task", vm, &a, out_task, err);
+}
+
+int vim_power(struct vim_session *s, const struct vim_moref *vm, bool on,
+              struct vim_moref *out_task, struct vim_error *err)
+{
+  struct vim_soap a;
+
+  if (!vm)
+    return vim_fail(err, VIM_E_INVALID_ARG, "vm is NULL");
+  vim_soap_init(&a);
+  return vim_task_call(s, on ? "PowerOnVM_Task" : "PowerOffVM_Task", vm, &a,
+                       out_task, err);
 }
 
 static enum vim_task_state state_of(const char *s)

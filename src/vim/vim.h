@@ -403,6 +403,9 @@ int vim_create_snapshot(struct vim_session *s, const struct vim_moref *vm,
 int vim_remove_snapshot(struct vim_session *s, const struct vim_moref *snapshot,
                         bool remove_children, bool consolidate,
                         struct vim_moref *out_task, struct vim_error *err);
+/* PowerOnVM_Task (on) or PowerOffVM_Task. */
+int vim_power(struct vim_session *s, const struct vim_moref *vm, bool on,
+              struct vim_moref *out_task, struct vim_error *err);
 /* RelocateVM_Task with spec.datastore = datastore (NULL: empty spec). */
 int vim_relocate(struct vim_session *s, const struct vim_moref *vm,
                  const struct vim_moref *datastore, struct vim_moref *out_task,
@@ -663,6 +666,40 @@ int vim_nfc_random_access(struct vim_session *s, const struct vim_moref *vm,
                           int32_t disk_key, const struct vim_moref *host,
                           bool writable, struct vim_host_ticket *out,
                           struct vim_error *err);
+
+/* ===========================================================================
+ * Inventory (src/vim/inventory.c; added by the core branch for the freevix
+ * command's VM names and paths and its "who holds what" listing).
+ *
+ * One walk over every VirtualMachine, Folder, Datacenter and VirtualApp
+ * of the VM tree below the root folder: one property-collector pass with
+ * traversal specs (RetrievePropertiesEx, plus a ContinueRetrievePropertiesEx
+ * per extra page), whatever the number of VMs.
+ */
+struct vim_inventory_item {
+  struct vim_moref ref;       /* VirtualMachine, Folder, Datacenter, ... */
+  char *name;                 /* as stored: '/', '%' and backslash come %-escaped */
+  struct vim_moref parent;    /* inventory parent: parent; a vApp's VMs
+                                 parentVApp; a vApp parentFolder; type ""
+                                 when unset */
+  char **disabled_methods;    /* VMs: disabledMethod, n_disabled entries */
+  size_t n_disabled;
+};
+
+struct vim_inventory {
+  struct vim_moref root;      /* the root folder (parent of the top items) */
+  size_t n;
+  struct vim_inventory_item *items;
+};
+
+/* Reads the whole inventory (at most 1,000,000 objects: VIM_E_TOO_BIG
+ * beyond).  *out receives a new inventory, freed with vim_inventory_free;
+ * NULL on failure.  Returns VIM_OK, VIM_E_NOMEM, VIM_E_PROTOCOL,
+ * VIM_E_TOO_BIG, VIM_E_FAULT or a transport status. */
+int vim_inventory_get(struct vim_session *s, struct vim_inventory **out,
+                      struct vim_error *err);
+/* NULL is a harmless no-op. */
+void vim_inventory_free(struct vim_inventory *inv);
 
 #ifdef __cplusplus
 }

@@ -38,15 +38,8 @@ static void params(VixDiskLibConnectParams *p, const char *vm)
 {
   static char vmx[128];
 
-  memset(p, 0, sizeof *p);
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-  p->vmxSpec = vmx;
+  fvx_sim_spec(vmx, sizeof vmx, vm);
+  fvx_sim_params(&sim, p, NULL, vmx);
 }
 
 static int setup(void **state)
@@ -396,14 +389,7 @@ static void esx_host_is_refused_with_vddks_words(void **state)
 
   (void)state;
   fvx_sim_start(&esx, args);
-  memset(&p, 0, sizeof p);
-  p.serverName = esx.host;
-  p.port = (uint32)esx.port;
-  p.thumbPrint = esx.thumbprint_sha1;
-  p.credType = VIXDISKLIB_CRED_UID;
-  p.creds.uid.userName = (char *)"admin";
-  p.creds.uid.password = (char *)"freevix";
-  p.vmxSpec = (char *)"moref=vm-1";
+  fvx_sim_params(&esx, &p, NULL, "moref=vm-1");
   warnings[0] = '\0';
   assert_int_equal(VixDiskLib_PrepareForAccess(&p, "x"), VIX_E_NOT_SUPPORTED);
   assert_string_equal(warnings,

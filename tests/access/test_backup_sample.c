@@ -46,7 +46,7 @@ static pid_t start_sample(const char *vm, const char *log, const char *read_s)
   pid_t pid;
 
   snprintf(host, sizeof host, "%s:%d", sim.host, sim.port);
-  snprintf(vmx, sizeof vmx, "moref=%s", vm);
+  fvx_sim_spec(vmx, sizeof vmx, vm);
   pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {

@@ -70,7 +70,8 @@ static void bad_arguments(void **state)
   expect(&p, "", VIX_E_INVALID_ARG, "identity is empty");
   memset(long_id, 'a', 51);
   long_id[51] = '\0';
-  expect(&p, long_id, VIX_E_ARGUMENT_TOO_BIG, "longer than 50 characters");
+  expect(&p, long_id, VIX_E_ARGUMENT_TOO_BIG,
+         "identity is 51 characters long, longer than the limit of 50");
   expect(&p, "bad\xC3\x28utf8", VIX_E_INVALID_UTF8_STRING, "not valid UTF-8");
   expect(&p, "\xED\xA0\x80surrogate", VIX_E_INVALID_UTF8_STRING,
          "not valid UTF-8");
@@ -110,7 +111,8 @@ static void fifty_characters_are_fine_even_multibyte(void **state)
     strcat(id, "\xC3\xA9"); /* 50 x U+00E9: 100 bytes, 50 characters */
   expect(&p, id, VIX_E_INVALID_PROPERTY_VALUE, "vmxSpec");
   strcat(id, "x");
-  expect(&p, id, VIX_E_ARGUMENT_TOO_BIG, "longer than 50 characters");
+  expect(&p, id, VIX_E_ARGUMENT_TOO_BIG,
+         "identity is 51 characters long, longer than the limit of 50");
 }
 
 int main(void)

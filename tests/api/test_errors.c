@@ -1,7 +1,9 @@
 /*
  * test_errors.c -- GetErrorText knows every code the public header
- * declares, no two codes share a value (or low 16 bits), and unknown codes
- * get a text that names them.
+ * declares, the header declares every code of VDDK's header
+ * (tests/api/data/vddk_errors.txt, a copy of the reference's table) with
+ * VDDK's value, no two codes share a value (or low 16 bits), and unknown
+ * codes get a text that names them.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,7 +60,7 @@ static void every_code_has_a_text(void **state)
   size_t n = header_codes(codes, 512);
 
   (void)state;
-  assert_true(n > 150);
+  assert_true(n > 260);
   for (size_t i = 0; i < n; i++) {
     char *text = VixDiskLib_GetErrorText(codes[i].value, NULL);
     const char *name = fvx_error_name(codes[i].value);
@@ -73,6 +75,48 @@ static void every_code_has_a_text(void **state)
     assert_null(strchr(text, '\n'));
     VixDiskLib_FreeErrorText(text);
   }
+}
+
+/* Every NAME VALUE line of the copy of VDDK's code table is in the header
+ * with that value, and has a sentence of its own. */
+static void every_vddk_code_is_declared(void **state)
+{
+  static struct code codes[512];
+  size_t n = header_codes(codes, 512), seen = 0;
+  char path[4096], line[256];
+  FILE *f;
+
+  (void)state;
+  snprintf(path, sizeof path, "%s/tests/api/data/vddk_errors.txt",
+           getenv("FREEVIX_SRCDIR"));
+  f = fopen(path, "r");
+  assert_non_null(f);
+  while (fgets(line, sizeof line, f)) {
+    char name[128];
+    unsigned long value;
+    size_t i;
+    char *text;
+
+    if (line[0] == '#' || line[0] == '\n')
+      continue;
+    assert_int_equal(sscanf(line, "%127s %lu", name, &value), 2);
+    for (i = 0; i < n && strcmp(codes[i].name, name) != 0; i++)
+      ;
+    if (i == n)
+      fail_msg("%s (%lu) of VDDK's header is missing from vixDiskLib.h", name,
+               value);
+    if (codes[i].value != value)
+      fail_msg("%s is %lu in vixDiskLib.h but %lu in VDDK's header", name,
+               codes[i].value, value);
+    text = VixDiskLib_GetErrorText(value, NULL);
+    assert_non_null(text);
+    if (strstr(text, "Unknown error code"))
+      fail_msg("%s (%lu) has no sentence in src/api/errors.c", name, value);
+    VixDiskLib_FreeErrorText(text);
+    seen++;
+  }
+  fclose(f);
+  assert_true(seen > 260);
 }
 
 static void codes_are_unique(void **state)
@@ -123,6 +167,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(every_code_has_a_text),
+    cmocka_unit_test(every_vddk_code_is_declared),
     cmocka_unit_test(codes_are_unique),
     cmocka_unit_test(method_already_disabled_is_its_own_code),
     cmocka_unit_test(unknown_code_names_itself),

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -136,6 +137,48 @@ static void config_file(void **state)
   fvx_test_rmtree(dir);
 }
 
+/* "freevix.debug" lasts until Exit: the next InitEx without it sends no
+ * debug lines (every API call is traced at debug level). */
+static void debug_level_ends_with_exit(void **state)
+{
+  const char *dir = fvx_test_tmpdir();
+  VixDiskLibConnection conn = NULL;
+
+  (void)state;
+  unsetenv("FREEVIX_DEBUG");
+  assert_int_equal(init(8, 0, write_config(dir, "freevix.debug = \"1\"\n")),
+                   VIX_OK);
+  assert_int_equal(VixDiskLib_Connect(NULL, &conn), VIX_OK);
+  assert_non_null(strstr(log_text, "VixDiskLib_ConnectEx("));
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  VixDiskLib_Exit();
+
+  assert_int_equal(init(8, 0, NULL), VIX_OK);
+  assert_int_equal(VixDiskLib_Connect(NULL, &conn), VIX_OK);
+  assert_null(strstr(log_text, "VixDiskLib_ConnectEx("));
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  VixDiskLib_Exit();
+  fvx_test_rmtree(dir);
+}
+
+/* A setting the access layer cannot use fails InitEx with the setting's
+ * own code and name, not as "out of memory". */
+static void unusable_ca_file_is_named(void **state)
+{
+  const char *dir = fvx_test_tmpdir();
+
+  (void)state;
+  assert_int_equal(init(8, 0, write_config(dir, "freevix.caFile = "
+                                                "\"/nonexistent/ca.pem\"\n")),
+                   VIX_E_INVALID_ARG);
+  assert_non_null(strstr(warn_text, "freevix.caFile /nonexistent/ca.pem"));
+  assert_non_null(strstr(warn_text, "No such file"));
+  /* Nothing half-initialized is left behind. */
+  assert_int_equal(init(8, 0, NULL), VIX_OK);
+  VixDiskLib_Exit();
+  fvx_test_rmtree(dir);
+}
+
 static void calls_after_exit_fail(void **state)
 {
   VixDiskLibConnection conn = NULL;
@@ -157,6 +200,8 @@ int main(void)
     cmocka_unit_test(version_range),
     cmocka_unit_test(init_twice_and_init_alias),
     cmocka_unit_test(config_file),
+    cmocka_unit_test(debug_level_ends_with_exit),
+    cmocka_unit_test(unusable_ca_file_is_named),
     cmocka_unit_test(calls_after_exit_fail),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

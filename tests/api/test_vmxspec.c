@@ -6,6 +6,7 @@
 
 #include <cmocka.h>
 
+#include "access/vmref.h"
 #include "access/vmxspec.h"
 
 static void good_forms(void **state)
@@ -44,6 +45,9 @@ static void bad_forms(void **state)
     "vm.vmx?dcPath=D%00C&dsName=DS", "vm.vmx?dcPath=DC&dsName=DS%4",
     "vm.txt?dcPath=DC&dsName=DS", "vm\xC3.vmx?dcPath=DC&dsName=DS",
     "vm.vmx?dcPath", "vm.vmx?&dsName=DS",
+    /* control characters, raw or escaped (found by fuzz_vmxspec) */
+    "vm.vmx?dcPath=DC&dsName=L\x01", "vm.vmx?dcPath=DC&dsName=D%01S",
+    "v\tm.vmx?dcPath=DC&dsName=DS", "vm.vmx?dcPath=D%7fC&dsName=DS",
   };
   struct vmxspec s;
   char why[256];
@@ -56,6 +60,31 @@ static void bad_forms(void **state)
     assert_true(strlen(why) > 5);
   }
   assert_false(vmxspec_parse(NULL, &s, why, sizeof why));
+}
+
+/* How the command line reads a VM: vmxSpecs are passed on, the rest is a
+ * bare moref, an inventory path or a name; bytes are checked first. */
+static void operator_forms(void **state)
+{
+  static const struct {
+    const char *s;
+    enum vmref_kind kind;
+  } cases[] = {
+    {"moref=vm-42", VMREF_VMXSPEC}, {"moid=vm-42", VMREF_VMXSPEC},
+    {"vm=moref=vm-42", VMREF_VMXSPEC},
+    {"x/x.vmx?dcPath=DC&dsName=DS", VMREF_VMXSPEC},
+    {"vm-42", VMREF_MOREF}, {"vm-", VMREF_NAME}, {"vm-42a", VMREF_NAME},
+    {"VM-42", VMREF_NAME}, {"/DC0/vm/web%2f01", VMREF_PATH},
+    {"web 01", VMREF_NAME}, {"db?", VMREF_NAME}, {"", VMREF_BAD},
+    {"a\tb", VMREF_BAD}, {"a\x7f", VMREF_BAD}, {"\xff\xfe", VMREF_BAD},
+  };
+
+  (void)state;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (vmref_classify(cases[i].s) != cases[i].kind)
+      fail_msg("\"%s\" classified %d, expected %d", cases[i].s,
+               (int)vmref_classify(cases[i].s), (int)cases[i].kind);
+  assert_int_equal(vmref_classify(NULL), VMREF_BAD);
 }
 
 static void very_long_spec(void **state)
@@ -76,6 +105,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(good_forms),
     cmocka_unit_test(bad_forms),
+    cmocka_unit_test(operator_forms),
     cmocka_unit_test(very_long_spec),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "../support/cli.h" /* (cli/cli.h is the command's) */
 #include "testutil.h"
 
 void bt_params(const struct fvx_sim *sim, const char *spec,
@@ -155,30 +156,19 @@ long long bt_stat(const struct fvx_sim *sim, const char *section,
 
 int bt_slow(void)
 {
-  const char *w = getenv("FREEVIX_CLI_WRAPPER");
-
-  return (w && *w) || fvx_test_under_valgrind();
+  return fvx_cli_slow() || fvx_test_under_valgrind();
 }
 
-/* argv: the wrapper's words, the command, args[0], the connection
- * options, args[1..].  The strings live until the next call. */
+/* argv: the wrapper's words and the command (fvx_cli_prefix), args[0],
+ * the connection options, args[1..].  The strings live until the next
+ * call. */
 static const char **command_line(const struct bt_cli *c,
                                  const char *const *args)
 {
-  static char words[4096], port[16];
+  static char port[16];
   static const char *argv[512];
-  const char *cli = getenv("FREEVIX_CLI");
-  const char *wrapper = getenv("FREEVIX_CLI_WRAPPER");
-  size_t n = 0;
-  char *save = NULL;
+  size_t n = fvx_cli_prefix(argv, 64);
 
-  if (!cli || access(cli, X_OK) != 0)
-    fvx_test_skip("FREEVIX_CLI is not set to the freevix command");
-  snprintf(words, sizeof words, "%s", wrapper ? wrapper : "");
-  for (char *w = strtok_r(words, " ", &save); w && n < 64;
-       w = strtok_r(NULL, " ", &save))
-    argv[n++] = w;
-  argv[n++] = cli;
   argv[n++] = args[0];
   if (c->sim) {
     snprintf(port, sizeof port, "%d", c->sim->port);
@@ -280,14 +270,14 @@ int bt_run(const struct bt_cli *c, const char *const *args, char **out)
   close(go[1]);
   while (waitpid(pid, &status, 0) < 0)
     assert_int_equal(errno, EINTR);
-  rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
   if (out)
     *out = fvx_test_read_file(c->out_path, NULL);
-  if (rc == BT_CHECKER_EXIT) {
+  if ((WIFEXITED(status) && WEXITSTATUS(status) == FVX_CLI_CHECKER_EXIT)) {
     char *text = fvx_test_read_file(c->out_path, NULL);
 
-    fail_msg("freevix exited with %d: a sanitizer or valgrind finding:\n%s",
-             BT_CHECKER_EXIT, text ? text : "");
+    print_error("%s\n", text ? text : "");
+    free(text);
   }
+  rc = fvx_cli_exit_status(status); /* fails the test on a checker finding */
   return rc;
 }

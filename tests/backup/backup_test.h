@@ -49,12 +49,12 @@ void bt_quiet(const char *fmt, va_list ap);
 
 /* ---- running the freevix command ----------------------------------------
  * $FREEVIX_CLI, behind the words of $FREEVIX_CLI_WRAPPER (valgrind in the
- * .valgrind twins), with FREEVIX_PASSWORD and FREEVIX_STATE_DIR set and
- * stdout and stderr to one file.  A backup's steps (cli/backup.h) come to
+ * .valgrind twins; tests/support/cli.h), with FREEVIX_PASSWORD and
+ * FREEVIX_STATE_DIR set and stdout and stderr to one file; unlike
+ * fvx_cli_start, for commands with or without connection options, and
+ * with the backup's step hook.  A backup's steps (cli/backup.h) come to
  * the step function through FREEVIX_BACKUP_STEP_FD; the command waits at
  * each step until the function returns. */
-
-#define BT_CHECKER_EXIT 99 /* a sanitizer or valgrind finding */
 
 enum bt_step_action { BT_GO, BT_KILL };
 
@@ -72,7 +72,7 @@ struct bt_cli {
 
 /* Runs `freevix args[0] [connection options] args[1..]` (NULL-ended) and
  * returns its exit status (128+N for signal N; a checker finding fails
- * the test).  *out (may be NULL) receives its output (free()). */
+ * the test, after printing the command's output).  *out (may be NULL) receives its output (free()). */
 int bt_run(const struct bt_cli *c, const char *const *args, char **out);
 
 /* True when the command runs under a checker: allow for its slowness. */

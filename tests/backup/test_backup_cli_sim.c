@@ -703,7 +703,8 @@ static void verify_catches_a_flipped_byte(void **state)
 
 static void several_vms_as_json(void **state)
 {
-  const char *args[] = {"backup", "--vm", specs[6], "--vm", specs[7], "--to",
+  /* One by moref, one by name (freevix_vm_lookup). */
+  const char *args[] = {"backup", "--vm", specs[6], "--vm", names[7], "--to",
                         repo, "--jobs", "2", "--json", NULL};
   struct bt_cli c = cli_of(NULL, NULL);
   char *out = NULL;

@@ -33,25 +33,13 @@ static void quiet(const char *fmt, va_list ap)
   (void)ap;
 }
 
-static void params(VixDiskLibConnectParams *p, const char *vmx)
-{
-  memset(p, 0, sizeof *p);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)"admin";
-  p->creds.uid.password = (char *)"freevix";
-  p->vmxSpec = (char *)vmx;
-}
-
 static freevix_access *open_access(const char *identity, uint32 batch)
 {
   VixDiskLibConnectParams p;
   freevix_access_options o;
   freevix_access *a = NULL;
 
-  params(&p, NULL);
+  fvx_sim_params(&sim, &p, NULL, NULL);
   memset(&o, 0, sizeof o);
   o.identity = identity;
   o.batchSize = batch;
@@ -68,7 +56,7 @@ static void start(const char *n, const char *same_source)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, MAX_VMS), count);
   for (int i = 0; i < count; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   assert_int_equal(VixDiskLib_InitEx(8, 0, quiet, quiet, NULL, NULL, NULL),
@@ -104,7 +92,7 @@ static void thousand_vms_one_held(void **state)
   long before, after;
 
   (void)state;
-  params(&p, specs[600]);
+  fvx_sim_params(&sim, &p, NULL, specs[600]);
   assert_int_equal(VixDiskLib_PrepareForAccess(&p, "other"), VIX_OK);
   assert_int_equal(freevix_access_prepare(a, specs, MAX_VMS, res),
                    VMODL_TYPE_VIM_FAULT_METHOD_ALREADY_DISABLED_FAULT);
@@ -144,7 +132,7 @@ static void same_source_fault_assumption(void **state)
   assert_int_equal(fvx_sim_count_disabled(&sim, NULL, NULL, "backup-F"), 24);
   assert_int_equal(freevix_access_end(a, specs, 24, NULL), VIX_OK);
 
-  params(&p, specs[10]);
+  fvx_sim_params(&sim, &p, NULL, specs[10]);
   assert_int_equal(VixDiskLib_PrepareForAccess(&p, "other"), VIX_OK);
   assert_int_equal(freevix_access_prepare(a, &specs[3], 1, NULL), VIX_OK);
   assert_int_equal(freevix_access_prepare(a, specs, 24, res),

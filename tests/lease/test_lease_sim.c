@@ -37,17 +37,6 @@ static void quiet(const char *fmt, va_list ap)
   (void)ap;
 }
 
-static void params(VixDiskLibConnectParams *p, const char *user)
-{
-  memset(p, 0, sizeof *p);
-  p->serverName = sim.host;
-  p->port = (uint32)sim.port;
-  p->thumbPrint = sim.thumbprint_sha1;
-  p->credType = VIXDISKLIB_CRED_UID;
-  p->creds.uid.userName = (char *)user;
-  p->creds.uid.password = (char *)"freevix";
-}
-
 static freevix_access *open_access(const char *identity, uint32 lease,
                                    uint32 wait_ms, Bool atomic)
 {
@@ -55,7 +44,7 @@ static freevix_access *open_access(const char *identity, uint32 lease,
   freevix_access_options o;
   freevix_access *a = NULL;
 
-  params(&p, "admin");
+  fvx_sim_params(&sim, &p, "admin", NULL);
   memset(&o, 0, sizeof o);
   o.identity = identity;
   o.lease = lease;
@@ -77,7 +66,7 @@ static int setup(void **state)
   fvx_sim_start(&sim, args);
   assert_int_equal(fvx_sim_vms(&sim, vms, NULL, N_VMS), N_VMS);
   for (size_t i = 0; i < N_VMS; i++) {
-    snprintf(specs_buf[i], sizeof specs_buf[i], "moref=%s", vms[i]);
+    fvx_sim_spec(specs_buf[i], sizeof specs_buf[i], vms[i]);
     specs[i] = specs_buf[i];
   }
   snprintf(tmp_dir, sizeof tmp_dir, "%s", fvx_test_tmpdir());
@@ -197,7 +186,7 @@ static void wait_follows_the_storage_vmotion(void **state)
   char body[128];
 
   (void)state;
-  params(&p, "admin");
+  fvx_sim_params(&sim, &p, "admin", NULL);
   memset(&o, 0, sizeof o);
   o.identity = "backup-W";
   o.waitFunc = on_wait;
@@ -243,7 +232,7 @@ static void session_lease_loss_is_reported(void **state)
   int i;
 
   (void)state;
-  params(&p, "admin");
+  fvx_sim_params(&sim, &p, "admin", NULL);
   memset(&o, 0, sizeof o);
   o.identity = "backup-S";
   o.lease = FREEVIX_LEASE_SESSION;
@@ -302,7 +291,7 @@ static void journal_grant_expires_then_is_swept(void **state)
   uint32 n = 99;
 
   (void)state;
-  params(&p, "admin");
+  fvx_sim_params(&sim, &p, "admin", NULL);
   memset(&o, 0, sizeof o);
   o.identity = "backup-J";
   o.lease = FREEVIX_LEASE_JOURNAL;
@@ -367,7 +356,7 @@ static void corrupt_journal_is_refused(void **state)
     {"freevix-journal 1\ngrant\th\t443\tvm-1\tM\ts\t1\t0\t1\t0", 46},
     {"freevix-journal 1\0\n", 19},
   };
-  char dir[4200], path[4300];
+  char dir[4300], path[4400];
   VixDiskLibConnectParams p;
   freevix_access_options o;
   freevix_access *a;
@@ -377,7 +366,7 @@ static void corrupt_journal_is_refused(void **state)
   snprintf(path, sizeof path, "%s/journal", dir);
   mkdir(state_dir, 0700);
   mkdir(dir, 0700);
-  params(&p, "admin");
+  fvx_sim_params(&sim, &p, "admin", NULL);
   memset(&o, 0, sizeof o);
   o.identity = "backup-C";
   o.lease = FREEVIX_LEASE_JOURNAL;
@@ -419,7 +408,7 @@ static void privilege_preflight(void **state)
   freevix_access *a = (freevix_access *)&o;
 
   (void)state;
-  params(&p, "reader");
+  fvx_sim_params(&sim, &p, "reader", NULL);
   memset(&o, 0, sizeof o);
   o.identity = "backup-P";
   o.checkPrivileges = 1;

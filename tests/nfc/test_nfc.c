@@ -397,7 +397,8 @@ static void test_readonly(void **state)
 }
 
 /* An ERROR reply fails its request only; the connection goes on.  With
- * error_text_extra the text comes as an extra (§5.1). */
+ * the fake's error_text_extra the text comes as an extra (§5.1), which the
+ * client reads by default. */
 static void test_write_error(void **state)
 {
   (void)state;
@@ -408,7 +409,7 @@ static void test_write_error(void **state)
     uint8_t buf[1024];
 
     rig_start(&r, &cfg);
-    r.o.error_text_extra = extra;
+    r.o.error_text_inline = !extra;
     memset(buf, 0x5a, sizeof buf);
     assert_int_equal(rig_open(&r, true), NFC_OK);
     assert_int_equal(nfc_write(r.c, 0, buf, sizeof buf, &r.e), NFC_E_READONLY);

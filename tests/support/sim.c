@@ -238,6 +238,48 @@ static double now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Fills sim->connect_to from the "hosts" array of the start-up line. */
+static void parse_hosts(const char *line, struct fvx_sim *sim)
+{
+  const char *p = strstr(line, "\"hosts\":[");
+  size_t len = 0;
+
+  sim->connect_to[0] = '\0';
+  while (p && (p = strchr(p, '{')) != NULL) {
+    const char *end = strchr(p, '}');
+    char obj[1024], name[256], https[16] = "", nfc[16] = "";
+    int n;
+
+    if (!end || (size_t)(end - p) >= sizeof obj)
+      break;
+    memcpy(obj, p, (size_t)(end - p + 1));
+    obj[end - p + 1] = '\0';
+    p = end + 1;
+    if (fvx_sim_json_get(obj, "name", name, sizeof name) != 0)
+      continue;
+    fvx_sim_json_get(obj, "https_port", https, sizeof https);
+    fvx_sim_json_get(obj, "nfc_port", nfc, sizeof nfc);
+    n = snprintf(sim->connect_to + len, sizeof sim->connect_to - len,
+                 "%s%s:443:127.0.0.1:%s,%s:902:127.0.0.1:%s", len ? "," : "",
+                 name, https, name, nfc);
+    if (n < 0 || (size_t)n >= sizeof sim->connect_to - len)
+      fail_msg("too many simulator hosts for connect_to");
+    len += (size_t)n;
+  }
+}
+
+/* Copies a start-up line field; one that does not fit is the simulator's
+ * bug, never silently cut. */
+static void set_field(char *dst, size_t n, const char *key, const char *v)
+{
+  size_t len = strlen(v);
+
+  if (len >= n)
+    fail_msg("the simulator's \"%s\" (%zu bytes) does not fit in %zu", key,
+             len, n - 1);
+  memcpy(dst, v, len + 1);
+}
+
 int fvx_sim_start(struct fvx_sim *out, const char *const *extra)
 {
   const char *bin = getenv("FREEVIX_SIM");
@@ -302,7 +344,7 @@ int fvx_sim_start(struct fvx_sim *out, const char *const *extra)
 #define FIELD(k, dst)                                                    \
   do {                                                                   \
     if (fvx_sim_json_get(line, k, val, sizeof val) == 0)                 \
-      snprintf(dst, sizeof dst, "%s", val);                              \
+      set_field(dst, sizeof dst, k, val);                                \
   } while (0)
   FIELD("sdk", out->sdk_url);
   FIELD("host", out->host);
@@ -318,6 +360,7 @@ int fvx_sim_start(struct fvx_sim *out, const char *const *extra)
     out->port = atoi(val);
   if (fvx_sim_json_get(line, "tls", val, sizeof val) == 0)
     out->tls = strcmp(val, "true") == 0;
+  parse_hosts(line, out);
   if (!out->port || !out->admin_url[0]) {
     fvx_sim_stop(out);
     fail_msg("cannot read the simulator's start-up line: %s", line);
@@ -350,6 +393,27 @@ void fvx_sim_stop(struct fvx_sim *sim)
   if (sim->stdout_fd >= 0)
     close(sim->stdout_fd);
   sim->stdout_fd = -1;
+}
+
+void fvx_sim_params(const struct fvx_sim *sim, VixDiskLibConnectParams *p,
+                    const char *user, const char *vmx_spec)
+{
+  memset(p, 0, sizeof *p);
+  p->serverName = (char *)sim->host;
+  p->port = (uint32)sim->port;
+  p->thumbPrint = (char *)sim->thumbprint_sha1;
+  p->credType = VIXDISKLIB_CRED_UID;
+  p->creds.uid.userName = (char *)(user ? user : sim->user);
+  p->creds.uid.password = (char *)"freevix";
+  p->vmxSpec = (char *)vmx_spec;
+}
+
+void fvx_sim_spec(char *out, size_t n, const char *vm)
+{
+  int len = snprintf(out, n, "moref=%s", vm);
+
+  if (len < 0 || (size_t)len >= n)
+    fail_msg("vmxSpec for %s does not fit in %zu bytes", vm, n);
 }
 
 struct body {

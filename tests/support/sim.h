@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "vixDiskLib.h"
+
 struct fvx_sim {
   pid_t pid;
   char sdk_url[256];
@@ -29,6 +31,10 @@ struct fvx_sim {
   char user[64];      /* privileged user; password "freevix" unless changed */
   char ro_user[64];   /* read-only user */
   int stdout_fd;      /* the simulator's stdout (kept open until stop) */
+  /* libcurl CONNECT_TO entries (freevix.connectTo) that send every host's
+   * name to its loopback listeners: "H:443:127.0.0.1:P,H:902:127.0.0.1:Q"
+   * for each host of the start-up line's "hosts". */
+  char connect_to[4096];
 };
 
 /* Starts $FREEVIX_SIM with the extra args (NULL-terminated array, may be
@@ -39,6 +45,17 @@ int fvx_sim_start(struct fvx_sim *out, const char *const *extra_args);
 
 /* SIGTERM, waitpid, SIGKILL after 10 s.  Safe on a stopped or zeroed sim. */
 void fvx_sim_stop(struct fvx_sim *sim);
+
+/* Fills *p (zeroed first) to reach sim as user (NULL: sim->user, the
+ * privileged one) with the simulator's password "freevix", pinning its
+ * SHA-1 thumbprint; vmx_spec may be NULL.  The strings are borrowed: sim
+ * and vmx_spec must outlive p. */
+void fvx_sim_params(const struct fvx_sim *sim, VixDiskLibConnectParams *p,
+                    const char *user, const char *vmx_spec);
+
+/* Writes "moref=<vm>", the vmxSpec of a simulator VM, into out (size n);
+ * fails the test if it does not fit. */
+void fvx_sim_spec(char *out, size_t n, const char *vm);
 
 /* HTTP to the admin endpoint with libcurl (never through a proxy).  Returns
  * the HTTP status (-1 on transport failure); the response body goes to *out

@@ -2,10 +2,15 @@
 #include "testutil.h"
 
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 const char *fvx_test_tmpdir(void)
 {
@@ -77,4 +82,21 @@ void fvx_test_skip(const char *reason)
 int fvx_test_under_valgrind(void)
 {
   return getenv("FREEVIX_UNDER_VALGRIND") != NULL;
+}
+
+void fvx_test_create_disk(VixDiskLibConnection c, const char *path,
+                          VixDiskLibDiskType type, uint64_t sectors)
+{
+  VixDiskLibCreateParams cp;
+  VixError err;
+
+  memset(&cp, 0, sizeof cp);
+  cp.diskType = type;
+  cp.adapterType = VIXDISKLIB_ADAPTER_SCSI_LSILOGIC;
+  cp.hwVersion = VIXDISKLIB_HWVERSION_WORKSTATION_6;
+  cp.capacity = sectors;
+  err = VixDiskLib_Create(c, path, &cp, NULL, NULL);
+  if (err != VIX_OK)
+    fail_msg("VixDiskLib_Create(%s): error %llu", path,
+             (unsigned long long)err);
 }

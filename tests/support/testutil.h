@@ -5,6 +5,9 @@
 #define FVX_TESTUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "vixDiskLib.h"
 
 /* Creates a fresh private directory under $TMPDIR (or /tmp) and returns its
  * path (static storage, valid until the next call).  Aborts the test on
@@ -17,6 +20,12 @@ void fvx_test_rmtree(const char *path);
 /* Reads a whole file into a malloc'd, NUL-terminated buffer; *len (optional)
  * receives its size.  NULL on error. */
 char *fvx_test_read_file(const char *path, size_t *len);
+
+/* Creates an empty local disk of the given type and size (LSI Logic,
+ * hardware version 6) through VixDiskLib_Create on connection c; fails
+ * the test otherwise. */
+void fvx_test_create_disk(VixDiskLibConnection c, const char *path,
+                          VixDiskLibDiskType type, uint64_t sectors);
 
 /* Prints "SKIP: <reason>" and exits with 77, which CTest reports as skipped. */
 void fvx_test_skip(const char *reason) __attribute__((noreturn));

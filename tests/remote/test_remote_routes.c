@@ -1,0 +1,182 @@
+/*
+ * test_remote_routes.c -- which endpoint serves datastore reads
+ * (freevix.httpsRoute: the VM's host with generic service tickets, or
+ * vCenter with the session cookie; auto falls back to vCenter when the host
+ * cannot be reached), and remote disks on a bare ESXi host (HostAgent: its
+ * own files, dcPath ha-datacenter, NFC tickets without a host).
+ *
+ * The simulator counts /folder bytes per server (GET /stats
+ * folder_bytes_by_server), which tells the routes apart.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "freevix.h"
+#include "remote_test.h"
+#include "testutil.h"
+#include "vixDiskLib.h"
+
+#define KEY 2000
+
+static const char *const sim_args[] = {"--disk-size", "8MiB", "--vms", "2",
+                                       "--running-base-read", "allow", NULL};
+
+/* Bytes /folder served by server (a host's name or "vcenter"). */
+static long served(const char *server)
+{
+  char *body = NULL, key[300], *p;
+  long n = 0;
+
+  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", "/stats", NULL, &body), 200);
+  snprintf(key, sizeof key, "\"%s\":", server);
+  p = strstr(body, "\"folder_bytes_by_server\"");
+  if (p && (p = strstr(p, key)) != NULL)
+    n = strtol(p + strlen(key), NULL, 10);
+  free(body);
+  return n;
+}
+
+/* Reads vm's snapshot snap over HTTPS; returns the Open result. */
+static VixError read_https(const char *vm, const char *snap)
+{
+  struct rt_vm v;
+  VixDiskLibConnection conn;
+  VixDiskLibHandle h;
+  char expect[65], got[65], file[1024];
+  VixError err;
+
+  rt_sim_disk(vm, KEY, snap, expect, file, sizeof file);
+  rt_params(&v, vm);
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snap, "https", &conn),
+                   VIX_OK);
+  err = VixDiskLib_Open(conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h);
+  if (!err) {
+    rt_read_sha256(h, 1, got);
+    assert_string_equal(got, expect);
+    assert_int_equal(VixDiskLib_Close(h), VIX_OK);
+  }
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  return err;
+}
+
+/* The simulator's connect_to with every host's HTTPS port replaced by a
+ * closed one (port 1): hosts the client cannot reach. */
+static void unreachable_hosts(char *out, size_t n)
+{
+  const char *p = rt_sim.connect_to;
+  size_t len = 0;
+
+  out[0] = '\0';
+  while (*p) {
+    size_t e = strcspn(p, ",");
+    const char *https = memmem(p, e, ":443:", 5);
+
+    if (https) {
+      const char *last = memrchr(p, ':', e);
+      int w = snprintf(out + len, n - len, "%s%.*s:1", len ? "," : "",
+                       (int)(last - p), p);
+
+      assert_true(w > 0 && (size_t)w < n - len);
+      len += (size_t)w;
+    }
+    p += e;
+    if (*p == ',')
+      p++;
+  }
+}
+
+/* InitEx again with these settings (after an Exit). */
+static void reinit(const char *route, const char *connect_to)
+{
+  VixDiskLib_Exit();
+  assert_int_equal(freevix_set_config("freevix.connectTo", connect_to), VIX_OK);
+  assert_int_equal(freevix_set_config("freevix.httpsRoute", route), VIX_OK);
+  assert_int_equal(VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL),
+                   VIX_OK);
+}
+
+static void routes(void **state)
+{
+  char snap[64], unreachable[4096];
+  const char *vm;
+  long before;
+
+  (void)state;
+  rt_setup(sim_args, NULL);
+  vm = rt_vms[0];
+  rt_snapshot(vm, "r-route", snap, sizeof snap);
+
+  reinit("vcenter", rt_sim.connect_to);
+  before = served("vcenter");
+  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_true(served("vcenter") > before + 4 * 1024 * 1024);
+
+  /* The VM's host: every request with its own single-use ticket. */
+  reinit("host", rt_sim.connect_to);
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/stats/reset", NULL, NULL),
+                   200);
+  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_int_equal(served("vcenter"), 0);
+
+  /* A host the client cannot reach (every name mapped to a closed port):
+   * host fails with a network error, auto reads through vCenter. */
+  unreachable_hosts(unreachable, sizeof unreachable);
+  reinit("host", unreachable);
+  assert_int_equal(read_https(vm, snap), VIX_E_NET_HTTP_COULDNT_CONNECT);
+  reinit("auto", unreachable);
+  before = served("vcenter");
+  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_true(served("vcenter") > before);
+  rt_teardown();
+}
+
+static void esx_host(void **state)
+{
+  static const char *const esx_args[] = {"--mode", "esx", "--disk-size",
+                                         "8MiB", "--vms", "2", NULL};
+  struct rt_vm v;
+  VixDiskLibConnection conn;
+  VixDiskLibHandle h;
+  char snap[64], expect[65], got[65], file[1024];
+  const char *vm;
+
+  (void)state;
+  rt_setup(esx_args, NULL);
+  vm = rt_vms[0];
+  rt_snapshot(vm, "r-esx", snap, sizeof snap);
+  rt_guest_write(vm, KEY, 0, 65536, 31);
+  rt_sim_disk(vm, KEY, snap, expect, file, sizeof file);
+  rt_params(&v, vm);
+  /* NFC on the host itself: the ticket names no host (nfc.md §1). */
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snap, NULL, &conn),
+                   VIX_OK);
+  assert_int_equal(VixDiskLib_Open(conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
+                                   &h),
+                   VIX_OK);
+  assert_string_equal(VixDiskLib_GetTransportMode(h), "nbdssl");
+  rt_read_sha256(h, 1, got);
+  assert_string_equal(got, expect);
+  assert_int_equal(VixDiskLib_Close(h), VIX_OK);
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  /* The datastore path of a powered-off VM, dcPath ha-datacenter. */
+  rt_power_off(rt_vms[1]);
+  assert_int_equal(read_https(rt_vms[1], NULL), VIX_OK);
+  rt_teardown();
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(routes),
+      cmocka_unit_test(esx_host),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
