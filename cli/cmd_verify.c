@@ -134,7 +134,7 @@ static void verify_deep(const struct cli_opts *o, const struct manifest *m,
   p.vmxSpec = spec;
   err = freevix_vm_disks(&p, m->snapshot_moref, &disks, &n);
   freevix_free(disks);
-  if (err == VIX_E_OBJECT_NOT_FOUND || err == VIX_E_VM_NOT_FOUND) {
+  if (err == VIX_E_SNAPSHOT_NOTFOUND || err == VIX_E_VM_NOT_FOUND) {
     printf("point %u: %s %s no longer exists on the server: not compared\n",
            m->point, err == VIX_E_VM_NOT_FOUND ? "VM" : "snapshot",
            err == VIX_E_VM_NOT_FOUND ? m->vm_moref : m->snapshot_moref);

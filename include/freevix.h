@@ -170,9 +170,9 @@ typedef struct freevix_disk {
  * its snapshot snapshotRef ("snapshot-12"), in the server's order.
  * *disks (one allocation of *numDisks entries, NULL when there are none)
  * is freed with freevix_free.  Returns VIX_OK, VIX_E_VM_NOT_FOUND,
- * VIX_E_OBJECT_NOT_FOUND (no such snapshot), VIX_E_INVALID_ARG (a
- * snapshot of another VM), VIX_E_BUFFER_TOOSMALL (a string that does not
- * fit the struct), or a connection error, with *disks NULL. */
+ * VIX_E_SNAPSHOT_NOTFOUND (no such snapshot, or one of another VM),
+ * VIX_E_BUFFER_TOOSMALL (a string that does not fit the struct), or a
+ * connection error, with *disks NULL. */
 VixError freevix_vm_disks(const VixDiskLibConnectParams *connectParams,
                           const char *snapshotRef, freevix_disk **disks,
                           uint32 *numDisks);

@@ -75,6 +75,17 @@ static int collect(const struct access_conninfo *ci, const char *state_dir,
   return ACCESS_OK;
 }
 
+/* A record the sweep leaves alone: reported as a fault of type 'type'
+ * (VIX_E_FAIL; the message says why). */
+static int left_alone(struct vim_error *err, const char *type)
+{
+  snprintf(err->fault.type, sizeof err->fault.type, "%s", type);
+  snprintf(err->fault.message, sizeof err->fault.message, "%s", err->detail);
+  err->status = VIM_E_FAULT;
+  err->fault.kind = VIM_FAULT_OTHER;
+  return VIM_E_FAULT;
+}
+
 static void append_why(struct stale *st, const char *text)
 {
   size_t len = strlen(st->why);
@@ -107,11 +118,10 @@ static int find(struct vim_session *s, struct stale *st,
     }
     if (r == VIM_OK && strcmp(owner.value, st->rec.vm) != 0) {
       memset(err, 0, sizeof *err);
-      err->status = VIM_E_PROTOCOL;
       snprintf(err->detail, sizeof err->detail, "snapshot %s belongs to %s, "
                "not to %s as recorded: left alone", snap->value, owner.value,
                st->rec.vm);
-      return VIM_E_PROTOCOL;
+      return left_alone(err, "SnapshotOfAnotherVM");
     }
     return r;
   }
@@ -135,11 +145,10 @@ static int find(struct vim_session *s, struct stale *st,
   }
   if (hits > 1) {
     memset(err, 0, sizeof *err);
-    err->status = VIM_E_PROTOCOL;
     snprintf(err->detail, sizeof err->detail, "%zu snapshots of %s are "
              "named \"%.100s\": left alone, remove the right one by hand",
              hits, st->rec.vm, st->rec.name);
-    return VIM_E_PROTOCOL;
+    return left_alone(err, "DuplicateName");
   }
   snprintf(st->rec.snapshot, sizeof st->rec.snapshot, "%s", snap->value);
   append_why(st, "found by its name");

@@ -52,41 +52,25 @@ int access_vm_describe(const struct access_conninfo *ci,
   return close_target(ci, &t, r, &err, res);
 }
 
-/* Checks that snap belongs to t's VM. */
+/* Checks that snap exists and belongs to t's VM: ACCESS_E_SNAPSHOT
+ * otherwise. */
 static int check_snapshot_vm(struct access_target_vm *t,
                              const struct vim_moref *snap,
-                             struct vim_error *err)
+                             struct access_result *res)
 {
   struct vim_moref owner;
-  int r = vim_snapshot_vm(t->session, snap, &owner, err);
+  struct vim_error err;
+  int r = vim_snapshot_vm(t->session, snap, &owner, &err);
 
-  if (r == VIM_E_NOT_FOUND) {
-    memset(err, 0, sizeof *err);
-    err->status = VIM_E_FAULT;
-    err->fault.kind = VIM_FAULT_MANAGED_OBJECT_NOT_FOUND;
-    snprintf(err->fault.type, sizeof err->fault.type,
-             "ManagedObjectNotFound");
-    snprintf(err->fault.object, sizeof err->fault.object,
-             "VirtualMachineSnapshot:%s", snap->value);
-    snprintf(err->detail, sizeof err->detail, "no snapshot %s on the server",
-             snap->value);
-    return VIM_E_FAULT;
-  }
+  if (r == VIM_E_NOT_FOUND)
+    return access_fail(res, ACCESS_E_SNAPSHOT, "no snapshot %s on the "
+                       "server", snap->value);
   if (r != VIM_OK)
-    return r;
-  if (strcmp(owner.value, t->vm.value) != 0) {
-    memset(err, 0, sizeof *err);
-    err->status = VIM_E_FAULT;
-    err->fault.kind = VIM_FAULT_INVALID_ARGUMENT;
-    snprintf(err->fault.type, sizeof err->fault.type, "InvalidArgument");
-    snprintf(err->fault.object, sizeof err->fault.object, "snapshot");
-    snprintf(err->fault.message, sizeof err->fault.message,
-             "snapshot %s belongs to %s, not to %s", snap->value,
-             owner.value, t->vm.value);
-    snprintf(err->detail, sizeof err->detail, "%s", err->fault.message);
-    return VIM_E_FAULT;
-  }
-  return VIM_OK;
+    return access_fail_vim(res, &err);
+  if (strcmp(owner.value, t->vm.value) != 0)
+    return access_fail(res, ACCESS_E_SNAPSHOT, "snapshot %s belongs to %s, "
+                       "not to %s", snap->value, owner.value, t->vm.value);
+  return ACCESS_OK;
 }
 
 /* The snapshot moref for ref (NULL or "": none); false when malformed. */
@@ -113,9 +97,10 @@ int access_vm_disks(const struct access_conninfo *ci, const char *snapshot_ref,
     return access_fail(res, ACCESS_E_VMXSPEC, "bad snapshot reference");
   if (access_target_begin(ci, &t, res) != ACCESS_OK)
     return res->status;
-  if (given && check_snapshot_vm(&t, &snap, &err) != VIM_OK) {
-    access_target_close(ci, &t, access_session_reusable(&err));
-    return access_fail_vim(res, &err); /* the snapshot, not the VM */
+  if (given && check_snapshot_vm(&t, &snap, res) != ACCESS_OK) {
+    access_target_close(ci, &t, res->status != ACCESS_E_VIM ||
+                                    access_session_reusable(&res->vim));
+    return res->status; /* the snapshot, not the VM */
   }
   r = vim_disks_get(t.session, given ? &snap : &t.vm, out, n, &err);
   return close_target(ci, &t, r, &err, res);

@@ -27,9 +27,8 @@ int access_vm_describe(const struct access_conninfo *ci,
                        struct access_vm_desc *out, struct access_result *res);
 
 /* The disks of the VM's current configuration (snapshot_ref NULL) or of
- * its snapshot snapshot_ref ("snapshot-12"), which must belong to the VM
- * (ACCESS_E_VIM with fault INVALID_ARGUMENT naming "snapshot" otherwise;
- * a snapshot that does not exist: MANAGED_OBJECT_NOT_FOUND).  *out (n
+ * its snapshot snapshot_ref ("snapshot-12"), which must exist and belong
+ * to the VM (ACCESS_E_SNAPSHOT otherwise).  *out (n
  * entries) is the caller's, freed with vim_disks_free. */
 int access_vm_disks(const struct access_conninfo *ci, const char *snapshot_ref,
                     struct vim_disk **out, size_t *n,

@@ -173,11 +173,11 @@ static void disks_and_cbt(void **state)
 
   /* A snapshot of another VM, a disk the VM lacks. */
   bt_params(&sim, specs[1], &p);
-  assert_int_equal(freevix_vm_disks(&p, s3, &d, &n), VIX_E_INVALID_ARG);
+  assert_int_equal(freevix_vm_disks(&p, s3, &d, &n), VIX_E_SNAPSHOT_NOTFOUND);
   assert_null(d);
   bt_params(&sim, specs[0], &p);
   assert_int_equal(freevix_vm_disks(&p, "snapshot-999999", &d, &n),
-                   VIX_E_OBJECT_NOT_FOUND);
+                   VIX_E_SNAPSHOT_NOTFOUND);
   assert_int_not_equal(freevix_changed_areas(&p, s3, 2077, 0, MIB, "*", &a,
                                              &na), VIX_OK);
 

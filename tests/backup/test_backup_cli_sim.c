@@ -353,6 +353,16 @@ static void three_incrementals(void **state)
     assert_true(contains(out, "4 disks ok, 0 failed"));
     free(out);
   }
+  {
+    /* The snapshots are gone: --deep says so and still checks locally. */
+    const char *args[] = {"verify", dir, "--point", "2", "--deep", NULL};
+    struct bt_cli c = cli_of(NULL, NULL);
+
+    assert_int_equal(bt_run(&c, args, &out), 0);
+    assert_true(contains(out, "no longer exists on the server"));
+    assert_true(contains(out, "1 disk ok, 0 failed"));
+    free(out);
+  }
   assert_clean(1);
 }
 
