@@ -177,6 +177,28 @@ static void writes_land_on_a_powered_off_vm(void **state)
   for (int i = 0; i < 8; i++)
     assert_int_equal(__atomic_load_n(&results[i], __ATOMIC_ACQUIRE), VIX_OK);
   assert_int_equal(VixDiskLib_Flush(h), VIX_OK);
+
+  /* A connection dropped before the host acknowledged a write: the write
+   * is reported failed (it may or may not have landed; it is never
+   * reported done), and it is not silently retried. */
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/nfc/fault",
+                                 "{\"kind\":\"drop\",\"bytes\":10}", NULL),
+                   200);
+  assert_int_not_equal(VixDiskLib_Write(h, 0, 128, chunk), VIX_OK);
+  rt_close(conn, h);
+
+  /* What the host has now: the writes acknowledged, and maybe the one
+   * that failed (sectors 0..127); compare the rest. */
+  assert_int_equal(rt_open(vm, NULL, "nbdssl", false, &conn, &h), VIX_OK);
+  {
+    uint8_t *now = malloc(cap * 512);
+
+    assert_non_null(now);
+    assert_int_equal(VixDiskLib_Read(h, 0, cap, now), VIX_OK);
+    assert_memory_equal(now + 128 * 512, disk + 128 * 512, (cap - 128) * 512);
+    memcpy(disk, now, 128 * 512);
+    free(now);
+  }
   rt_close(conn, h);
 
   EVP_Digest(disk, cap * 512, md, &ml, EVP_sha256(), NULL);
