@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/dirs.h"
+
 #define LOCK_NAME ".freevix.lock"
 
 bool bdir_file(const struct backup_dir *d, const char *name, char *out,
@@ -44,28 +46,6 @@ void bdir_vm_name(const char *vm_name, const char *moref, char out[256])
   out[k] = '\0';
   if (!k || strspn(out, "_") == k)
     snprintf(out, 256, "%s", moref);
-}
-
-/* mkdir -p, 0700 for what it creates. */
-static int make_dirs(const char *path)
-{
-  char tmp[4096];
-  size_t len = strlen(path);
-
-  if (len >= sizeof tmp)
-    return ENAMETOOLONG;
-  memcpy(tmp, path, len + 1);
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-      return errno;
-    *p = '/';
-  }
-  if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-    return errno;
-  return 0;
 }
 
 static int add_point(struct backup_dir *d, unsigned point)
@@ -159,7 +139,7 @@ int bdir_open(struct backup_dir *d, const char *path, unsigned flags,
     return ENAMETOOLONG;
   }
   if (flags & BDIR_CREATE) {
-    rc = make_dirs(path);
+    rc = fvx_mkdirs(path, 0700);
     if (rc) {
       snprintf(why, why_n, "cannot create %s: %s", path, strerror(rc));
       return rc;

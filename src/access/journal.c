@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "access/pool.h"
+#include "util/dirs.h"
 #include "util/buf.h"
 #include "util/text.h"
 
@@ -56,28 +57,6 @@ bool journal_dir(const char *dir, char *out, size_t n)
   else
     return false;
   return len > 0 && (size_t)len < n;
-}
-
-/* mkdir -p with mode 0700 for the parts we create. */
-static int make_dirs(const char *dir)
-{
-  char tmp[4096];
-  size_t len = strlen(dir);
-
-  if (len >= sizeof tmp)
-    return ENAMETOOLONG;
-  memcpy(tmp, dir, len + 1);
-  for (char *p = tmp + 1; *p; p++) {
-    if (*p != '/')
-      continue;
-    *p = '\0';
-    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-      return errno;
-    *p = '/';
-  }
-  if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-    return errno;
-  return 0;
 }
 
 static int fail_corrupt(struct access_result *res, const struct journal *j,
@@ -337,7 +316,7 @@ int journal_open(struct journal *j, const char *dir, struct access_result *res)
                        "journal: set FREEVIX_STATE_DIR (or HOME)");
   snprintf(j->path, sizeof j->path, "%s/journal", j->dir);
   snprintf(lock, sizeof lock, "%s/journal.lock", j->dir);
-  e = make_dirs(j->dir);
+  e = fvx_mkdirs(j->dir, 0700);
   if (e)
     return access_fail(res, ACCESS_E_JOURNAL_IO, "cannot create lease "
                        "journal directory %s: %s", j->dir, strerror(e));
