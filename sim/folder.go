@@ -26,6 +26,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -85,8 +86,11 @@ func (fs *folderServer) serve(w http.ResponseWriter, r *http.Request, h *hostSer
 		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	if fs.faults.takeFolder503() {
-		http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+	if d, ok := fs.faults.takeFolderDelay(); ok {
+		time.Sleep(d)
+	}
+	if status, ok := fs.faults.takeFolderStatus(); ok {
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	if status, why := fs.authorize(r, h); status != http.StatusOK {
@@ -160,6 +164,9 @@ func (fs *folderServer) authorize(r *http.Request, h *hostServer) (int, string) 
 		return http.StatusUnauthorized, "Authentication required"
 	}
 	tk := fs.tickets.take(c.Value)
+	if tk != nil && fs.faults.takeStaleTicket() {
+		tk = nil // injected: as if used before or lapsed
+	}
 	switch {
 	case tk == nil:
 		return http.StatusUnauthorized, "The ticket is unknown, used or expired"

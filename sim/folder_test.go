@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmware/govmomi/property"
 	"github.com/vmware/govmomi/session"
@@ -175,6 +176,19 @@ func TestFolderAuthAndRanges(t *testing.T) {
 	if res, _ := fetch(t, hc, "HEAD", u, nil, ticketCookieOf(tk)); res.StatusCode != 200 {
 		t.Fatalf("ticket for any method: %d", res.StatusCode)
 	}
+	// Injected: a good ticket refused as used or lapsed (401), and used up all the same.
+	s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_stale_ticket", "count": 1}, nil)
+	tk, _ = acquireTicket(t, c, u, "httpGet")
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 401 {
+		t.Fatalf("folder_stale_ticket: %d", res.StatusCode)
+	}
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 401 {
+		t.Fatalf("a ticket refused by folder_stale_ticket is used up: %d", res.StatusCode)
+	}
+	tk, _ = acquireTicket(t, c, u, "httpGet")
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 206 {
+		t.Fatalf("after folder_stale_ticket: %d", res.StatusCode)
+	}
 	if _, err := acquireTicket(t, c, "https://elsewhere.example/folder/x", "httpGet"); err == nil {
 		t.Fatal("ticket for an unknown server")
 	}
@@ -213,6 +227,18 @@ func TestFolderAuthAndRanges(t *testing.T) {
 	s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_503", "count": 1}, nil)
 	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 503 {
 		t.Fatalf("folder_503: %d", res.StatusCode)
+	}
+	s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_status", "status": 404, "count": 1}, nil)
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 404 {
+		t.Fatalf("folder_status 404: %d", res.StatusCode)
+	}
+	if code := s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_status", "status": 200, "count": 1}, nil); code != 400 {
+		t.Fatalf("folder_status 200 accepted: %d", code)
+	}
+	s.call(t, "POST", "/fault", map[string]interface{}{"kind": "folder_delay", "ms": 300, "count": 1}, nil)
+	t0 := time.Now()
+	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 206 || time.Since(t0) < 300*time.Millisecond {
+		t.Fatalf("folder_delay: %d after %v", res.StatusCode, time.Since(t0))
 	}
 	if res, _ := fetch(t, hc, "GET", u, map[string]string{"Range": "bytes=0-9"}, cookie); res.StatusCode != 206 {
 		t.Fatalf("after the faults: %d", res.StatusCode)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -35,9 +36,12 @@
 static int setup(void **state)
 {
   static const char *const args[] = {"--running-base-read", "allow",
-                                     "--disk-size", "16MiB", "--vms", "6",
+                                     "--disk-size", "16MiB", "--vms", "7",
                                      NULL};
-  static const char *const config[] = {"freevix.httpsRoute", "auto", NULL};
+  /* A datastore request's whole time bound, short enough for the delay
+   * test below and far above a 1 MiB ranged GET under valgrind. */
+  static const char *const config[] = {"freevix.httpsRoute", "auto",
+                                       "freevix.dataTimeoutMs", "5000", NULL};
 
   (void)state;
   return rt_setup(args, config);
@@ -277,6 +281,73 @@ static void faults_give_exact_bytes_or_errors(void **state)
   free(buf);
 }
 
+static double now_s(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The faults of a host's answer to one ranged GET, each on a part of the
+ * disk the handle has not read yet: a specific error at once, no zeros,
+ * and the next read through a fresh ticket gets the bytes. */
+static void ticket_timeout_and_vanished_file(void **state)
+{
+  const char *vm = rt_vms[6];
+  VixDiskLibConnection conn;
+  VixDiskLibHandle h;
+  char expect[65], got[65], snap[64];
+  uint8_t *buf = malloc(MiB), *again = malloc(MiB);
+  double t0, waited;
+
+  (void)state;
+  assert_non_null(buf);
+  assert_non_null(again);
+  rt_snapshot(vm, "t-host-faults", snap, sizeof snap);
+  rt_sim_disk(vm, KEY, snap, expect, NULL, 0);
+  open_disk(vm, snap, &conn, &h);
+
+  /* The host refuses a good ticket as used or lapsed: 401, reported as
+   * the session's refusal; nothing is retried with the used ticket. */
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
+                                 "{\"kind\":\"folder_stale_ticket\","
+                                 "\"count\":1}", NULL),
+                   200);
+  memset(buf, 0xa5, MiB);
+  assert_int_equal(VixDiskLib_Read(h, 4096, 128, buf),
+                   VIX_E_INVALID_AUTHENTICATION_SESSION);
+  assert_int_equal(VixDiskLib_Read(h, 4096, 128, buf), VIX_OK);
+
+  /* The file vanished (404). */
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
+                                 "{\"kind\":\"folder_status\","
+                                 "\"status\":404,\"count\":1}", NULL),
+                   200);
+  assert_int_equal(VixDiskLib_Read(h, 8192, 128, again),
+                   VIX_E_FILE_NOT_FOUND);
+
+  /* The host does not answer: the request's time bound (5 s here), not
+   * the server's 15 s, ends the wait. */
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
+                                 "{\"kind\":\"folder_delay\","
+                                 "\"ms\":15000,\"count\":1}", NULL),
+                   200);
+  t0 = now_s();
+  assert_int_equal(VixDiskLib_Read(h, 12288, 128, again),
+                   VIX_E_NET_HTTP_OPERATION_TIMEDOUT);
+  waited = now_s() - t0;
+  if (waited < 4.5 || waited > 12.0)
+    fail_msg("a 5 s request bound ended the read after %.1f s", waited);
+
+  /* Every byte afterwards is the snapshot's. */
+  rt_read_sha256(h, 1, got);
+  assert_string_equal(got, expect);
+  rt_close(conn, h);
+  free(buf);
+  free(again);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -286,6 +357,7 @@ int main(void)
       cmocka_unit_test(allocated_blocks_match_the_simulator),
       cmocka_unit_test(clear_errors),
       cmocka_unit_test(faults_give_exact_bytes_or_errors),
+      cmocka_unit_test(ticket_timeout_and_vanished_file),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
