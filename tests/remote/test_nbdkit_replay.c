@@ -27,8 +27,10 @@
  * strings alone); Exit at unload.  After a failed ReadAsync: the error in
  * the callback, GetErrorText/FreeErrorText, the library's own log line
  * (naming ReadAsync, the call made), then the retry filter's close (its Wait
- * returns the error, which nbdkit prints and ignores) and a fresh open in
- * the same process, after which the whole disk reads back exact.
+ * returns the error, which nbdkit prints and ignores), a fresh open in the
+ * same process (params, ConnectEx, Open, GetTransportMode, GetInfo only),
+ * the failed request again, the probe before the new handle's first
+ * extents, and the whole disk reads back exact.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -123,15 +125,13 @@ static uint64_t plugin_info(VixDiskLibHandle h)
   return cap;
 }
 
-/* The plugin's open, then what nbdkit asks before the first request: size,
- * the can_extents probe, block sizes.  Returns the capacity in sectors. */
-static uint64_t plugin_open(VixDiskLibConnectParams *p, bool readonly,
-                            const char *snap, const char *file,
-                            VixDiskLibConnection *conn, VixDiskLibHandle *h)
+/* The plugin's open and nbdkit's first question, the size: ConnectEx,
+ * Open, GetTransportMode, GetInfo.  Returns the capacity in sectors. */
+static uint64_t plugin_connect(VixDiskLibConnectParams *p, bool readonly,
+                               const char *snap, const char *file,
+                               VixDiskLibConnection *conn,
+                               VixDiskLibHandle *h)
 {
-  VixDiskLibBlockList *bl;
-  uint64_t cap;
-
   assert_int_equal(VixDiskLib_ConnectEx(p, readonly, snap, "nbdssl:nbd",
                                         conn),
                    VIX_OK);
@@ -141,10 +141,30 @@ static uint64_t plugin_open(VixDiskLibConnectParams *p, bool readonly,
                                    h),
                    VIX_OK);
   assert_string_equal(VixDiskLib_GetTransportMode(*h), "nbdssl");
-  cap = plugin_info(*h);
-  assert_int_equal(VixDiskLib_QueryAllocatedBlocks(*h, 0, CHUNK, CHUNK, &bl),
+  return plugin_info(*h);
+}
+
+/* The can_extents probe, asked once per plugin handle before its first
+ * extents. */
+static void plugin_can_extents(VixDiskLibHandle h)
+{
+  VixDiskLibBlockList *bl;
+
+  assert_int_equal(VixDiskLib_QueryAllocatedBlocks(h, 0, CHUNK, CHUNK, &bl),
                    VIX_OK);
   assert_int_equal(VixDiskLib_FreeBlockList(bl), VIX_OK);
+}
+
+/* A new NBD connection: the plugin's open, then what nbdkit asks before the
+ * first request: size, the can_extents probe, block sizes.  Returns the
+ * capacity in sectors. */
+static uint64_t plugin_open(VixDiskLibConnectParams *p, bool readonly,
+                            const char *snap, const char *file,
+                            VixDiskLibConnection *conn, VixDiskLibHandle *h)
+{
+  uint64_t cap = plugin_connect(p, readonly, snap, file, conn, h);
+
+  plugin_can_extents(*h);
   assert_int_equal(plugin_info(*h), cap);
   return cap;
 }
@@ -440,12 +460,21 @@ static void failed_read_then_retry_filter_reopen(void **state)
 
   /* The retry filter: close (its Wait returns the request's error, which
    * nbdkit prints and ignores; docs/remote.md, "Asynchronous requests"),
-   * then a fresh open, and nbdcopy goes on: the whole disk reads exact. */
+   * open again with fresh params, the size (nbdkit's prepare), and the
+   * failed request again. */
   assert_int_not_equal(plugin_close(e.p, e.conn, e.h), VIX_OK);
   e.p = plugin_params(rt_vms[2], e.vmx, sizeof e.vmx);
-  assert_int_equal(plugin_open(e.p, true, e.snap, e.file, &e.conn, &e.h),
+  assert_int_equal(plugin_connect(e.p, true, e.snap, e.file, &e.conn, &e.h),
                    e.cap);
-  /* The retry filter serialises requests: one in flight. */
+  req.done = 0;
+  assert_int_equal(VixDiskLib_ReadAsync(e.h, 0, REQ_SECTORS, buf, completion,
+                                        &req),
+                   VIX_ASYNC);
+  assert_int_equal(wait_done(&req), VIX_OK);
+  /* nbdcopy goes on; the new handle's first extents bring the probe.  The
+   * whole disk reads exact (the real copy goes on from the next request),
+   * one request in flight: the retry filter serialises. */
+  plugin_can_extents(e.h);
   plugin_read_all(e.h, e.cap, 1, e.expect);
   assert_int_equal(plugin_close(e.p, e.conn, e.h), VIX_OK);
   snap_export_end(&e);
