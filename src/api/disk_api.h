@@ -68,6 +68,17 @@ VixError fvx_disk_error(int status);
  * nothing.  Can't fail. */
 VixError fvx_disk_report(const char *fn, int status, enum fvx_log_level level);
 
+/* Performs one data-path request already checked (disk_io.c's io_check:
+ * live handle, buffer, range): reads or writes n sectors at start through
+ * h's disk, and reports a failure once, naming fn -- the entry point the
+ * caller used, so an asynchronous request's failure names ReadAsync or
+ * WriteAsync, not the synchronous call that performs it.  A write to a
+ * remote disk whose transport cannot write fails with VIX_E_FILE_READ_ONLY
+ * (saying why).  n == 0 does nothing.  Returns VIX_OK or the failure's
+ * VixError; on a failed write the sectors' contents are unspecified. */
+VixError fvx_disk_rw(const char *fn, VixDiskLibHandle h, bool write,
+                     uint64_t start, uint64_t n, void *buf);
+
 /* Library initialized and h a live handle: VIX_OK; else logs (naming fn)
  * and returns VIX_E_DISK_NOINIT / VIX_E_INVALID_ARG. */
 VixError fvx_disk_handle_check(const char *fn, VixDiskLibHandle h);

@@ -64,10 +64,9 @@ static VixError perform(struct fvx_async *a, const struct async_req *r)
     return VIX_OK;
   if (a->serial)
     pthread_mutex_lock(&a->serial_lock);
-  if (r->write)
-    err = VixDiskLib_Write(a->h, r->start, r->n, r->buf);
-  else
-    err = VixDiskLib_Read(a->h, r->start, r->n, r->buf);
+  /* Checked at submit; a failure names the call the program made. */
+  err = fvx_disk_rw(r->write ? "VixDiskLib_WriteAsync" : "VixDiskLib_ReadAsync",
+                    a->h, r->write, r->start, r->n, r->buf);
   if (a->serial)
     pthread_mutex_unlock(&a->serial_lock);
   return err;

@@ -58,20 +58,6 @@ static VixError io_check(const char *fn, VixDiskLibHandle h,
   return VIX_OK;
 }
 
-VixError VixDiskLib_Read(VixDiskLibHandle diskHandle,
-                         VixDiskLibSectorType startSector,
-                         VixDiskLibSectorType numSectors, uint8 *readBuffer)
-{
-  VixError err = io_check("VixDiskLib_Read", diskHandle, startSector,
-                          numSectors, readBuffer);
-  int st;
-
-  if (err || !numSectors)
-    return err;
-  st = disk_read(diskHandle->disk, startSector, numSectors, readBuffer);
-  return fvx_disk_report("VixDiskLib_Read", st, FVX_LOG_ERROR);
-}
-
 /* A write to a remote disk whose transport cannot write: say why. */
 static VixError remote_read_only(const char *fn, VixDiskLibHandle h)
 {
@@ -81,6 +67,36 @@ static VixError remote_read_only(const char *fn, VixDiskLibHandle h)
   return VIX_E_FILE_READ_ONLY;
 }
 
+VixError fvx_disk_rw(const char *fn, VixDiskLibHandle h, bool write,
+                     uint64_t start, uint64_t n, void *buf)
+{
+  int st;
+
+  if (!n)
+    return VIX_OK;
+  if (!write) {
+    st = disk_read(h->disk, start, n, buf);
+  } else {
+    if (h->remote && !remote_disk_writable(h->remote))
+      return remote_read_only(fn, h);
+    st = disk_write(h->disk, start, n, buf);
+  }
+  return fvx_disk_report(fn, st, FVX_LOG_ERROR);
+}
+
+VixError VixDiskLib_Read(VixDiskLibHandle diskHandle,
+                         VixDiskLibSectorType startSector,
+                         VixDiskLibSectorType numSectors, uint8 *readBuffer)
+{
+  VixError err = io_check("VixDiskLib_Read", diskHandle, startSector,
+                          numSectors, readBuffer);
+
+  if (err)
+    return err;
+  return fvx_disk_rw("VixDiskLib_Read", diskHandle, false, startSector,
+                     numSectors, readBuffer);
+}
+
 VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
                           VixDiskLibSectorType startSector,
                           VixDiskLibSectorType numSectors,
@@ -88,14 +104,11 @@ VixError VixDiskLib_Write(VixDiskLibHandle diskHandle,
 {
   VixError err = io_check("VixDiskLib_Write", diskHandle, startSector,
                           numSectors, writeBuffer);
-  int st;
 
-  if (err || !numSectors)
+  if (err)
     return err;
-  if (diskHandle->remote && !remote_disk_writable(diskHandle->remote))
-    return remote_read_only("VixDiskLib_Write", diskHandle);
-  st = disk_write(diskHandle->disk, startSector, numSectors, writeBuffer);
-  return fvx_disk_report("VixDiskLib_Write", st, FVX_LOG_ERROR);
+  return fvx_disk_rw("VixDiskLib_Write", diskHandle, true, startSector,
+                     numSectors, (void *)writeBuffer);
 }
 
 VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
@@ -116,8 +129,8 @@ VixError VixDiskLib_ReadAsync(VixDiskLibHandle diskHandle,
   if (diskHandle->remote)
     return fvx_async_submit(diskHandle, false, startSector, numSectors,
                             readBuffer, callback, cbData);
-  if (numSectors)
-    err = VixDiskLib_Read(diskHandle, startSector, numSectors, readBuffer);
+  err = fvx_disk_rw("VixDiskLib_ReadAsync", diskHandle, false, startSector,
+                    numSectors, readBuffer);
   callback(cbData, err);
   return VIX_ASYNC;
 }
@@ -143,8 +156,8 @@ VixError VixDiskLib_WriteAsync(VixDiskLibHandle diskHandle,
     return fvx_async_submit(diskHandle, true, startSector, numSectors,
                             (void *)writeBuffer, callback, cbData);
   }
-  if (numSectors)
-    err = VixDiskLib_Write(diskHandle, startSector, numSectors, writeBuffer);
+  err = fvx_disk_rw("VixDiskLib_WriteAsync", diskHandle, true, startSector,
+                    numSectors, (void *)writeBuffer);
   callback(cbData, err);
   return VIX_ASYNC;
 }
