@@ -11,8 +11,10 @@
 #                  no vddk plugin; freevix neither ships nor builds nbdkit);
 #                  with filters/retry built, the retry check runs too
 # Environment: DISK_SIZE (default 262145KiB: 256 MiB + 1 KiB, not a whole
-#   number of nbdkit's 64 KiB extent chunks), KEEP=1 keeps the work
-#   directory with nbdkit's -v logs.
+#   number of nbdkit's 64 KiB extent chunks), TRANSPORTS (the plugin's
+#   transports=, default nbdssl:nbd as virt-v2v passes it; nbd checks the
+#   plain NFC transport), KEEP=1 keeps the work directory with nbdkit's -v
+#   logs.
 # Needs nbdcopy and nbdinfo (libnbd-bin), jq, curl.
 #
 # Checks, each on a fresh nbdkit serving a private Unix socket (--run):
@@ -35,6 +37,7 @@ NBDKIT=$NBK/server/nbdkit
 PLUGIN=$NBK/plugins/vddk/.libs/nbdkit-vddk-plugin.so
 RETRY=$NBK/filters/retry/.libs/nbdkit-retry-filter.so
 DISK_SIZE=${DISK_SIZE:-262145KiB}
+TRANSPORTS=${TRANSPORTS:-nbdssl:nbd}
 [ -e "$LIBDIR/libvixDiskLib.so.8" ] || skip "no $LIBDIR/libvixDiskLib.so.8"
 [ -x "$SIM" ] || skip "no $SIM"
 if [ ! -x "$NBDKIT" ] || [ ! -f "$PLUGIN" ]; then
@@ -109,7 +112,7 @@ serve() {
   fi
   "$NBDKIT" -v -U - "${opts[@]}" "$PLUGIN" libdir="$LIBDIR" server=127.0.0.1 \
     port="$PORT" user=admin password=+"$W/pw" thumbprint="$TP" \
-    transports=nbdssl:nbd "$@" --run "$client" 2>"$W/$label.log"
+    transports="$TRANSPORTS" "$@" --run "$client" 2>"$W/$label.log"
 }
 FAILED=0
 result() {
