@@ -47,6 +47,7 @@ func (a *admin) handler() http.Handler {
 		"/guest/write":     {http.MethodPost, a.guestWrite},
 		"/disk/sha256":     {http.MethodGet, a.diskHash},
 		"/disk/allocated":  {http.MethodGet, a.diskAllocated},
+		"/disk/readrate":   {http.MethodGet, a.diskReadRate},
 		"/cbt/reset":       {http.MethodPost, a.cbtReset},
 	}
 	if a.nfc != nil {
