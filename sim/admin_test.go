@@ -108,9 +108,9 @@ func TestStats(t *testing.T) {
 	}
 }
 
-// The measuring aids of benchmarks: the reader's own rate (GET /disk/readrate) and the host
-// listeners' connection and handshake counters.
-func TestDiskReadRateAndHostCounters(t *testing.T) {
+// The measuring aids of benchmarks and tests: the reader's own rate (GET /disk/readrate), the host
+// listeners' connection and handshake counters, and closing idle connections.
+func TestDiskReadRateHostCountersCloseIdle(t *testing.T) {
 	s := startSim(t)
 	c := s.admin(t)
 	vm := s.vm(t, 0)
@@ -162,6 +162,21 @@ func TestDiskReadRateAndHostCounters(t *testing.T) {
 	s.call(t, http.MethodGet, "/stats", nil, &st)
 	if st.HostConnections != 1 || st.HostTLSHandshakes != 1 || st.Methods["AcquireGenericServiceTicket"] != 2 {
 		t.Fatalf("host counters after two requests: %+v", st)
+	}
+	// An idle timeout's close: the next request needs a new connection.
+	tk, err := acquireTicket(t, c, dial, "httpGet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := s.call(t, http.MethodPost, "/connections/close-idle", nil, nil); code != http.StatusOK {
+		t.Fatalf("close-idle: %d", code)
+	}
+	if res, _ := fetch(t, hc, "GET", dial, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 206 {
+		t.Fatalf("GET after close-idle: %d", res.StatusCode)
+	}
+	s.call(t, http.MethodGet, "/stats", nil, &st)
+	if st.HostConnections != 2 || st.HostTLSHandshakes != 2 {
+		t.Fatalf("host counters after close-idle: %+v", st)
 	}
 }
 

@@ -106,6 +106,17 @@ func (set *serverSet) serve(handlerFor func(h *hostServer) http.Handler, count l
 	}
 }
 
+// httpServers are the host listeners' servers (once serve has started them).
+func (set *serverSet) httpServers() []*http.Server {
+	var out []*http.Server
+	for _, h := range set.hosts {
+		if h.srv != nil {
+			out = append(out, h.srv)
+		}
+	}
+	return out
+}
+
 func (set *serverSet) close() {
 	for _, h := range set.hosts {
 		if h.srv != nil {

@@ -267,6 +267,12 @@ func run(o *options) error {
 
 	sdkSrv := serveSDK(sdkLn, front, cert, listenerCounts{st.connection, st.handshake})
 	defer sdkSrv.Close()
+	adm.closeIdle = func() {
+		for _, srv := range append([]*http.Server{sdkSrv}, servers.httpServers()...) {
+			srv.SetKeepAlivesEnabled(false) // closes the idle connections
+			srv.SetKeepAlivesEnabled(true)
+		}
+	}
 	adminSrv := serveAdmin(adminLn, adm.handler())
 	defer adminSrv.Close()
 
