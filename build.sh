@@ -12,6 +12,11 @@
 #                      simulator's contract tests and the fuzz targets),
 #                      ending with CTest's summary line
 #   ./build.sh build   install what is missing and build only
+#   ./build.sh deb     install what is missing, build the Debian package
+#                      (build-deb/freevix_<version>_amd64.deb: library,
+#                      headers, pkg-config file, freevix, man page, systemd
+#                      units) and check it installs and removes cleanly in
+#                      a temporary root (packaging/check-deb.sh)
 #
 # Runs as root (apt-get); elsewhere it uses sudo for the install step only.
 # Set FREEVIX_BUILD_DIR to build somewhere other than ./build (the gcc tree
@@ -26,7 +31,7 @@ gcc_build=${FREEVIX_GCC_BUILD_DIR:-$here/build-gcc}
 packages="cmake make pkg-config gcc clang libclang-rt-14-dev llvm-14
 libcurl4-openssl-dev libxml2-dev libssl-dev zlib1g-dev libcmocka-dev
 valgrind golang-go golang-github-vmware-govmomi-dev qemu-utils libvmdk-utils
-ca-certificates"
+ca-certificates dpkg-dev file"
 
 install_missing() {
   missing=""
@@ -85,8 +90,20 @@ build)
   install_missing
   configure_and_build
   ;;
+deb)
+  install_missing
+  debdir=${FREEVIX_DEB_DIR:-$here/build-deb}
+  cmake -S "$here" -B "$debdir" -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+    -DFREEVIX_TESTS=OFF -DFREEVIX_SIM=OFF >/dev/null
+  cmake --build "$debdir" -j "$(nproc)"
+  (cd "$debdir" && rm -f freevix_*.deb && cpack -G DEB >/dev/null)
+  deb=$(ls "$debdir"/freevix_*.deb)
+  "$here/packaging/check-deb.sh" "$deb"
+  echo "$deb"
+  ;;
 *)
-  echo "usage: $0 demo|test|build" >&2
+  echo "usage: $0 demo|test|build|deb" >&2
   exit 2
   ;;
 esac

@@ -132,6 +132,8 @@ static int run_govmomi(const char *route, struct rb_result *res)
   argv[n++] = (char *)govmomi_path;
   argv[n++] = "-url";
   argv[n++] = fx.sim.sdk_url;
+  argv[n++] = "-scenario";
+  argv[n++] = "file";
   argv[n++] = "-route";
   argv[n++] = (char *)route;
   argv[n++] = "-dc";
@@ -150,7 +152,7 @@ static int run_govmomi(const char *route, struct rb_result *res)
   }
   argv[n] = NULL;
   st = rb_run_process(&fx, argv, NULL, out, sizeof out, res);
-  if (st != 0 || sscanf(out, "%llu %lf %lf", &bytes, &wall, &cpu) != 3 ||
+  if (st != 0 || sscanf(out, "%lf %lf %llu", &wall, &cpu, &bytes) != 3 ||
       bytes != fx.capacity) {
     fprintf(stderr, "govmomi %s failed (status %d): %s\n", route, st, out);
     return -1;

@@ -51,6 +51,19 @@ struct cli_opts {
   bool json;
   bool help;
   int rest;                /* index in argv of the first operand after -- */
+  /* backup, verify, restore, list */
+  const char *to;          /* backup: repository; restore: output file */
+  bool incremental;        /* backup --incremental */
+  bool quiesce;            /* backup --quiesce */
+  bool enable_cbt;         /* backup --enable-cbt */
+  bool skip_independent;   /* backup --skip-independent */
+  bool deep;               /* verify --deep */
+  const char *format;      /* backup: vmdk|stream; restore: vmdk|raw */
+  const char *transport;   /* ConnectEx transport modes, e.g. "nbdssl" */
+  unsigned jobs;           /* backup --jobs; 0: 1 */
+  unsigned point;          /* --point; 0: the latest */
+  long disk;               /* --disk KEY */
+  bool disk_given;
 };
 
 /* Parses argv (after the subcommand name) into *o.  'allowed' is a string
@@ -119,5 +132,9 @@ int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif

@@ -7,10 +7,14 @@
  *     VDDK guide's sample does (every second here, every 60 s there) and
  *     succeeds once the move ends;
  *  3. a migration from another session is refused, naming the identity;
- *  4. a snapshot is taken and removed (where a backup reads the disks);
+ *  4. `freevix backup` of the VM while access is held: a snapshot, the
+ *     disks read into local VMDKs, the snapshot removed; then each disk
+ *     restored from the backup and checked against its SHA-256;
  *  5. EndAccess; 6. the migration now succeeds;
  *  7. the same PrepareForAccess against an ESXi host gets VDDK's message.
  */
+#include <errno.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backup.h"
 #include "cli.h"
+#include "restore.h"
 #include "simproc.h"
 
 #define IDENTITY "freevix-demo"
@@ -84,6 +90,88 @@ static const char *text_of(VixError err)
   return buf;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  remove(path);
+  return 0;
+}
+
+/* Step 4: `freevix backup` of the VM (its access is already held by step
+ * 2) into a temporary directory, then every disk restored from it and
+ * re-read against the manifest's SHA-256; the directory is removed. */
+static int demo_backup(const struct simproc *vc)
+{
+  char tmp[] = "/tmp/freevix-demo-XXXXXX", repo[64], state[64];
+  VixDiskLibConnection local = NULL;
+  struct backup_result r;
+  struct backup_ctx c;
+  struct cli_opts o;
+  int failures = 0;
+
+  if (!mkdtemp(tmp)) {
+    printf("      cannot create a temporary directory: %s\n",
+           strerror(errno));
+    return 1;
+  }
+  snprintf(repo, sizeof repo, "%s/repo", tmp);
+  snprintf(state, sizeof state, "%s/state", tmp);
+  memset(&o, 0, sizeof o);
+  o.server = vc->host;
+  o.port = vc->port;
+  o.thumbprint = vc->thumbprint_sha1;
+  o.user = "admin";
+  o.password = (char *)"freevix";
+  o.to = repo;
+  o.state_dir = state;
+  memset(&c, 0, sizeof c);
+  c.o = &o;
+  c.prog = progress_new(stdout, "      ", false);
+  c.identity = IDENTITY;
+  c.access_held = true;
+  if (!c.prog)
+    return 1;
+  backup_vm(&c, VMX, &r);
+  progress_free(c.prog);
+  if (!r.committed) {
+    printf("      backup failed: %s\n", r.error);
+    failures++;
+  }
+  if (r.cleanup[0]) {
+    printf("      clean-up failed: %s\n", r.cleanup);
+    failures++;
+  }
+  if (r.committed && VixDiskLib_Connect(NULL, &local) != VIX_OK)
+    failures++;
+  for (size_t i = 0; r.committed && local && i < r.m.n_disks; i++) {
+    const struct manifest_disk *k = &r.m.disks[i];
+    char src[4400], target[128], got[65], what[600];
+    VixError err;
+
+    snprintf(src, sizeof src, "%s/%s", r.dir, k->file);
+    snprintf(target, sizeof target, "%s/restored-%d.vmdk", tmp, (int)k->key);
+    err = restore_file(local, src, target, false, k->sha256, got, what,
+                       sizeof what);
+    if (err == VIX_OK) {
+      printf("      restored disk %d (%s) from point %u and read it back: "
+             "SHA-256 %.16s... as in the manifest\n", (int)k->key,
+             k->transport, r.m.point, got);
+    } else {
+      printf("      restore of disk %d failed: %s: %s\n", (int)k->key, what,
+             text_of(err));
+      failures++;
+    }
+  }
+  if (local)
+    VixDiskLib_Disconnect(local);
+  manifest_free(&r.m);
+  nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  return failures;
+}
+
 static int run_demo(const char *sim_path)
 {
   static const char *const vc_args[] = {"--relocate-seconds", SVMOTION_SECONDS,
@@ -92,7 +180,6 @@ static int run_demo(const char *sim_path)
   VixDiskLibConnectParams p;
   struct mover mover;
   pthread_t thread;
-  char *snapshot = NULL;
   VixError err;
   int attempt, failures = 0;
 
@@ -141,17 +228,7 @@ static int run_demo(const char *sim_path)
   }
 
   step(4, "Backup takes a snapshot, reads the disks, removes the snapshot");
-  err = freevix_snapshot_create(&p, "freevix-demo-backup", 60, &snapshot);
-  if (err == VIX_OK) {
-    printf("      snapshot %s created\n", snapshot);
-    err = freevix_snapshot_remove(&p, snapshot, 60);
-    printf("      snapshot %s removed: %s\n", snapshot, text_of(err));
-    freevix_free(snapshot);
-  }
-  if (err != VIX_OK) {
-    printf("      snapshot failed: %s\n", text_of(err));
-    failures++;
-  }
+  failures += demo_backup(&vc) != 0;
 
   step(5, "Backup calls VixDiskLib_EndAccess(\"" IDENTITY "\")");
   err = VixDiskLib_EndAccess(&p, IDENTITY);

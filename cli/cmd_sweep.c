@@ -1,6 +1,7 @@
 /*
- * cmd_sweep.c -- `freevix sweep`: end the journal's grants for this server
- * whose owning process is gone or whose expiry has passed, and only those.
+ * cmd_sweep.c -- `freevix sweep`: remove the backup snapshots and end the
+ * grants the journal records for this server whose owning process is gone
+ * or whose expiry has passed, and only those.
  *
  * Each is re-enabled with its own sourceId, so a disable made by another
  * identity, an administrator or a Storage vMotion is never touched.  A
@@ -8,6 +9,7 @@
  * any change (exit 1, the message says which file and what to do).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -43,11 +45,49 @@ static void report(void *data, const char *vm, const char *method,
          method, identity, why);
 }
 
+static void report_snapshot(void *data, const char *vm,
+                            const char *snapshot, const char *name,
+                            const char *identity, const char *why,
+                            VixError result)
+{
+  const struct cli_opts *o = data;
+
+  if (o->json) {
+    fputs("{\"vm\":", stdout);
+    cli_json_string(stdout, vm);
+    fputs(",\"snapshot\":", stdout);
+    cli_json_string(stdout, snapshot);
+    fputs(",\"name\":", stdout);
+    cli_json_string(stdout, name);
+    fputs(",\"identity\":", stdout);
+    cli_json_string(stdout, identity);
+    fputs(",\"why\":", stdout);
+    cli_json_string(stdout, why);
+    printf(",\"ok\":%s,\"error\":%llu,\"dry_run\":%s}\n",
+           result == VIX_OK ? "true" : "false", (unsigned long long)result,
+           o->dry_run ? "true" : "false");
+    return;
+  }
+  if (result != VIX_OK) {
+    char what[800];
+
+    snprintf(what, sizeof what, "removing snapshot %s \"%s\" of %s for "
+             "'%s' (%s)", snapshot[0] ? snapshot : "(by name)", name, vm,
+             identity, why);
+    cli_report("sweep", what, result);
+    return;
+  }
+  printf("%s: %s snapshot %s \"%s\" of '%s' (%s)\n", vm,
+         o->dry_run ? "would remove" : "removed",
+         snapshot[0] ? snapshot : "(found by name)", name, identity, why);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
   struct cli_opts o;
   VixDiskLibConnectParams p;
-  uint32 swept = 0;
+  freevix_sweep_options so;
+  uint32 swept = 0, snaps = 0;
   int rc = EXIT_OK;
   VixError err;
 
@@ -60,10 +100,11 @@ int cmd_sweep(int argc, char **argv)
   if (o.help) {
     printf("usage: freevix sweep --server HOST --user USER [--dry-run] "
            "[--state-dir DIR] [--json]\n\n"
-           "Re-enables the lease journal's grants for HOST whose owning "
-           "process is gone or\nwhose expiry (--ttl) has passed, each with "
-           "its own identity as sourceId: other\nsources' disables are never "
-           "touched.  --dry-run only lists them.\n");
+           "Removes the backup snapshots and re-enables the grants the lease "
+           "journal records\nfor HOST whose owning process is gone or whose "
+           "expiry (--ttl) has passed, each\ngrant with its own identity as "
+           "sourceId: other sources' disables, and snapshots\nfreevix did "
+           "not take, are never touched.  --dry-run only lists them.\n");
     cli_opts_free(&o);
     return EXIT_OK;
   }
@@ -78,7 +119,13 @@ int cmd_sweep(int argc, char **argv)
     return EXIT_FAILURE_OTHER;
   }
   cli_params(&o, (size_t)-1, &p);
-  err = freevix_sweep(&p, o.state_dir, o.dry_run, report, &o, &swept);
+  memset(&so, 0, sizeof so);
+  so.stateDir = o.state_dir;
+  so.dryRun = o.dry_run;
+  so.grantFunc = report;
+  so.snapshotFunc = report_snapshot;
+  so.clientData = &o;
+  err = freevix_sweep_ex(&p, &so, &swept, &snaps);
   if (err != VIX_OK) {
     cli_report("sweep", "sweeping the lease journal", err);
     rc = cli_exit_code(err);
@@ -87,6 +134,9 @@ int cmd_sweep(int argc, char **argv)
   } else if (!o.json) {
     printf("%u grant%s %s\n", swept, swept == 1 ? "" : "s",
            o.dry_run ? "would be swept" : "swept");
+    if (snaps)
+      printf("%u backup snapshot%s %s\n", snaps, snaps == 1 ? "" : "s",
+             o.dry_run ? "would be removed" : "removed");
   }
   VixDiskLib_Exit();
   cli_opts_free(&o);

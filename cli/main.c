@@ -19,6 +19,10 @@ static const struct command commands[] = {
   {"status", cmd_status, "show disabled methods and their holders"},
   {"sweep", cmd_sweep, "end journal grants whose owner is gone or expired"},
   {"relocate", cmd_relocate, "move a VM (Storage vMotion), as an operator would"},
+  {"backup", cmd_backup, "back up VMs: snapshot, full or incremental (CBT), manifest"},
+  {"verify", cmd_verify, "check a backup's SHA-256s (--deep: against the server)"},
+  {"restore", cmd_restore, "write a backup point to a local VMDK or raw image"},
+  {"list", cmd_list, "a backup directory's points, sizes, changeIds"},
   {"demo", cmd_demo, "narrated PrepareForAccess/EndAccess demo on the simulator"},
 };
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ enum {
   OPT_VM, OPT_VM_FILE, OPT_IDENTITY, OPT_WAIT, OPT_TTL, OPT_LEASE,
   OPT_DATASTORE, OPT_SIM, OPT_INSECURE, OPT_JSON, OPT_HELP, OPT_REASON,
   OPT_STATE_DIR, OPT_METHOD, OPT_BATCH_SIZE, OPT_KEEPALIVE, OPT_DRY_RUN,
+  OPT_TO, OPT_INCREMENTAL, OPT_QUIESCE, OPT_JOBS, OPT_ENABLE_CBT, OPT_FORMAT,
+  OPT_TRANSPORT, OPT_SKIP_INDEPENDENT, OPT_POINT, OPT_DEEP, OPT_DISK,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +48,17 @@ static const struct option long_options[] = {
   {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
   {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
   {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+  {"to", required_argument, NULL, OPT_TO},
+  {"incremental", no_argument, NULL, OPT_INCREMENTAL},
+  {"quiesce", no_argument, NULL, OPT_QUIESCE},
+  {"jobs", required_argument, NULL, OPT_JOBS},
+  {"enable-cbt", no_argument, NULL, OPT_ENABLE_CBT},
+  {"format", required_argument, NULL, OPT_FORMAT},
+  {"transport", required_argument, NULL, OPT_TRANSPORT},
+  {"skip-independent", no_argument, NULL, OPT_SKIP_INDEPENDENT},
+  {"point", required_argument, NULL, OPT_POINT},
+  {"deep", no_argument, NULL, OPT_DEEP},
+  {"disk", required_argument, NULL, OPT_DISK},
   {NULL, 0, NULL, 0},
 };
 
@@ -152,6 +166,74 @@ static char *read_password_file(const char *path)
   pw = strdup(buf);
   explicit_bzero(buf, sizeof buf);
   return pw;
+}
+
+/* A whole number in [lo, hi] from optarg, or false with a message. */
+static bool number_arg(const char *cmd, const char *name, long lo, long hi,
+                       long *out)
+{
+  char *end;
+  long v;
+
+  errno = 0;
+  v = strtol(optarg, &end, 10);
+  if (errno || end == optarg || *end || v < lo || v > hi) {
+    fprintf(stderr, "freevix %s: --%s must be %ld-%ld\n", cmd, name, lo, hi);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+/* The options of backup, verify, restore and list. */
+static bool parse_backup_option(int c, const char *cmd, struct cli_opts *o)
+{
+  long v;
+
+  switch (c) {
+  case OPT_TO:
+    o->to = optarg;
+    return true;
+  case OPT_INCREMENTAL:
+    o->incremental = true;
+    return true;
+  case OPT_QUIESCE:
+    o->quiesce = true;
+    return true;
+  case OPT_ENABLE_CBT:
+    o->enable_cbt = true;
+    return true;
+  case OPT_SKIP_INDEPENDENT:
+    o->skip_independent = true;
+    return true;
+  case OPT_DEEP:
+    o->deep = true;
+    return true;
+  case OPT_FORMAT:
+    o->format = optarg;
+    return true;
+  case OPT_TRANSPORT:
+    o->transport = optarg;
+    return true;
+  case OPT_JOBS:
+    if (!number_arg(cmd, "jobs", 1, 64, &v))
+      return false;
+    o->jobs = (unsigned)v;
+    return true;
+  case OPT_POINT:
+    if (!number_arg(cmd, "point", 1, 999999999, &v))
+      return false;
+    o->point = (unsigned)v;
+    return true;
+  case OPT_DISK:
+    if (!number_arg(cmd, "disk", 0, INT32_MAX, &v))
+      return false;
+    o->disk = v;
+    o->disk_given = true;
+    return true;
+  default:
+    return false;
+  }
 }
 
 bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
@@ -284,6 +366,10 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
       break;
     case OPT_HELP:
       o->help = true;
+      break;
+    default:
+      if (!parse_backup_option(c, cmd, o))
+        return false;
       break;
     }
   }

@@ -94,16 +94,18 @@ VixError freevix_vm_lookup(const VixDiskLibConnectParams *connectParams,
  * freevix_relocate, which always uses a session of its own.
  * --------------------------------------------------------------------- */
 
-/* Takes a snapshot of the VM (no memory, not quiesced) named 'name' and
- * waits at most timeoutSec seconds for it (0: 600).  On success
- * *snapshotRef is the snapshot's managed object id ("snapshot-12"), to be
- * freed with freevix_free. */
+/* Takes a snapshot of the VM (no memory, not quiesced, no journal record)
+ * named 'name' and waits at most timeoutSec seconds for it (0: 600).  On
+ * success *snapshotRef is the snapshot's managed object id
+ * ("snapshot-12"), to be freed with freevix_free.  Same as
+ * freevix_snapshot_create_ex with only name and timeoutSec set. */
 VixError freevix_snapshot_create(const VixDiskLibConnectParams *connectParams,
                                  const char *name, uint32 timeoutSec,
                                  char **snapshotRef);
 
 /* Removes the snapshot (consolidating its disks) and waits at most
- * timeoutSec seconds (0: 600). */
+ * timeoutSec seconds (0: 600).  A snapshot that no longer exists counts as
+ * removed. */
 VixError freevix_snapshot_remove(const VixDiskLibConnectParams *connectParams,
                                  const char *snapshotRef, uint32 timeoutSec);
 
@@ -114,6 +116,152 @@ VixError freevix_snapshot_remove(const VixDiskLibConnectParams *connectParams,
  * this fails with VIX_E_OBJECT_IS_BUSY and the log names the holder. */
 VixError freevix_relocate(const VixDiskLibConnectParams *connectParams,
                           const char *datastore, uint32 timeoutSec);
+
+/* ---------------------------------------------------------------------
+ * The backup workflow's VM calls: what a VM and its disks are, Changed
+ * Block Tracking, and snapshots that `freevix sweep` removes if their
+ * taker dies.  Each takes connection params naming the VM in vmxSpec (as
+ * PrepareForAccess) and runs on a pooled vCenter session.  `freevix
+ * backup` is built on these and VixDiskLib alone; docs/backup.md tells the
+ * workflow.
+ * --------------------------------------------------------------------- */
+
+/* A VM as a backup records it.  Strings are NUL-terminated; one that
+ * would not fit fails the call rather than being cut. */
+typedef struct freevix_vm_info {
+  char moref[80];        /* "vm-42" */
+  char name[256];
+  char powerState[32];   /* "poweredOn", "poweredOff", "suspended" */
+  Bool changeTracking;   /* config.changeTrackingEnabled: as configured; a
+                            change takes effect at the next snapshot (or
+                            power-on), see freevix_change_tracking */
+  char vmxPath[1024];    /* "[ds] dir/x.vmx" */
+  char host[256];        /* the name of the host running it, "" unknown */
+} freevix_vm_info;
+
+/* Fills *info (caller's memory).  Returns VIX_OK, VIX_E_VM_NOT_FOUND, or
+ * a connection error (*info zeroed). */
+VixError freevix_vm_describe(const VixDiskLibConnectParams *connectParams,
+                             freevix_vm_info *info);
+
+/* One virtual disk of a VM or of a snapshot's configuration. */
+typedef struct freevix_disk {
+  int32 key;             /* device key (2000 is the first disk) */
+  char label[128];       /* "Hard disk 1" */
+  uint64 capacity;       /* bytes */
+  char path[1024];       /* the head of its chain, "[ds] dir/x-000001.vmdk":
+                            what VixDiskLib_Open takes on a ConnectEx to
+                            this VM (or snapshot) */
+  char basePath[1024];   /* the base of the chain, "[ds] dir/x.vmdk" */
+  uint32 chainLength;    /* files in the chain (1: no delta) */
+  char changeId[128];    /* CBT's changeId of this state; "" when CBT gives
+                            none (off, or not in effect yet) */
+  char diskMode[64];     /* "persistent", "independent_persistent",
+                            "independent_nonpersistent", ...; independent
+                            disks are not part of snapshots */
+  char backing[64];      /* backing type, e.g.
+                            "VirtualDiskFlatVer2BackingInfo" */
+  char deltaFormat[32];  /* the head's deltaDiskFormat ("" for a base) */
+  char uuid[64];         /* backing uuid, "" when unset */
+  Bool thin;             /* the head is thin provisioned */
+} freevix_disk;
+
+/* The disks of the VM's current configuration (snapshotRef NULL) or of
+ * its snapshot snapshotRef ("snapshot-12"), in the server's order.
+ * *disks (one allocation of *numDisks entries, NULL when there are none)
+ * is freed with freevix_free.  Returns VIX_OK, VIX_E_VM_NOT_FOUND,
+ * VIX_E_SNAPSHOT_NOTFOUND (no such snapshot, or one of another VM),
+ * VIX_E_BUFFER_TOOSMALL (a string that does not fit the struct), or a
+ * connection error, with *disks NULL. */
+VixError freevix_vm_disks(const VixDiskLibConnectParams *connectParams,
+                          const char *snapshotRef, freevix_disk **disks,
+                          uint32 *numDisks);
+
+/* Switches Changed Block Tracking on or off (ReconfigVM_Task) and waits at
+ * most timeoutSec seconds (0: 600).  vCenter applies the change at the
+ * VM's next snapshot (create, remove or revert) or power-on: the snapshot
+ * taken right after enabling has no changeId yet, the one after it has.
+ * Nothing is sent when the setting already is 'enable'.  *wasEnabled (may
+ * be NULL) receives the setting before the call.  Returns VIX_OK,
+ * VIX_E_VM_NOT_FOUND, VIX_E_CANCELLED (the task did not end in time; it
+ * may still succeed), or another error. */
+VixError freevix_change_tracking(const VixDiskLibConnectParams *connectParams,
+                                 Bool enable, uint32 timeoutSec,
+                                 Bool *wasEnabled);
+
+/* A byte range of a disk. */
+typedef struct freevix_area {
+  uint64 offset;         /* bytes */
+  uint64 length;         /* bytes */
+} freevix_area;
+
+/* The most areas freevix_changed_areas returns for one call. */
+#define FREEVIX_MAX_AREAS 16777216u
+
+/* The areas of disk deviceKey in [offset, offset + length) -- a range
+ * inside the disk -- that changed since changeId (the changeId a previous
+ * backup recorded from its snapshot's freevix_disk) up to the state of
+ * snapshotRef (NULL: the VM's current state, which vCenter answers only
+ * for powered-off VMs); changeId "*" asks for the areas in use.  All of
+ * QueryChangedDiskAreas's pages are fetched; the areas come back sorted,
+ * coalesced, clipped to the range, at CBT's granularity (they may cover
+ * more than was written, never less).  *areas (one allocation, NULL when
+ * none changed) is freed with freevix_free.  Returns VIX_OK;
+ * VIX_E_NOT_SUPPORTED when CBT cannot answer for this changeId -- not in
+ * effect for the disk or snapshot, the changeId unknown, reset or
+ * malformed, or a server without the call: take a full copy instead;
+ * VIX_E_ARGUMENT_TOO_BIG beyond FREEVIX_MAX_AREAS; VIX_E_VM_NOT_FOUND;
+ * VIX_E_INVALID_ARG; or a connection error, with *areas NULL. */
+VixError freevix_changed_areas(const VixDiskLibConnectParams *connectParams,
+                               const char *snapshotRef, int32 deviceKey,
+                               uint64 offset, uint64 length,
+                               const char *changeId, freevix_area **areas,
+                               uint32 *numAreas);
+
+/* How a snapshot is taken and whether the lease journal records it. */
+typedef struct freevix_snapshot_options {
+  const char *name;        /* 1-80 bytes, unique among the VM's snapshots
+                              (checked) */
+  const char *description; /* NULL: "freevix backup snapshot" */
+  Bool memory;             /* include a running VM's memory */
+  Bool quiesce;            /* quiesce the guest file systems (VMware
+                              Tools) */
+  uint32 timeoutSec;       /* each task; 0: 600 */
+  uint32 lease;            /* FREEVIX_LEASE_NONE, or FREEVIX_LEASE_JOURNAL:
+                              a record in the journal from before
+                              CreateSnapshot until RemoveSnapshot, so
+                              freevix_sweep removes the snapshot once its
+                              owner is gone or the record expired */
+  Bool processOwned;       /* journal: the calling process owns the record */
+  uint32 ttlSec;           /* journal: the record expires after this; 0:
+                              never when processOwned, else 86400 */
+  const char *identity;    /* journal: who took it (shown by sweep); NULL:
+                              "freevix" */
+  const char *stateDir;    /* journal directory; NULL: as
+                              freevix_access_options.stateDir */
+} freevix_snapshot_options;
+
+/* Takes a snapshot of the VM with options (copied for the call).  On
+ * success *snapshotRef ("snapshot-12") is freed with freevix_free.  With
+ * a journal lease the record is written before CreateSnapshot_Task and
+ * completed with the moref after it; if the call fails in a way that may
+ * still have made the snapshot (a timeout, a lost connection), the record
+ * stays and the sweep finds the snapshot by its name.  Returns VIX_OK,
+ * VIX_E_SNAPSHOT_NONUNIQUE_NAME (nothing done), VIX_E_VM_NOT_FOUND,
+ * VIX_E_INCORRECT_FILE_TYPE / VIX_E_FILE_ERROR (journal unusable, nothing
+ * done), VIX_E_CANCELLED (the task did not end in time), or another
+ * error. */
+VixError freevix_snapshot_create_ex(
+    const VixDiskLibConnectParams *connectParams,
+    const freevix_snapshot_options *options, char **snapshotRef);
+
+/* Removes the snapshot (consolidating) and drops its journal record when
+ * options (may be NULL: no journal, 600 s) has a journal lease.  A
+ * snapshot that no longer exists counts as removed.  On failure the
+ * record stays for the sweep.  Returns VIX_OK or the error. */
+VixError freevix_snapshot_remove_ex(
+    const VixDiskLibConnectParams *connectParams, const char *snapshotRef,
+    const freevix_snapshot_options *options);
 
 /* ---------------------------------------------------------------------
  * Access batches, bounded waits and leases.
@@ -267,17 +415,51 @@ typedef void (freevix_sweep_func)(void *clientData, const char *vm,
                                   const char *method, const char *identity,
                                   const char *why, VixError result);
 
-/* Re-enables the journal grants for the server of connectParams whose
- * owning process is gone or whose expiry has passed, each with its own
- * sourceId (another source's disable is never touched), and drops them
- * from the journal; with dryRun only reports them.  *numSwept (may be
- * NULL) receives the number re-enabled.  A corrupt or foreign journal is
- * refused before any change: VIX_E_INCORRECT_FILE_TYPE, the log names the
- * file and the fix. */
+/* Removes the snapshots of stale journal records (see freevix_sweep_ex,
+ * which also reports them), then re-enables the journal grants for the
+ * server of connectParams whose owning process is gone or whose expiry
+ * has passed, each with its own sourceId (another source's disable is
+ * never touched), and drops them from the journal; with dryRun only
+ * reports them.  *numSwept (may be NULL) receives the number re-enabled
+ * plus the snapshots removed.  A corrupt or foreign journal is refused
+ * before any change: VIX_E_INCORRECT_FILE_TYPE, the log names the file and
+ * the fix. */
 VixError freevix_sweep(const VixDiskLibConnectParams *connectParams,
                        const char *stateDir, Bool dryRun,
                        freevix_sweep_func *report, void *clientData,
                        uint32 *numSwept);
+
+/* Told about each stale snapshot record a sweep found: the VM, the
+ * snapshot (snapshotRef "" when its taker died before learning it), its
+ * name, the taker's identity, why it is stale and what was done, and the
+ * outcome.  Strings live for the call only. */
+typedef void (freevix_sweep_snapshot_func)(void *clientData, const char *vm,
+                                           const char *snapshotRef,
+                                           const char *name,
+                                           const char *identity,
+                                           const char *why, VixError result);
+
+typedef struct freevix_sweep_options {
+  const char *stateDir;  /* NULL: the default journal directory */
+  Bool dryRun;           /* only report */
+  freevix_sweep_func *grantFunc;             /* may be NULL */
+  freevix_sweep_snapshot_func *snapshotFunc; /* may be NULL */
+  void *clientData;                          /* passed to both */
+} freevix_sweep_options;
+
+/* freevix_sweep, and first the snapshots: removes the snapshots of stale
+ * journal records (freevix_snapshot_create_ex) for the server of
+ * connectParams -- by the recorded moref, or by the recorded name when the
+ * taker died before the moref was known -- and drops the records; a
+ * snapshot freevix did not record is never touched.  Then re-enables the
+ * stale grants.  *numGrants and *numSnapshots (may be NULL) receive what
+ * was (dry run: would be) re-enabled and removed.  Both kinds are tried
+ * whatever the other gave; returns VIX_OK, the first failure, or
+ * VIX_E_INCORRECT_FILE_TYPE for a corrupt or foreign journal (nothing
+ * done). */
+VixError freevix_sweep_ex(const VixDiskLibConnectParams *connectParams,
+                          const freevix_sweep_options *options,
+                          uint32 *numGrants, uint32 *numSnapshots);
 
 #ifdef __cplusplus
 }

@@ -33,7 +33,8 @@
 #include "util/text.h"
 
 #define JOURNAL_MAX_BYTES (16u << 20)
-#define JOURNAL_FIELDS 10
+#define JOURNAL_FIELDS 10          /* of a grant */
+#define JOURNAL_SNAPSHOT_FIELDS 12 /* of a snapshot record */
 
 bool journal_dir(const char *dir, char *out, size_t n)
 {
@@ -117,27 +118,58 @@ static bool parse_u64(const char *s, size_t len, uint64_t *out)
   return true;
 }
 
+/* Splits a record line (len bytes, no newline) at its tabs into at most
+ * max fields; returns how many there are (max + 1 when there are more). */
+static size_t split_fields(const char *line, size_t len, const char **f,
+                           size_t *fl, size_t max)
+{
+  const char *p = line, *end = line + len;
+  size_t k = 0;
+
+  for (;;) {
+    const char *tab = memchr(p, '\t', (size_t)(end - p));
+
+    if (k == max)
+      return max + 1;
+    f[k] = p;
+    fl[k] = (size_t)((tab ? tab : end) - p);
+    k++;
+    if (!tab)
+      return k;
+    p = tab + 1;
+  }
+}
+
+/* The owner fields every record ends with: pid, pid_start, created,
+ * expires (f[0..3]).  A record nobody owns and nothing ends is never
+ * written, so it is refused. */
+static bool parse_owner(const char *const *f, const size_t *fl, long *pid_out,
+                        uint64_t *start_out, int64_t *created_out,
+                        int64_t *expires_out)
+{
+  uint64_t pid, start, created, expires;
+
+  if (!parse_u64(f[0], fl[0], &pid) || pid > INT32_MAX ||
+      !parse_u64(f[1], fl[1], &start) ||
+      !parse_u64(f[2], fl[2], &created) || created > INT64_MAX / 2 ||
+      !parse_u64(f[3], fl[3], &expires) || expires > INT64_MAX / 2 ||
+      (pid == 0 && expires == 0))
+    return false;
+  *pid_out = (long)pid;
+  *start_out = start;
+  *created_out = (int64_t)created;
+  *expires_out = (int64_t)expires;
+  return true;
+}
+
 /* Parses "grant\t..." (len bytes, no newline) into g. */
 static bool parse_grant(const char *line, size_t len, struct journal_grant *g)
 {
   const char *f[JOURNAL_FIELDS];
   size_t fl[JOURNAL_FIELDS];
-  size_t k = 0;
-  const char *p = line, *end = line + len;
-  uint64_t port, pid, start, created, expires;
+  uint64_t port;
 
-  while (k < JOURNAL_FIELDS) {
-    const char *tab = memchr(p, '\t', (size_t)(end - p));
-
-    f[k] = p;
-    fl[k] = (size_t)((tab ? tab : end) - p);
-    k++;
-    if (!tab)
-      break;
-    p = tab + 1;
-  }
-  if (k != JOURNAL_FIELDS || memchr(f[JOURNAL_FIELDS - 1], '\t',
-                                    fl[JOURNAL_FIELDS - 1]))
+  if (split_fields(line, len, f, fl, JOURNAL_FIELDS) != JOURNAL_FIELDS)
     return false;
   if (fl[0] != 5 || memcmp(f[0], "grant", 5) != 0)
     return false;
@@ -147,18 +179,46 @@ static bool parse_grant(const char *line, size_t len, struct journal_grant *g)
       !unescape(f[3], fl[3], g->vm, sizeof g->vm) ||
       !unescape(f[4], fl[4], g->method, sizeof g->method) ||
       !unescape(f[5], fl[5], g->source, sizeof g->source) ||
-      !parse_u64(f[6], fl[6], &pid) || pid > INT32_MAX ||
-      !parse_u64(f[7], fl[7], &start) ||
-      !parse_u64(f[8], fl[8], &created) || created > INT64_MAX / 2 ||
-      !parse_u64(f[9], fl[9], &expires) || expires > INT64_MAX / 2)
+      !parse_owner(&f[6], &fl[6], &g->pid, &g->pid_start, &g->created,
+                   &g->expires))
     return false;
-  if (pid == 0 && expires == 0)
-    return false; /* a grant nobody owns and nothing ends: never written */
   g->port = (unsigned)port;
-  g->pid = (long)pid;
-  g->pid_start = start;
-  g->created = (int64_t)created;
-  g->expires = (int64_t)expires;
+  return true;
+}
+
+/* Parses "snapshot\t1\t..." into s: record version 1, then server, port,
+ * vm, name, snapshot moref ("-" until known), source and the owner.  A
+ * record of another version is refused (*newer set): a newer freevix
+ * wrote it. */
+static bool parse_snapshot(const char *line, size_t len,
+                           struct journal_snapshot *s, bool *newer)
+{
+  const char *f[JOURNAL_SNAPSHOT_FIELDS];
+  size_t fl[JOURNAL_SNAPSHOT_FIELDS];
+  uint64_t port;
+  size_t k = split_fields(line, len, f, fl, JOURNAL_SNAPSHOT_FIELDS);
+
+  if (k < 2)
+    return false;
+  if (fl[1] != 1 || f[1][0] != '1') {
+    *newer = fl[1] > 0 && f[1][0] >= '2' && f[1][0] <= '9';
+    return false;
+  }
+  if (k != JOURNAL_SNAPSHOT_FIELDS)
+    return false;
+  memset(s, 0, sizeof *s);
+  if (!unescape(f[2], fl[2], s->server, sizeof s->server) ||
+      !parse_u64(f[3], fl[3], &port) || port > 65535 ||
+      !unescape(f[4], fl[4], s->vm, sizeof s->vm) ||
+      !unescape(f[5], fl[5], s->name, sizeof s->name) ||
+      !unescape(f[6], fl[6], s->snapshot, sizeof s->snapshot) ||
+      !unescape(f[7], fl[7], s->source, sizeof s->source) ||
+      !parse_owner(&f[8], &fl[8], &s->pid, &s->pid_start, &s->created,
+                   &s->expires))
+    return false;
+  if (strcmp(s->snapshot, JOURNAL_NO_SNAPSHOT) == 0)
+    s->snapshot[0] = '\0';
+  s->port = (unsigned)port;
   return true;
 }
 
@@ -209,30 +269,56 @@ static int load(struct journal *j, struct access_result *res)
   return rc;
 }
 
+/* The version a header line names: 1 or 2, 0 when it is not one of ours
+ * (*other set when it looks like another freevix's). */
+static int header_version(const char *text, size_t eol, bool *other)
+{
+  static const char *const magics[] = {JOURNAL_MAGIC_V1, JOURNAL_MAGIC};
+
+  *other = eol >= 16 && strncmp(text, "freevix-journal ", 16) == 0;
+  for (int v = 1; v <= 2; v++)
+    if (eol == strlen(magics[v - 1]) && memcmp(text, magics[v - 1], eol) == 0)
+      return v;
+  return 0;
+}
+
 int journal_parse(struct journal *j, const char *text, size_t len,
                   struct access_result *res)
 {
   size_t pos, eol = strcspn(text, "\n");
   unsigned line = 1;
+  bool other;
+  int version;
 
   if (eol == len || memchr(text, '\0', len))
     return fail_corrupt(res, j, 0, len ? "no header line, or NUL bytes"
                                        : "empty file");
-  if (eol != strlen(JOURNAL_MAGIC) || memcmp(text, JOURNAL_MAGIC, eol) != 0) {
-    bool newer = strncmp(text, "freevix-journal ", 16) == 0;
-
-    return fail_corrupt(res, j, 1, newer ? "written by another version of "
+  version = header_version(text, eol, &other);
+  if (!version)
+    return fail_corrupt(res, j, 1, other ? "written by another version of "
                                            "freevix"
                                          : "not a freevix journal");
-  }
   for (pos = eol + 1; pos < len; pos = eol + 1) {
     struct journal_grant g;
+    struct journal_snapshot s;
+    bool newer = false;
 
     line++;
     eol = pos + strcspn(text + pos, "\n");
-    if (eol == len || !parse_grant(text + pos, eol - pos, &g))
-      return fail_corrupt(res, j, line, eol == len ? "truncated last line"
-                                                   : "malformed grant");
+    if (eol == len)
+      return fail_corrupt(res, j, line, "truncated last line");
+    if (version >= 2 && eol - pos > 9 &&
+        memcmp(text + pos, "snapshot\t", 9) == 0) {
+      if (!parse_snapshot(text + pos, eol - pos, &s, &newer))
+        return fail_corrupt(res, j, line, newer ? "a snapshot record of a "
+                                                  "newer freevix"
+                                                : "malformed snapshot record");
+      if (journal_add_snapshot(j, &s, res) != ACCESS_OK)
+        return res->status;
+      continue;
+    }
+    if (!parse_grant(text + pos, eol - pos, &g))
+      return fail_corrupt(res, j, line, "malformed grant");
     if (journal_add(j, &g, res) != ACCESS_OK)
       return res->status;
   }
@@ -300,6 +386,44 @@ void journal_remove(struct journal *j, size_t i)
   j->n--;
 }
 
+int journal_add_snapshot(struct journal *j, const struct journal_snapshot *s,
+                         struct access_result *res)
+{
+  if (j->n_snaps == j->alloc_snaps) {
+    size_t alloc = j->alloc_snaps ? 2 * j->alloc_snaps : 4;
+    struct journal_snapshot *v = realloc(j->snaps, alloc * sizeof *v);
+
+    if (!v)
+      return access_fail(res, ACCESS_E_NOMEM, "out of memory");
+    j->snaps = v;
+    j->alloc_snaps = alloc;
+  }
+  j->snaps[j->n_snaps++] = *s;
+  return ACCESS_OK;
+}
+
+void journal_remove_snapshot(struct journal *j, size_t i)
+{
+  if (i >= j->n_snaps)
+    return;
+  memmove(&j->snaps[i], &j->snaps[i + 1],
+          (j->n_snaps - i - 1) * sizeof j->snaps[0]);
+  j->n_snaps--;
+}
+
+size_t journal_find_snapshot(const struct journal *j,
+                             const struct journal_snapshot *s)
+{
+  for (size_t i = 0; i < j->n_snaps; i++) {
+    const struct journal_snapshot *o = &j->snaps[i];
+
+    if (o->port == s->port && strcmp(o->server, s->server) == 0 &&
+        strcmp(o->vm, s->vm) == 0 && strcmp(o->name, s->name) == 0)
+      return i;
+  }
+  return (size_t)-1;
+}
+
 static int escape(struct fvx_buf *b, const char *s)
 {
   for (; *s; s++) {
@@ -314,31 +438,64 @@ static int escape(struct fvx_buf *b, const char *s)
   return FVX_BUF_OK;
 }
 
+/* Appends "\t" and the escaped field. */
+static int field(struct fvx_buf *b, const char *s)
+{
+  int r = fvx_buf_puts(b, "\t");
+
+  return r == FVX_BUF_OK ? escape(b, s) : r;
+}
+
+static int owner(struct fvx_buf *b, long pid, uint64_t start, int64_t created,
+                 int64_t expires)
+{
+  return fvx_buf_printf(b, "\t%ld\t%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\n",
+                        pid, start, created, expires);
+}
+
+/* A journal without snapshot records keeps version 1, which every freevix
+ * reads; snapshot records make it version 2 (an older freevix then refuses
+ * the file as a newer one's instead of misreading it). */
 static int format(const struct journal *j, struct fvx_buf *b)
 {
-  int r = fvx_buf_printf(b, "%s\n", JOURNAL_MAGIC);
+  int r = fvx_buf_printf(b, "%s\n", j->n_snaps ? JOURNAL_MAGIC
+                                              : JOURNAL_MAGIC_V1);
 
   for (size_t i = 0; r == FVX_BUF_OK && i < j->n; i++) {
     const struct journal_grant *g = &j->grants[i];
 
-    r = fvx_buf_puts(b, "grant\t");
+    r = fvx_buf_puts(b, "grant");
     if (r == FVX_BUF_OK)
-      r = escape(b, g->server);
+      r = field(b, g->server);
     if (r == FVX_BUF_OK)
-      r = fvx_buf_printf(b, "\t%u\t", g->port);
+      r = fvx_buf_printf(b, "\t%u", g->port);
     if (r == FVX_BUF_OK)
-      r = escape(b, g->vm);
+      r = field(b, g->vm);
     if (r == FVX_BUF_OK)
-      r = fvx_buf_puts(b, "\t");
+      r = field(b, g->method);
     if (r == FVX_BUF_OK)
-      r = escape(b, g->method);
+      r = field(b, g->source);
     if (r == FVX_BUF_OK)
-      r = fvx_buf_puts(b, "\t");
+      r = owner(b, g->pid, g->pid_start, g->created, g->expires);
+  }
+  for (size_t i = 0; r == FVX_BUF_OK && i < j->n_snaps; i++) {
+    const struct journal_snapshot *s = &j->snaps[i];
+
+    r = fvx_buf_puts(b, "snapshot\t1");
     if (r == FVX_BUF_OK)
-      r = escape(b, g->source);
+      r = field(b, s->server);
     if (r == FVX_BUF_OK)
-      r = fvx_buf_printf(b, "\t%ld\t%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\n",
-                         g->pid, g->pid_start, g->created, g->expires);
+      r = fvx_buf_printf(b, "\t%u", s->port);
+    if (r == FVX_BUF_OK)
+      r = field(b, s->vm);
+    if (r == FVX_BUF_OK)
+      r = field(b, s->name);
+    if (r == FVX_BUF_OK)
+      r = field(b, s->snapshot[0] ? s->snapshot : JOURNAL_NO_SNAPSHOT);
+    if (r == FVX_BUF_OK)
+      r = field(b, s->source);
+    if (r == FVX_BUF_OK)
+      r = owner(b, s->pid, s->pid_start, s->created, s->expires);
   }
   return r;
 }
@@ -398,8 +555,11 @@ void journal_close(struct journal *j)
   if (j->lock_fd >= 0)
     close(j->lock_fd); /* releases the flock */
   free(j->grants);
+  free(j->snaps);
   j->grants = NULL;
+  j->snaps = NULL;
   j->n = j->alloc = 0;
+  j->n_snaps = j->alloc_snaps = 0;
   j->lock_fd = -1;
 }
 
@@ -438,20 +598,26 @@ bool journal_self(long *pid, uint64_t *start)
   return proc_start(*pid, start);
 }
 
-bool journal_grant_stale(const struct journal_grant *g, int64_t now,
-                         char *why, size_t n)
+bool journal_owner_stale(long pid, uint64_t pid_start, int64_t expires,
+                         int64_t now, char *why, size_t n)
 {
   uint64_t start;
 
-  if (g->expires && now >= g->expires) {
-    snprintf(why, n, "expired %" PRId64 " s ago", now - g->expires);
+  if (expires && now >= expires) {
+    snprintf(why, n, "expired %" PRId64 " s ago", now - expires);
     return true;
   }
-  if (g->pid && (!proc_start(g->pid, &start) || start != g->pid_start)) {
-    snprintf(why, n, "owner process %ld is gone", g->pid);
+  if (pid && (!proc_start(pid, &start) || start != pid_start)) {
+    snprintf(why, n, "owner process %ld is gone", pid);
     return true;
   }
   return false;
+}
+
+bool journal_grant_stale(const struct journal_grant *g, int64_t now,
+                         char *why, size_t n)
+{
+  return journal_owner_stale(g->pid, g->pid_start, g->expires, now, why, n);
 }
 
 bool journal_same_disable(const struct journal_grant *a,

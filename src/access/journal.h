@@ -9,7 +9,8 @@
  * journal_commit() replaces the file atomically (temp file, fsync, rename,
  * fsync of the directory); journal_close() unlocks and frees.  The format
  * is in docs/cli.md ("Journal"): a magic first line, then one
- * tab-separated, %-escaped grant per line.  A file that is not exactly that
+ * tab-separated, %-escaped record per line: grants (disables) and, since
+ * version 2, snapshots a backup took.  A file that is not exactly that
  * is refused as a whole, never half-trusted or overwritten.
  */
 #ifndef FVX_ACCESS_JOURNAL_H
@@ -21,7 +22,12 @@
 
 #include "access/access.h"
 
-#define JOURNAL_MAGIC "freevix-journal 1"
+/* Version 2 adds snapshot records; a journal without them is written as
+ * version 1, and both are read. */
+#define JOURNAL_MAGIC "freevix-journal 2"
+#define JOURNAL_MAGIC_V1 "freevix-journal 1"
+/* The snapshot field of a record whose snapshot moref is not known yet. */
+#define JOURNAL_NO_SNAPSHOT "-"
 
 /* One disable this machine made: (server, port, vm, method, source) names
  * it on vCenter; the rest says when it may be undone. */
@@ -37,12 +43,31 @@ struct journal_grant {
   int64_t expires;          /* Unix seconds, 0: never (owned grants) */
 };
 
+/* A snapshot a backup is taking or holds: (server, port, vm, name) names
+ * it before vCenter has answered, snapshot once it has.  Written before
+ * CreateSnapshot, completed with the moref after it, removed after
+ * RemoveSnapshot; the owner fields are a grant's. */
+struct journal_snapshot {
+  char server[256];
+  unsigned port;
+  char vm[80];              /* moref value of the VM */
+  char name[128];           /* the snapshot's name, unique on the VM */
+  char snapshot[80];        /* its moref value; "" until known */
+  char source[256];         /* who took it (the backup's identity) */
+  long pid;                 /* owning process, 0: none */
+  uint64_t pid_start;
+  int64_t created;
+  int64_t expires;          /* 0: never */
+};
+
 struct journal {
   char dir[4096];
   char path[4200];          /* dir + "/journal" */
   int lock_fd;
   struct journal_grant *grants;
   size_t n, alloc;
+  struct journal_snapshot *snaps;
+  size_t n_snaps, alloc_snaps;
 };
 
 /* The journal directory: $FREEVIX_STATE_DIR, else /var/lib/freevix for
@@ -73,6 +98,19 @@ int journal_add(struct journal *j, const struct journal_grant *g,
 /* Removes grant i (the order of the others is kept).  Can't fail. */
 void journal_remove(struct journal *j, size_t i);
 
+/* Appends a copy of s.  Returns ACCESS_OK or ACCESS_E_NOMEM (unchanged). */
+int journal_add_snapshot(struct journal *j, const struct journal_snapshot *s,
+                         struct access_result *res);
+
+/* Removes snapshot record i (the order of the others is kept).  Can't
+ * fail. */
+void journal_remove_snapshot(struct journal *j, size_t i);
+
+/* The index of the record for the same (server, port, vm, name) as s, or
+ * (size_t)-1. */
+size_t journal_find_snapshot(const struct journal *j,
+                             const struct journal_snapshot *s);
+
 /* Writes the grants atomically.  Returns ACCESS_OK or ACCESS_E_JOURNAL_IO
  * (the old file is left intact). */
 int journal_commit(struct journal *j, struct access_result *res);
@@ -84,6 +122,11 @@ void journal_close(struct journal *j);
 /* This process as a grant owner: pid and /proc start time.  False when
  * /proc cannot tell (then grants must carry an expiry). */
 bool journal_self(long *pid, uint64_t *start);
+
+/* Why a record with these owner fields may be swept at Unix time now (see
+ * journal_grant_stale). */
+bool journal_owner_stale(long pid, uint64_t pid_start, int64_t expires,
+                         int64_t now, char *why, size_t n);
 
 /* Why g may be swept at Unix time now: "owner process 123 is gone",
  * "expired 2025-..."; false (why untouched) while it is still live. */

@@ -10,6 +10,10 @@
 #include "access/access.h"
 #include "access/vmxspec.h"
 
+/* How long a VM task (snapshot, reconfigure, relocate) is waited for when
+ * the caller gives no limit. */
+#define ACCESS_TASK_TIMEOUT_MS (600 * 1000L)
+
 struct access_target_vm {
   struct vmxspec spec;
   struct vim_session *session; /* checked out of the pool; NULL when none */
@@ -42,5 +46,19 @@ int access_target_fail(const struct access_target_vm *t,
 
 /* True when a session that produced err may be pooled again. */
 bool access_session_reusable(const struct vim_error *err);
+
+/* access_target_open_any (a vCenter or an ESXi host: snapshots, disks and
+ * CBT are the host's own business) that also releases the session when it
+ * fails, so the caller has nothing to close then.  Returns res->status. */
+static inline int access_target_begin(const struct access_conninfo *ci,
+                                      struct access_target_vm *t,
+                                      struct access_result *res)
+{
+  if (access_target_open_any(ci, t, res) == ACCESS_OK)
+    return ACCESS_OK;
+  access_target_close(ci, t, res->status != ACCESS_E_VIM ||
+                                 access_session_reusable(&res->vim));
+  return res->status;
+}
 
 #endif

@@ -1,10 +1,9 @@
 /*
- * vmops.c -- VM operations a backup needs around its disk reads:
- * snapshot create/remove (on a pooled session, exempt from its own
- * disables) and relocate (always on a session of its own, as an operator or
- * Storage DRS would be: that is what PrepareForAccess must block).
+ * vmops.c -- relocate, always on a session of its own, as an operator or
+ * Storage DRS would be: that is what PrepareForAccess must block.  (The
+ * backup's own VM calls, snapshots on pooled sessions that are exempt from
+ * their own disables, are in snapshot.c.)
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "access/pool.h"
@@ -12,68 +11,9 @@
 #include "access/vmops.h"
 #include "util/log.h"
 
-#define DEFAULT_TASK_TIMEOUT_MS (600 * 1000L)
-
 static long task_deadline(long timeout_ms)
 {
-  return timeout_ms > 0 ? timeout_ms : DEFAULT_TASK_TIMEOUT_MS;
-}
-
-int access_snapshot_create(const struct access_conninfo *ci, const char *name,
-                           long timeout_ms, char **snapshot_ref,
-                           struct access_result *res)
-{
-  struct access_target_vm t;
-  struct vim_moref task, snap;
-  struct vim_error err;
-  int r;
-
-  *snapshot_ref = NULL;
-  if (access_target_open_any(ci, &t, res) != ACCESS_OK) {
-    access_target_close(ci, &t, false);
-    return res->status;
-  }
-  r = vim_create_snapshot(t.session, &t.vm, name, "freevix backup snapshot",
-                          false, false, &task, &err);
-  if (r == VIM_OK)
-    r = vim_task_wait(t.session, &task, task_deadline(timeout_ms), NULL, NULL,
-                      &snap, &err);
-  access_target_close(ci, &t, access_session_reusable(&err));
-  if (r != VIM_OK)
-    return access_target_fail(&t, &err, res);
-  *snapshot_ref = strdup(snap.value);
-  if (!*snapshot_ref)
-    return access_fail(res, ACCESS_E_NOMEM, "out of memory");
-  fvx_info("snapshot %s of %s created", snap.value, t.vm.value);
-  res->status = ACCESS_OK;
-  return ACCESS_OK;
-}
-
-int access_snapshot_remove(const struct access_conninfo *ci,
-                           const char *snapshot_ref, long timeout_ms,
-                           struct access_result *res)
-{
-  struct access_target_vm t;
-  struct vim_moref task, snap;
-  struct vim_error err;
-  int r;
-
-  if (!vim_moref_set(&snap, "VirtualMachineSnapshot", snapshot_ref))
-    return access_fail(res, ACCESS_E_VMXSPEC, "bad snapshot reference");
-  if (access_target_open_any(ci, &t, res) != ACCESS_OK) {
-    access_target_close(ci, &t, false);
-    return res->status;
-  }
-  r = vim_remove_snapshot(t.session, &snap, false, true, &task, &err);
-  if (r == VIM_OK)
-    r = vim_task_wait(t.session, &task, task_deadline(timeout_ms), NULL, NULL,
-                      NULL, &err);
-  access_target_close(ci, &t, access_session_reusable(&err));
-  if (r != VIM_OK)
-    return access_fail_vim(res, &err);
-  fvx_info("snapshot %s removed", snapshot_ref);
-  res->status = ACCESS_OK;
-  return ACCESS_OK;
+  return timeout_ms > 0 ? timeout_ms : ACCESS_TASK_TIMEOUT_MS;
 }
 
 int access_relocate(const struct access_conninfo *ci, const char *datastore,

@@ -108,6 +108,17 @@ static void *worker(void *arg)
   return NULL;
 }
 
+/* Frees a with its locks (no worker may be left). */
+static void destroy(struct fvx_async *a)
+{
+  pthread_mutex_destroy(&a->lock);
+  pthread_mutex_destroy(&a->serial_lock);
+  pthread_cond_destroy(&a->work);
+  pthread_cond_destroy(&a->idle);
+  pthread_cond_destroy(&a->space);
+  free(a);
+}
+
 static VixError start(struct VixDiskLibHandleStruct *h)
 {
   struct fvx_async *a = calloc(1, sizeof *a);
@@ -134,12 +145,7 @@ static VixError start(struct VixDiskLibHandleStruct *h)
   }
   if (!a->n_threads) {
     fvx_error("VixDiskLib_ReadAsync: cannot start a worker thread");
-    pthread_mutex_destroy(&a->lock);
-    pthread_mutex_destroy(&a->serial_lock);
-    pthread_cond_destroy(&a->work);
-    pthread_cond_destroy(&a->idle);
-    pthread_cond_destroy(&a->space);
-    free(a);
+    destroy(a);
     return VIX_E_FAIL;
   }
   h->async = a;
@@ -205,11 +211,6 @@ void fvx_async_free(struct VixDiskLibHandleStruct *h)
   pthread_mutex_unlock(&a->lock);
   for (unsigned i = 0; i < a->n_threads; i++)
     pthread_join(a->threads[i], NULL);
-  pthread_mutex_destroy(&a->lock);
-  pthread_mutex_destroy(&a->serial_lock);
-  pthread_cond_destroy(&a->work);
-  pthread_cond_destroy(&a->idle);
-  pthread_cond_destroy(&a->space);
-  free(a);
+  destroy(a);
   h->async = NULL;
 }

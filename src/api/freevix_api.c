@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "access/lease.h"
+#include "access/snapshot.h"
 #include "api/api.h"
 #include "api/remote_params.h"
 #include "api/vim_errors.h"
@@ -437,20 +438,88 @@ VixError freevix_access_close(freevix_access *access)
 }
 
 struct sweep_ctx {
-  freevix_sweep_func *fn;
+  freevix_sweep_func *grant_fn;
+  freevix_sweep_snapshot_func *snapshot_fn;
   void *data;
 };
+
+static VixError outcome(const struct access_result *r)
+{
+  return r->status == ACCESS_OK ? VIX_OK
+                                : fvx_map_access_result("freevix_sweep", r);
+}
 
 static void on_swept(void *opaque, const struct journal_grant *g,
                      const char *why, const struct access_result *r)
 {
   struct sweep_ctx *c = opaque;
-  VixError err = r->status == ACCESS_OK
-                     ? VIX_OK
-                     : fvx_map_access_result("freevix_sweep", r);
+  VixError err = outcome(r);
 
-  if (c->fn)
-    c->fn(c->data, g->vm, g->method, g->source, why, err);
+  if (c->grant_fn)
+    c->grant_fn(c->data, g->vm, g->method, g->source, why, err);
+}
+
+static void on_snapshot_swept(void *opaque, const struct journal_snapshot *s,
+                              const char *why, const struct access_result *r)
+{
+  struct sweep_ctx *c = opaque;
+  VixError err = outcome(r);
+
+  if (c->snapshot_fn)
+    c->snapshot_fn(c->data, s->vm, s->snapshot, s->name, s->source, why, err);
+}
+
+VixError freevix_sweep_ex(const VixDiskLibConnectParams *connectParams,
+                          const freevix_sweep_options *options,
+                          uint32 *numGrants, uint32 *numSnapshots)
+{
+  static const char fn[] = "freevix_sweep_ex";
+  struct access_conninfo ci;
+  struct access_result res, gres;
+  struct sweep_ctx ctx;
+  size_t grants = 0, snaps = 0;
+  VixError err;
+
+  if (numGrants)
+    *numGrants = 0;
+  if (numSnapshots)
+    *numSnapshots = 0;
+  err = fvx_api_require_init(fn);
+  if (err)
+    return err;
+  if (!connectParams || !options) {
+    fvx_error("%s: connectParams and options must not be NULL", fn);
+    return VIX_E_INVALID_ARG;
+  }
+  err = fvx_remote_params(fn, connectParams, false, &ci);
+  if (err)
+    return err;
+  if (options->stateDir &&
+      (!*options->stateDir || strlen(options->stateDir) > 3000)) {
+    fvx_error("%s: stateDir must be a non-empty path", fn);
+    return VIX_E_INVALID_ARG;
+  }
+  FVX_API_TRACE("freevix_sweep_ex", "server=%s, dryRun=%d)", ci.server,
+                (int)options->dryRun);
+  ctx.grant_fn = options->grantFunc;
+  ctx.snapshot_fn = options->snapshotFunc;
+  ctx.data = options->clientData;
+  /* Snapshots first, as a backup ends: RemoveSnapshot, then EndAccess. */
+  snapshot_sweep(&ci, options->stateDir, options->dryRun != 0,
+                 on_snapshot_swept, &ctx, &snaps, &res);
+  if (numSnapshots)
+    *numSnapshots = (uint32)snaps;
+  if (res.status == ACCESS_E_JOURNAL)
+    return fvx_map_access_result(fn, &res);
+  lease_sweep(&ci, options->stateDir, options->dryRun != 0, on_swept, &ctx,
+              &grants, &gres);
+  if (numGrants)
+    *numGrants = (uint32)grants;
+  if (res.status != ACCESS_OK)
+    return fvx_map_access_result(fn, &res);
+  if (gres.status != ACCESS_OK)
+    return fvx_map_access_result(fn, &gres);
+  return VIX_OK;
 }
 
 VixError freevix_sweep(const VixDiskLibConnectParams *connectParams,
@@ -458,35 +527,17 @@ VixError freevix_sweep(const VixDiskLibConnectParams *connectParams,
                        freevix_sweep_func *report, void *clientData,
                        uint32 *numSwept)
 {
-  static const char fn[] = "freevix_sweep";
-  struct sweep_ctx ctx = {report, clientData};
-  struct access_conninfo ci;
-  struct access_result res;
-  size_t swept = 0;
+  freevix_sweep_options o;
+  uint32 grants = 0, snaps = 0;
   VixError err;
 
+  memset(&o, 0, sizeof o);
+  o.stateDir = stateDir;
+  o.dryRun = dryRun;
+  o.grantFunc = report;
+  o.clientData = clientData;
+  err = freevix_sweep_ex(connectParams, &o, &grants, &snaps);
   if (numSwept)
-    *numSwept = 0;
-  err = fvx_api_require_init(fn);
-  if (err)
-    return err;
-  if (!connectParams) {
-    fvx_error("%s: connectParams is NULL", fn);
-    return VIX_E_INVALID_ARG;
-  }
-  err = fvx_remote_params(fn, connectParams, false, &ci);
-  if (err)
-    return err;
-  if (stateDir && (!*stateDir || strlen(stateDir) > 3000)) {
-    fvx_error("%s: stateDir must be a non-empty path", fn);
-    return VIX_E_INVALID_ARG;
-  }
-  FVX_API_TRACE("freevix_sweep", "server=%s, dryRun=%d)", ci.server,
-                (int)dryRun);
-  lease_sweep(&ci, stateDir, dryRun != 0, on_swept, &ctx, &swept, &res);
-  if (numSwept)
-    *numSwept = (uint32)swept;
-  if (res.status != ACCESS_OK)
-    return fvx_map_access_result(fn, &res);
-  return VIX_OK;
+    *numSwept = grants + snaps;
+  return err;
 }

@@ -26,25 +26,18 @@
 #include "disk/disk.h"
 #include "disk/error.h"
 #include "disk/file.h"
+#include "util/le.h"
 
 #define COWD_VERSION 1u
 #define COWD_HEADER_SECTORS (COWD_HEADER_BYTES / DISK_SECTOR)
 #define COWD_MAX_GRAIN 2048u /* sectors, as for hosted sparse */
 
-static uint32_t rd32(const uint8_t *p)
-{
-  uint32_t v;
-
-  memcpy(&v, p, 4);
-  return le32toh(v);
-}
-
 int cowd_header_decode(struct delta_layout *l, const uint8_t *raw,
                        uint64_t file_size, const char *what)
 {
-  uint32_t version = rd32(raw + 4), capacity = rd32(raw + 12);
-  uint32_t grain = rd32(raw + 16), gd = rd32(raw + 20);
-  uint32_t gd_n = rd32(raw + 24), next_free = rd32(raw + 28);
+  uint32_t version = fvx_le32(raw + 4), capacity = fvx_le32(raw + 12);
+  uint32_t grain = fvx_le32(raw + 16), gd = fvx_le32(raw + 20);
+  uint32_t gd_n = fvx_le32(raw + 24), next_free = fvx_le32(raw + 28);
   uint64_t fs = file_size / DISK_SECTOR, per, need;
 
   memset(l, 0, sizeof *l);

@@ -18,34 +18,7 @@
 #include "disk/error.h"
 #include "disk/extent.h"
 #include "disk/file.h"
-
-static uint32_t rd32(const uint8_t *p)
-{
-  uint32_t v;
-
-  memcpy(&v, p, 4);
-  return le32toh(v);
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-  uint64_t v;
-
-  memcpy(&v, p, 8);
-  return le64toh(v);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-  v = htole32(v);
-  memcpy(p, &v, 4);
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-  v = htole64(v);
-  memcpy(p, &v, 8);
-}
+#include "util/le.h"
 
 uint64_t sparse_entry_sectors(uint64_t n)
 {
@@ -68,19 +41,19 @@ int sparse_header_decode(struct sparse_header *h, const uint8_t raw[512],
                          const char *what)
 {
   memset(h, 0, sizeof *h);
-  if (rd32(raw) != SPARSE_MAGIC)
+  if (fvx_le32(raw) != SPARSE_MAGIC)
     return disk_fail(DISK_E_CORRUPT,
                      "%s: not a hosted sparse extent (bad magic)", what);
-  h->version = rd32(raw + 4);
-  h->flags = rd32(raw + 8);
-  h->capacity = rd64(raw + 12);
-  h->grain = rd64(raw + 20);
-  h->desc_offset = rd64(raw + 28);
-  h->desc_size = rd64(raw + 36);
-  h->gtes = rd32(raw + 44);
-  h->rgd_offset = rd64(raw + 48);
-  h->gd_offset = rd64(raw + 56);
-  h->overhead = rd64(raw + 64);
+  h->version = fvx_le32(raw + 4);
+  h->flags = fvx_le32(raw + 8);
+  h->capacity = fvx_le64(raw + 12);
+  h->grain = fvx_le64(raw + 20);
+  h->desc_offset = fvx_le64(raw + 28);
+  h->desc_size = fvx_le64(raw + 36);
+  h->gtes = fvx_le32(raw + 44);
+  h->rgd_offset = fvx_le64(raw + 48);
+  h->gd_offset = fvx_le64(raw + 56);
+  h->overhead = fvx_le64(raw + 64);
   h->unclean = raw[72];
   h->compress = (uint16_t)(raw[77] | raw[78] << 8);
   if (h->version < 1 || h->version > 3)
@@ -160,17 +133,17 @@ int sparse_header_check_file(const struct sparse_header *h,
 void sparse_header_encode(const struct sparse_header *h, uint8_t raw[512])
 {
   memset(raw, 0, 512);
-  wr32(raw, SPARSE_MAGIC);
-  wr32(raw + 4, h->version);
-  wr32(raw + 8, h->flags);
-  wr64(raw + 12, h->capacity);
-  wr64(raw + 20, h->grain);
-  wr64(raw + 28, h->desc_offset);
-  wr64(raw + 36, h->desc_size);
-  wr32(raw + 44, h->gtes);
-  wr64(raw + 48, h->rgd_offset);
-  wr64(raw + 56, h->gd_offset);
-  wr64(raw + 64, h->overhead);
+  fvx_put_le32(raw, SPARSE_MAGIC);
+  fvx_put_le32(raw + 4, h->version);
+  fvx_put_le32(raw + 8, h->flags);
+  fvx_put_le64(raw + 12, h->capacity);
+  fvx_put_le64(raw + 20, h->grain);
+  fvx_put_le64(raw + 28, h->desc_offset);
+  fvx_put_le64(raw + 36, h->desc_size);
+  fvx_put_le32(raw + 44, h->gtes);
+  fvx_put_le64(raw + 48, h->rgd_offset);
+  fvx_put_le64(raw + 56, h->gd_offset);
+  fvx_put_le64(raw + 64, h->overhead);
   raw[72] = h->unclean;
   raw[73] = '\n';
   raw[74] = ' ';
@@ -396,7 +369,7 @@ static int alloc_gt(struct sparse *sp, struct disk_file *f, uint32_t *dir,
   if (st)
     return st;
   sp->next_sector += sp->gt_sectors;
-  wr32(le, (uint32_t)at);
+  fvx_put_le32(le, (uint32_t)at);
   st = disk_file_pwrite(f, le, 4, dir_off * DISK_SECTOR + idx * 4);
   if (st)
     return st;
@@ -421,7 +394,7 @@ int sparse_gte_set(struct sparse *sp, struct disk_file *f, uint64_t idx,
     if (st)
       return st;
   }
-  wr32(le, val);
+  fvx_put_le32(le, val);
   st = disk_file_pwrite(f, le, 4,
                         (uint64_t)sp->gd[idx] * DISK_SECTOR + j * 4ull);
   if (!st && sp->rgd)

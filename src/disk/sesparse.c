@@ -41,6 +41,7 @@
 #include "disk/disk.h"
 #include "disk/error.h"
 #include "disk/file.h"
+#include "util/le.h"
 
 #define SE_CONST_MAGIC 0xcafebabeull
 #define SE_VOLATILE_MAGIC 0xcafecafeull
@@ -50,14 +51,6 @@
 #define SE_GD_ALLOCATED 0x10000000ull
 /* Largest capacity: qemu's bound for SEsparse (64 TiB). */
 #define SE_MAX_SECTORS (1ull << 37)
-
-static uint64_t rd64(const uint8_t *p)
-{
-  uint64_t v;
-
-  memcpy(&v, p, 8);
-  return le64toh(v);
-}
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
@@ -105,9 +98,9 @@ int sesparse_header_decode(struct delta_layout *l, const uint8_t *raw,
                            uint64_t file_size, uint64_t *volatile_sector,
                            const char *what)
 {
-  uint64_t magic = rd64(raw), version = rd64(raw + 8);
-  uint64_t capacity = rd64(raw + 16), grain = rd64(raw + 24);
-  uint64_t gt_size = rd64(raw + 32), flags = rd64(raw + 40);
+  uint64_t magic = fvx_le64(raw), version = fvx_le64(raw + 8);
+  uint64_t capacity = fvx_le64(raw + 16), grain = fvx_le64(raw + 24);
+  uint64_t gt_size = fvx_le64(raw + 32), flags = fvx_le64(raw + 40);
   uint64_t off[R_COUNT], size[R_COUNT], fs = file_size / DISK_SECTOR;
   uint64_t need, per = (uint64_t)DELTA_GTES * SE_GRAIN;
   int i, st;
@@ -135,8 +128,8 @@ int sesparse_header_decode(struct delta_layout *l, const uint8_t *raw,
                      " sectors is beyond the format's 64 TiB", what,
                      capacity);
   for (i = 0; i < R_COUNT; i++) {
-    off[i] = rd64(raw + 80 + 16 * i);
-    size[i] = rd64(raw + 88 + 16 * i);
+    off[i] = fvx_le64(raw + 80 + 16 * i);
+    size[i] = fvx_le64(raw + 88 + 16 * i);
   }
   st = check_regions(off, size, what);
   if (st)
@@ -171,7 +164,7 @@ int sesparse_header_decode(struct delta_layout *l, const uint8_t *raw,
 
 int sesparse_volatile_check(const uint8_t *raw, const char *what)
 {
-  uint64_t magic = rd64(raw), replay = rd64(raw + 24);
+  uint64_t magic = fvx_le64(raw), replay = fvx_le64(raw + 24);
 
   if (magic != SE_VOLATILE_MAGIC)
     return disk_fail(DISK_E_CORRUPT, "%s: SEsparse volatile header magic "

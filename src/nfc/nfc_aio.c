@@ -415,7 +415,7 @@ static int rx_message(struct nfc_conn *c, struct nfc_error *e)
       break;
     case NFC_OP_DDB:
       /* §3.2 DDB_GET reply: u32 value length @12 (0: not found). */
-      n = c->rx.h.size >= NFC_P_DDB_GET ? nfc_get32(c->rx.payload + 12) : 0;
+      n = c->rx.h.size >= NFC_P_DDB_GET ? fvx_le32(c->rx.payload + 12) : 0;
       if (c->rx.h.size < NFC_P_DDB_GET || n > NFC_DDB_VALUE_MAX ||
           n > c->rx_scratch_len)
         return nfc_fail(e, NFC_E_PROTOCOL, "%s sent a malformed DDB_GET "
@@ -493,7 +493,7 @@ static int rx_phase_done(struct nfc_conn *c, struct nfc_error *e)
   case NFC_RX_HDR:
     if (nfc_hdr_get(&c->rx.h, c->rx.hdr) != 0)
       return nfc_fail(e, NFC_E_PROTOCOL, "%s sent a message without the AIO "
-                      "magic (0x%08x)", c->s.peer, nfc_get32(c->rx.hdr));
+                      "magic (0x%08x)", c->s.peer, fvx_le32(c->rx.hdr));
     if (c->rx.h.size > NFC_REPLY_PAYLOAD_MAX)
       return nfc_fail(e, NFC_E_PROTOCOL, "%s sent a %u-byte payload "
                       "(type %u); at most %u expected", c->s.peer,

@@ -210,8 +210,8 @@ static size_t skipz_compress(const uint8_t *src, size_t n, uint8_t *dst,
 
   if (lim < 8)
     return 0;
-  nfc_put32(dst, (uint32_t)n);
-  nfc_put32(dst + 4, 0);
+  fvx_put_le32(dst, (uint32_t)n);
+  fvx_put_le32(dst + 4, 0);
   while (i < n) {
     size_t start, end, zeros = 0;
 
@@ -231,8 +231,8 @@ static size_t skipz_compress(const uint8_t *src, size_t n, uint8_t *dst,
     }
     if (o + 8 + (end - start) > lim)
       return 0;
-    nfc_put32(dst + o, (uint32_t)start);
-    nfc_put32(dst + o + 4, (uint32_t)(end - start));
+    fvx_put_le32(dst + o, (uint32_t)start);
+    fvx_put_le32(dst + o + 4, (uint32_t)(end - start));
     memcpy(dst + o + 8, src + start, end - start);
     o += 8 + (end - start);
     i = end;
@@ -245,7 +245,7 @@ static int skipz_decompress(const uint8_t *src, size_t n, uint8_t *dst,
 {
   size_t ip = 8;
 
-  if (n < 8 || nfc_get32(src) != dst_len)
+  if (n < 8 || fvx_le32(src) != dst_len)
     return -1;
   memset(dst, 0, dst_len);
   while (ip < n) {
@@ -253,8 +253,8 @@ static int skipz_decompress(const uint8_t *src, size_t n, uint8_t *dst,
 
     if (n - ip < 8)
       return -1;
-    off = nfc_get32(src + ip);
-    len = nfc_get32(src + ip + 4);
+    off = fvx_le32(src + ip);
+    len = fvx_le32(src + ip + 4);
     ip += 8;
     if (len > n - ip || off > dst_len || len > dst_len - off)
       return -1;

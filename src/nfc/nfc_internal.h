@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "nfc/nfc.h"
+#include "util/le.h"
 #include "util/tls.h"
 
 /* ---- nfc_error.c -------------------------------------------------------- */
@@ -103,10 +104,7 @@ void nfc_error_clear(struct nfc_error *err);
 #define NFC_DIR_WRITE 0u
 #define NFC_DIR_READ 1u
 
-void nfc_put32(uint8_t *p, uint32_t v);
-void nfc_put64(uint8_t *p, uint64_t v);
-uint32_t nfc_get32(const uint8_t *p);
-uint64_t nfc_get64(const uint8_t *p);
+/* §3: "Integers are little-endian" (util/le.h). */
 
 /* An AIO header (§3.2 AIO framing). */
 struct nfc_hdr {

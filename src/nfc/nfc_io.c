@@ -123,8 +123,8 @@ int nfc_ddb_get(struct nfc_conn *c, const char *key, char *out, size_t n,
   memset(&op, 0, sizeof op);
   op.kind = NFC_OP_DDB;
   op.type = NFC_T_DDB_GET;
-  nfc_put64(op.payload, c->handle);
-  nfc_put32(op.payload + 8, (uint32_t)klen);
+  fvx_put_le64(op.payload, c->handle);
+  fvx_put_le32(op.payload + 8, (uint32_t)klen);
   op.plen = NFC_P_DDB_GET;
   op.extra = (const uint8_t *)key;
   op.extra_len = (uint32_t)klen;
@@ -172,10 +172,10 @@ int nfc_allocated(struct nfc_conn *c, uint64_t chunk, uint64_t start,
     op.kind = NFC_OP_ALLOC;
     op.type = NFC_T_ALLOCATED;
     /* @0 handle, @8 0, @16 chunk, @24 start in bytes, @32 count, @40 0 */
-    nfc_put64(op.payload, c->handle);
-    nfc_put64(op.payload + 16, chunk);
-    nfc_put64(op.payload + 24, start + done * chunk);
-    nfc_put64(op.payload + 32, span);
+    fvx_put_le64(op.payload, c->handle);
+    fvx_put_le64(op.payload + 16, chunk);
+    fvx_put_le64(op.payload + 24, start + done * chunk);
+    fvx_put_le64(op.payload + 32, span);
     op.plen = NFC_P_ALLOCATED;
     op.reply_extra = (uint32_t)nfc_bitmap_wire_len(span);
     op.rbuf = bitmap + done / 8;

@@ -128,7 +128,7 @@ static int classic_expect(struct nfc_conn *c, uint8_t *frame, uint32_t want,
 
   if (st != NFC_OK)
     return st;
-  type = nfc_get32(frame);
+  type = fvx_le32(frame);
   if (type == want)
     return NFC_OK;
   if (type == NFC_C_SESSION_COMPLETE)
@@ -149,11 +149,11 @@ static int classic_phase(struct nfc_conn *c, struct nfc_error *err)
 
   /* §3.1 Order: C43 C33 S36 C51 S51 C54+strings C55 C52 S52. */
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_HANDSHAKE);
+  fvx_put_le32(f, NFC_C_HANDSHAKE);
   memcpy(f + 4, "PlainText", 9);
   st = classic_send(c, f, "HANDSHAKE", err);
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_SESSION_PARAMS);
+  fvx_put_le32(f, NFC_C_SESSION_PARAMS);
   if (st == NFC_OK)
     st = classic_send(c, f, "SESSION_PARAMS", err);
   if (st == NFC_OK)
@@ -162,23 +162,23 @@ static int classic_phase(struct nfc_conn *c, struct nfc_error *err)
     return st;
 
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_VERSION);
-  nfc_put32(f + 4, NFC_CLIENT_VERSION);
+  fvx_put_le32(f, NFC_C_VERSION);
+  fvx_put_le32(f + 4, NFC_CLIENT_VERSION);
   st = classic_send(c, f, "VERSION", err);
   if (st == NFC_OK)
     st = classic_expect(c, f, NFC_C_VERSION, "VERSION", err);
   if (st != NFC_OK)
     return st;
-  version = nfc_get32(f + 4);
+  version = fvx_le32(f + 4);
   if (version < NFC_AIO_MIN_VERSION)
     return nfc_fail(err, NFC_E_PROTOCOL, "%s speaks NFC version %u; AIO "
                     "needs 3 or later", c->s.peer, version);
   fvx_debug("nfc: %s: NFC version %u", c->s.peer, version);
 
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_CONNECTION_DATA);
-  nfc_put32(f + 4, (uint32_t)strlen(client));
-  nfc_put32(f + 8, (uint32_t)strlen(mode));
+  fvx_put_le32(f, NFC_C_CONNECTION_DATA);
+  fvx_put_le32(f + 4, (uint32_t)strlen(client));
+  fvx_put_le32(f + 8, (uint32_t)strlen(mode));
   st = classic_send(c, f, "CONNECTION_DATA", err);
   dl = fvx_now_ms() + c->o.io_timeout_ms;
   if (st == NFC_OK)
@@ -188,12 +188,12 @@ static int classic_phase(struct nfc_conn *c, struct nfc_error *err)
     st = nfc_stream_write_full(&c->s, mode, strlen(mode), dl,
                                "CONNECTION_DATA", err);
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_FEATURES);
-  nfc_put32(f + 4, NFC_FEATURES);
+  fvx_put_le32(f, NFC_C_FEATURES);
+  fvx_put_le32(f + 4, NFC_FEATURES);
   if (st == NFC_OK)
     st = classic_send(c, f, "FEATURES", err);
   memset(f, 0, sizeof f);
-  nfc_put32(f, NFC_C_AIO_SESSION_OPEN);
+  fvx_put_le32(f, NFC_C_AIO_SESSION_OPEN);
   if (st == NFC_OK)
     st = classic_send(c, f, "AIO_SESSION_OPEN", err);
   if (st == NFC_OK)
@@ -225,8 +225,8 @@ static int aio_open(struct nfc_conn *c, const char *path,
    * count.  ASSUMPTION (§3.2: VDDK's BufCount, OVL sends 1): we send
    * max_in_flight, which is 1 by default. */
   memset(&op, 0, sizeof op);
-  nfc_put32(op.payload + 4, c->o.buffer_size);
-  nfc_put32(op.payload + 8, c->o.max_in_flight);
+  fvx_put_le32(op.payload + 4, c->o.buffer_size);
+  fvx_put_le32(op.payload + 8, c->o.max_in_flight);
   st = plain_call(c, &op, NFC_T_OPEN_SESSION, NFC_P_OPEN_SESSION, err);
   if (st != NFC_OK)
     return st;
@@ -237,19 +237,19 @@ static int aio_open(struct nfc_conn *c, const char *path,
     return st;
   if (op.reply_len >= 12)
     fvx_debug("nfc: %s: socket options %u/%u/%u", c->s.peer,
-              nfc_get32(op.reply), nfc_get32(op.reply + 4),
-              nfc_get32(op.reply + 8));
+              fvx_le32(op.reply), fvx_le32(op.reply + 4),
+              fvx_le32(op.reply + 8));
   /* SET_RES_POOL: u32 1; its reply is unknown (§5.3) and not read. */
   memset(&op, 0, sizeof op);
-  nfc_put32(op.payload, 1);
+  fvx_put_le32(op.payload, 1);
   st = plain_call(c, &op, NFC_T_SET_RES_POOL, NFC_P_SET_RES_POOL, err);
   if (st != NFC_OK)
     return st;
   /* OPEN_FILE: @0 path length, @16 type 2, @20 flags; extra = the path. */
   memset(&op, 0, sizeof op);
-  nfc_put32(op.payload, (uint32_t)n);
-  nfc_put32(op.payload + 16, NFC_FILE_TYPE_DISK);
-  nfc_put32(op.payload + 20, c->writable ? NFC_OPEN_FLAGS_RW
+  fvx_put_le32(op.payload, (uint32_t)n);
+  fvx_put_le32(op.payload + 16, NFC_FILE_TYPE_DISK);
+  fvx_put_le32(op.payload + 20, c->writable ? NFC_OPEN_FLAGS_RW
                                          : NFC_OPEN_FLAGS_RO);
   op.extra = (const uint8_t *)path;
   op.extra_len = (uint32_t)n;
@@ -386,7 +386,7 @@ static void close_call(struct nfc_conn *c, uint32_t type, uint32_t plen)
 
   memset(&op, 0, sizeof op);
   if (type == NFC_T_CLOSE_FILE)
-    nfc_put64(op.payload, c->handle);
+    fvx_put_le64(op.payload, c->handle);
   op.timeout_ms = c->o.close_reply_ms;
   if (plain_call(c, &op, type, plen, &e) != NFC_OK)
     fvx_debug("nfc: close: %s", e.detail);
@@ -406,7 +406,7 @@ void nfc_close(struct nfc_conn *c)
     if (!nfc_conn_dead(c))
       close_call(c, NFC_T_CLOSE_SESSION, NFC_P_CLOSE_SESSION);
     memset(f, 0, sizeof f);
-    nfc_put32(f, NFC_C_SESSION_COMPLETE);
+    fvx_put_le32(f, NFC_C_SESSION_COMPLETE);
     if (!nfc_conn_dead(c))
       nfc_stream_write_full(&c->s, f, sizeof f,
                             fvx_now_ms() + c->o.close_reply_ms,

@@ -17,47 +17,23 @@
 
 #include "util/text.h"
 
-/* §3 "Integers are little-endian" (sheet header). */
-void nfc_put32(uint8_t *p, uint32_t v)
-{
-  for (int i = 0; i < 4; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-void nfc_put64(uint8_t *p, uint64_t v)
-{
-  for (int i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint32_t nfc_get32(const uint8_t *p)
-{
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
-}
-
-uint64_t nfc_get64(const uint8_t *p)
-{
-  return (uint64_t)nfc_get32(p) | (uint64_t)nfc_get32(p + 4) << 32;
-}
-
 /* §3.2 AIO framing: magic, type, size, opId. */
 void nfc_hdr_put(uint8_t out[NFC_AIO_HDR], uint32_t type, uint32_t size,
                  uint32_t op_id)
 {
-  nfc_put32(out, NFC_AIO_MAGIC);
-  nfc_put32(out + 4, type);
-  nfc_put32(out + 8, size);
-  nfc_put32(out + 12, op_id);
+  fvx_put_le32(out, NFC_AIO_MAGIC);
+  fvx_put_le32(out + 4, type);
+  fvx_put_le32(out + 8, size);
+  fvx_put_le32(out + 12, op_id);
 }
 
 int nfc_hdr_get(struct nfc_hdr *h, const uint8_t in[NFC_AIO_HDR])
 {
-  if (nfc_get32(in) != NFC_AIO_MAGIC)
+  if (fvx_le32(in) != NFC_AIO_MAGIC)
     return -1;
-  h->type = nfc_get32(in + 4);
-  h->size = nfc_get32(in + 8);
-  h->op_id = nfc_get32(in + 12);
+  h->type = fvx_le32(in + 4);
+  h->size = fvx_le32(in + 8);
+  h->op_id = fvx_le32(in + 12);
   return 0;
 }
 
@@ -67,26 +43,26 @@ int nfc_hdr_get(struct nfc_hdr *h, const uint8_t in[NFC_AIO_HDR])
 void nfc_io_put(uint8_t out[NFC_P_IO], const struct nfc_io_msg *m)
 {
   memset(out, 0, NFC_P_IO);
-  nfc_put64(out, m->handle);
-  nfc_put32(out + 8, m->dir);
-  nfc_put32(out + 12, m->comp);
-  nfc_put64(out + 16, m->offset);
-  nfc_put32(out + 24, m->total);
-  nfc_put32(out + 28, m->frag_off);
-  nfc_put32(out + 32, m->frag_len);
-  nfc_put32(out + 36, m->extra_len);
+  fvx_put_le64(out, m->handle);
+  fvx_put_le32(out + 8, m->dir);
+  fvx_put_le32(out + 12, m->comp);
+  fvx_put_le64(out + 16, m->offset);
+  fvx_put_le32(out + 24, m->total);
+  fvx_put_le32(out + 28, m->frag_off);
+  fvx_put_le32(out + 32, m->frag_len);
+  fvx_put_le32(out + 36, m->extra_len);
 }
 
 void nfc_io_get(struct nfc_io_msg *m, const uint8_t in[NFC_P_IO])
 {
-  m->handle = nfc_get64(in);
-  m->dir = nfc_get32(in + 8);
-  m->comp = nfc_get32(in + 12);
-  m->offset = nfc_get64(in + 16);
-  m->total = nfc_get32(in + 24);
-  m->frag_off = nfc_get32(in + 28);
-  m->frag_len = nfc_get32(in + 32);
-  m->extra_len = nfc_get32(in + 36);
+  m->handle = fvx_le64(in);
+  m->dir = fvx_le32(in + 8);
+  m->comp = fvx_le32(in + 12);
+  m->offset = fvx_le64(in + 16);
+  m->total = fvx_le32(in + 24);
+  m->frag_off = fvx_le32(in + 28);
+  m->frag_len = fvx_le32(in + 32);
+  m->extra_len = fvx_le32(in + 36);
 }
 
 /* §3.2 OPEN_FILE reply: @8 handle, @16 type, @20 flags, @28 capacity
@@ -98,19 +74,19 @@ int nfc_open_reply_get(struct nfc_open_reply *r, const uint8_t *p, size_t n)
 
   if (n < 52)
     return -1;
-  ss = nfc_get32(p + 36);
+  ss = fvx_le32(p + 36);
   if (ss == 0)
     ss = 512;
   if (ss < 512 || ss > 65536 || (ss & (ss - 1)) != 0)
     return -1;
-  r->handle = nfc_get64(p + 8);
-  r->type = nfc_get32(p + 16);
-  r->flags = nfc_get32(p + 20);
-  r->info.capacity = nfc_get64(p + 28);
+  r->handle = fvx_le64(p + 8);
+  r->type = fvx_le32(p + 16);
+  r->flags = fvx_le32(p + 20);
+  r->info.capacity = fvx_le64(p + 28);
   r->info.sector_size = ss;
-  r->info.cylinders = nfc_get32(p + 40);
-  r->info.heads = nfc_get32(p + 44);
-  r->info.sectors = nfc_get32(p + 48);
+  r->info.cylinders = fvx_le32(p + 40);
+  r->info.heads = fvx_le32(p + 44);
+  r->info.sectors = fvx_le32(p + 48);
   return 0;
 }
 
@@ -147,7 +123,7 @@ uint32_t nfc_error_extra_len(const uint8_t *p, size_t n)
 
   if (n < NFC_ERR_TEXT_AT)
     return 0;
-  len = nfc_get32(p + 8);
+  len = fvx_le32(p + 8);
   if (len <= n - NFC_ERR_TEXT_AT || len > NFC_REPLY_PAYLOAD_MAX)
     return 0;
   return len;
@@ -212,10 +188,10 @@ int nfc_error_decode(const uint8_t *p, size_t n, const uint8_t *extra,
 {
   uint32_t len;
 
-  err->server_code = n >= 4 ? nfc_get32(p) : 0;
+  err->server_code = n >= 4 ? fvx_le32(p) : 0;
   err->server_msg[0] = '\0';
   if (n >= NFC_ERR_TEXT_AT) {
-    len = nfc_get32(p + 8);
+    len = fvx_le32(p + 8);
     if (len > 0 && len <= n - NFC_ERR_TEXT_AT)
       keep_text(err->server_msg, sizeof err->server_msg,
                 p + NFC_ERR_TEXT_AT, len);

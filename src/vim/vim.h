@@ -618,6 +618,25 @@ int vim_set_change_tracking(struct vim_session *s, const struct vim_moref *vm,
                             bool enable, struct vim_moref *out_task,
                             struct vim_error *err);
 
+/* The VM's snapshots (snapshot.rootSnapshotList), one round trip,
+ * flattened depth first (a parent before its children).  *out (n
+ * entries, possibly 0; NULL when 0) is the caller's, freed with free().
+ * Returns VIM_OK, VIM_E_INVALID_ARG (vm not a VirtualMachine),
+ * VIM_E_NOT_FOUND (no such VM), VIM_E_TOO_BIG (more than
+ * VIM_MAX_SNAPSHOTS, deeper than VIM_MAX_CHAIN), VIM_E_PROTOCOL (a node
+ * without a snapshot or with a name that does not fit), or another error,
+ * with *out NULL.  Added by the backup branch: a snapshot's name is only
+ * in this tree. */
+#define VIM_MAX_SNAPSHOTS 4096u
+struct vim_snapshot_entry {
+  struct vim_moref ref;    /* the VirtualMachineSnapshot */
+  struct vim_moref parent; /* type "" for a root */
+  char name[256];
+};
+int vim_snapshots_get(struct vim_session *s, const struct vim_moref *vm,
+                      struct vim_snapshot_entry **out, size_t *n,
+                      struct vim_error *err);
+
 /* NFC tickets (nfc.md §1).  vim_nfc_service finds the NfcService through
  * the internal RetrieveInternalContent ("nfcService" on vCenter,
  * "ha-nfc-service" on ESXi) and caches it in the session; VIM_E_NOT_FOUND

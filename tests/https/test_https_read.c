@@ -203,7 +203,7 @@ static void test_encoded_path(void **state)
 static void test_long_name(void **state)
 {
   struct test_fx *x = *state;
-  char name[300], path[300];
+  char name[300], path[320];
   struct disk_file *f;
 
   memset(name, 0, sizeof name);

@@ -347,7 +347,7 @@ static void corrupt_journal_is_refused(void **state)
   } bad[] = {
     {"", 0},
     {"hello world\n", 12},
-    {"freevix-journal 2\n", 18},
+    {"freevix-journal 3\n", 18},
     {"freevix-journal 1\ngrant\tx\n", 26},
     {"freevix-journal 1\ngrant\th\t443\tvm-1\tRelocateVM_Task\ts\t0\t0\t1\t0\n",
      62},

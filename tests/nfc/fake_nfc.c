@@ -325,9 +325,9 @@ static bool classic_reply(struct fs *s, uint32_t type, uint32_t at4,
   uint8_t fr[NFC_CLASSIC_FRAME];
 
   memset(fr, 0, sizeof fr);
-  nfc_put32(fr, type);
-  nfc_put32(fr + 4, at4);
-  nfc_put32(fr + 16, at16);
+  fvx_put_le32(fr, type);
+  fvx_put_le32(fr + 4, at4);
+  fvx_put_le32(fr + 16, at16);
   return wr(s, fr, sizeof fr);
 }
 
@@ -341,7 +341,7 @@ static bool classic(struct fs *s)
 
     if (!rd(s, fr, sizeof fr))
       return false;
-    type = nfc_get32(fr);
+    type = fvx_le32(fr);
     switch (type) {
     case 43:
       note(f, s->conn, "C43 %.9s", (const char *)fr + 4);
@@ -352,13 +352,13 @@ static bool classic(struct fs *s)
         return false;
       break;
     case 51:
-      note(f, s->conn, "C51 %u", nfc_get32(fr + 4));
+      note(f, s->conn, "C51 %u", fvx_le32(fr + 4));
       if (!classic_reply(s, 51, 11, 0))
         return false;
       break;
     case 54: {
       char a[32], b[32];
-      uint32_t la = nfc_get32(fr + 4), lb = nfc_get32(fr + 8);
+      uint32_t la = fvx_le32(fr + 4), lb = fvx_le32(fr + 8);
 
       if (la >= sizeof a || lb >= sizeof b || !rd(s, a, la) || !rd(s, b, lb))
         return false;
@@ -367,7 +367,7 @@ static bool classic(struct fs *s)
       break;
     }
     case 55:
-      note(f, s->conn, "C55 %u", nfc_get32(fr + 4));
+      note(f, s->conn, "C55 %u", fvx_le32(fr + 4));
       break;
     case 52:
       note(f, s->conn, "C52");
@@ -399,8 +399,8 @@ static bool send_error(struct fs *s, uint32_t op, uint32_t code,
   uint32_t n = (uint32_t)strlen(text);
 
   memset(p, 0, sizeof p);
-  nfc_put32(p, code);
-  nfc_put32(p + 8, n);
+  fvx_put_le32(p, code);
+  fvx_put_le32(p + 8, n);
   if (s->f->cfg.error_text_extra)
     return send_msg(s, NFC_T_ERROR, op, p, 12, (const uint8_t *)text, n);
   memcpy(p + 12, text, n);
@@ -469,13 +469,13 @@ static bool answer_read(struct fs *s, const struct pending *r)
     if (first && f->cfg.malformed == FAKE_HUGE_SIZE)
       size = 256u << 20;
     memset(p, 0, sizeof p);
-    nfc_put32(p + 8, NFC_DIR_READ);
-    nfc_put32(p + 12, comp);
-    nfc_put64(p + 16, r->offset);
-    nfc_put32(p + 24, r->total);
-    nfc_put32(p + 28, off);
-    nfc_put32(p + 32, len);
-    nfc_put32(p + 36, (uint32_t)clen);
+    fvx_put_le32(p + 8, NFC_DIR_READ);
+    fvx_put_le32(p + 12, comp);
+    fvx_put_le64(p + 16, r->offset);
+    fvx_put_le32(p + 24, r->total);
+    fvx_put_le32(p + 28, off);
+    fvx_put_le32(p + 32, len);
+    fvx_put_le32(p + 36, (uint32_t)clen);
     nfc_hdr_put(h, NFC_T_IO, size, op);
     if (first && f->cfg.malformed == FAKE_BAD_MAGIC)
       h[0] ^= 0xff;
@@ -507,8 +507,8 @@ static bool answer(struct fs *s, unsigned i)
     return send_error(s, r.op_id, NFC_ERR_CODE_READONLY,
                       "Write to a read-only disk");
   memset(p, 0, sizeof p);
-  nfc_put64(p + 16, r.offset);
-  nfc_put32(p + 24, r.total);
+  fvx_put_le64(p + 16, r.offset);
+  fvx_put_le32(p + 24, r.total);
   return send_msg(s, NFC_T_IO, r.op_id, p, sizeof p, NULL, 0);
 }
 
@@ -611,27 +611,27 @@ static bool io_message(struct fs *s, uint32_t op, const uint8_t *p)
 static bool open_file(struct fs *s, uint32_t op, const uint8_t *p)
 {
   struct fake *f = s->f;
-  uint32_t n = nfc_get32(p), flags = nfc_get32(p + 20);
+  uint32_t n = fvx_le32(p), flags = fvx_le32(p + 20);
   char path[512];
   uint8_t r[NFC_P_OPEN_FILE];
 
   if (n >= sizeof path || !rd(s, path, n))
     return false;
   path[n] = '\0';
-  note(f, s->conn, "A4 %s type %u flags 0x%x", path, nfc_get32(p + 16),
+  note(f, s->conn, "A4 %s type %u flags 0x%x", path, fvx_le32(p + 16),
        flags);
   if (f->cfg.readonly && flags == NFC_OPEN_FLAGS_RW)
     return send_error(s, op, NFC_ERR_CODE_READONLY,
                       "The file is read-only for this ticket");
   memset(r, 0, sizeof r);
-  nfc_put64(r + 8, FAKE_HANDLE);
-  nfc_put32(r + 16, 2);
-  nfc_put32(r + 20, flags);
-  nfc_put64(r + 28, f->capacity); /* unaligned */
-  nfc_put32(r + 36, 0);           /* 0: 512 */
-  nfc_put32(r + 40, 520);
-  nfc_put32(r + 44, 16);
-  nfc_put32(r + 48, 63);
+  fvx_put_le64(r + 8, FAKE_HANDLE);
+  fvx_put_le32(r + 16, 2);
+  fvx_put_le32(r + 20, flags);
+  fvx_put_le64(r + 28, f->capacity); /* unaligned */
+  fvx_put_le32(r + 36, 0);           /* 0: 512 */
+  fvx_put_le32(r + 40, 520);
+  fvx_put_le32(r + 44, 16);
+  fvx_put_le32(r + 48, 63);
   return send_msg(s, NFC_T_OPEN_FILE, op, r, sizeof r, NULL, 0);
 }
 
@@ -653,7 +653,7 @@ static const char *ddb_value(const char *key)
 
 static bool ddb_get(struct fs *s, uint32_t op, const uint8_t *p)
 {
-  uint32_t n = nfc_get32(p + 8);
+  uint32_t n = fvx_le32(p + 8);
   char key[300];
   const char *v;
   uint8_t r[NFC_P_DDB_GET];
@@ -663,7 +663,7 @@ static bool ddb_get(struct fs *s, uint32_t op, const uint8_t *p)
   key[n] = '\0';
   v = ddb_value(key);
   memset(r, 0, sizeof r);
-  nfc_put32(r + 12, v ? (uint32_t)strlen(v) : 0);
+  fvx_put_le32(r + 12, v ? (uint32_t)strlen(v) : 0);
   return send_msg(s, NFC_T_DDB_GET, op, r, sizeof r, (const uint8_t *)v,
                   v ? strlen(v) : 0);
 }
@@ -671,8 +671,8 @@ static bool ddb_get(struct fs *s, uint32_t op, const uint8_t *p)
 static bool allocated(struct fs *s, uint32_t op, const uint8_t *p)
 {
   struct fake *f = s->f;
-  uint64_t chunk = nfc_get64(p + 16), start = nfc_get64(p + 24);
-  uint64_t count = nfc_get64(p + 32), len;
+  uint64_t chunk = fvx_le64(p + 16), start = fvx_le64(p + 24);
+  uint64_t count = fvx_le64(p + 32), len;
   uint8_t *bm;
   bool ok;
 
@@ -722,23 +722,23 @@ static bool aio_message(struct fs *s)
   switch (hd.type) {
   case NFC_T_OPEN_SESSION:
     note(f, s->conn, "A2");
-    s->buffer_size = nfc_get32(p + 4);
+    s->buffer_size = fvx_le32(p + 4);
     pthread_mutex_lock(&f->mu);
     f->seen.buffer_size = s->buffer_size;
-    f->seen.buffer_count = nfc_get32(p + 8);
+    f->seen.buffer_count = fvx_le32(p + 8);
     pthread_mutex_unlock(&f->mu);
     return send_msg(s, hd.type, hd.op_id, zero, 16, NULL, 0);
   case NFC_T_SET_SOCK_OPTS: {
     uint8_t r[12];
 
     note(f, s->conn, "A9");
-    nfc_put32(r, 1675000);
-    nfc_put32(r + 4, 1675000);
-    nfc_put32(r + 8, 1);
+    fvx_put_le32(r, 1675000);
+    fvx_put_le32(r + 4, 1675000);
+    fvx_put_le32(r + 8, 1);
     return send_msg(s, hd.type, hd.op_id, r, 12, NULL, 0);
   }
   case NFC_T_SET_RES_POOL:
-    note(f, s->conn, "A22 %u", nfc_get32(p));
+    note(f, s->conn, "A22 %u", fvx_le32(p));
     return send_msg(s, hd.type, hd.op_id, zero, 4, NULL, 0);
   case NFC_T_OPEN_FILE:
     return open_file(s, hd.op_id, p);
@@ -758,9 +758,9 @@ static bool aio_message(struct fs *s)
     if (!send_msg(s, hd.type, hd.op_id, zero, 4, NULL, 0) ||
         !rd(s, fr, sizeof fr))
       return false;
-    note(f, s->conn, "C%u", nfc_get32(fr));
+    note(f, s->conn, "C%u", fvx_le32(fr));
     pthread_mutex_lock(&f->mu);
-    f->seen.closed_cleanly = nfc_get32(fr) == NFC_C_SESSION_COMPLETE;
+    f->seen.closed_cleanly = fvx_le32(fr) == NFC_C_SESSION_COMPLETE;
     pthread_mutex_unlock(&f->mu);
     return false;
   }

@@ -216,8 +216,8 @@ static void test_error_decode(void **state)
 
   (void)state;
   memset(p, 0, sizeof p);
-  nfc_put32(p, 0x0b);
-  nfc_put32(p + 8, 9);
+  fvx_put_le32(p, 0x0b);
+  fvx_put_le32(p + 8, 9);
   memcpy(p + 12, "read-only", 9);
   nfc_error_clear(&e);
   assert_int_equal(nfc_error_decode(p, 21, NULL, 0, &e), NFC_E_READONLY);
@@ -226,10 +226,10 @@ static void test_error_decode(void **state)
   assert_int_equal(nfc_error_extra_len(p, 21), 0);
   /* the text announced but not in the payload: an extra, when allowed */
   assert_int_equal(nfc_error_extra_len(p, 12), 9);
-  nfc_put32(p, 5);
+  fvx_put_le32(p, 5);
   assert_int_equal(nfc_error_decode(p, 12, (const uint8_t *)"File is locked",
                                     9, &e), NFC_E_SERVER);
-  nfc_put32(p + 8, 14);
+  fvx_put_le32(p + 8, 14);
   assert_int_equal(nfc_error_decode(p, 12, (const uint8_t *)"File is locked",
                                     14, &e), NFC_E_LOCKED);
   assert_string_equal(e.server_msg, "File is locked");
@@ -253,21 +253,21 @@ static void test_open_reply(void **state)
 
   (void)state;
   memset(p, 0, sizeof p);
-  nfc_put64(p + 8, 42);
-  nfc_put64(p + 28, 0x123456789aull); /* unaligned */
-  nfc_put32(p + 40, 1);
-  nfc_put32(p + 44, 2);
-  nfc_put32(p + 48, 3);
+  fvx_put_le64(p + 8, 42);
+  fvx_put_le64(p + 28, 0x123456789aull); /* unaligned */
+  fvx_put_le32(p + 40, 1);
+  fvx_put_le32(p + 44, 2);
+  fvx_put_le32(p + 48, 3);
   assert_int_equal(nfc_open_reply_get(&r, p, sizeof p), 0);
   assert_int_equal(r.handle, 42);
   assert_int_equal(r.info.capacity, 0x123456789aull);
   assert_int_equal(r.info.sector_size, 512);
   assert_int_equal(r.info.cylinders, 1);
   assert_int_equal(r.info.sectors, 3);
-  nfc_put32(p + 36, 4096);
+  fvx_put_le32(p + 36, 4096);
   assert_int_equal(nfc_open_reply_get(&r, p, 52), 0);
   assert_int_equal(r.info.sector_size, 4096);
-  nfc_put32(p + 36, 1000);
+  fvx_put_le32(p + 36, 1000);
   assert_int_equal(nfc_open_reply_get(&r, p, sizeof p), -1);
   assert_int_equal(nfc_open_reply_get(&r, p, 51), -1);
   assert_int_equal(nfc_bitmap_wire_len(1), 4);

@@ -139,6 +139,53 @@ void rt_snapshot(const char *vm, const char *name, char *ref, size_t n)
   freevix_free(snap);
 }
 
+VixError rt_open(const char *vm, const char *snapshot, const char *modes,
+                 bool write, VixDiskLibConnection *conn, VixDiskLibHandle *h)
+{
+  struct rt_vm v;
+  char sha[65], file[1024];
+  VixError err;
+
+  rt_sim_disk(vm, 2000, snapshot, sha, file, sizeof file);
+  rt_params(&v, vm);
+  assert_int_equal(VixDiskLib_ConnectEx(&v.p, write ? FALSE : TRUE, snapshot,
+                                        modes, conn),
+                   VIX_OK);
+  err = VixDiskLib_Open(*conn, file, write ? 0 : VIXDISKLIB_FLAG_OPEN_READ_ONLY,
+                        h);
+  if (err)
+    assert_int_equal(VixDiskLib_Disconnect(*conn), VIX_OK);
+  return err;
+}
+
+void rt_close(VixDiskLibConnection conn, VixDiskLibHandle h)
+{
+  assert_int_equal(VixDiskLib_Close(h), VIX_OK);
+  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+}
+
+void rt_sim_chunks(const char *vm, const char *snapshot, uint8_t *map,
+                   size_t n_chunks)
+{
+  char path[256], *body = NULL, *p;
+
+  snprintf(path, sizeof path, "/disk/allocated?vm=%s&disk=2000&snapshot=%s",
+           vm, snapshot ? snapshot : "");
+  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", path, NULL, &body), 200);
+  memset(map, 0, (n_chunks + 7) / 8);
+  for (p = strstr(body, "\"offset\":"); p; p = strstr(p + 1, "\"offset\":")) {
+    unsigned long long off = strtoull(p + 9, NULL, 10), len;
+    char *l = strstr(p, "\"length\":");
+
+    assert_non_null(l);
+    len = strtoull(l + 9, NULL, 10);
+    for (unsigned long long c = off / 65536;
+         c < (off + len + 65535) / 65536 && c < n_chunks; c++)
+      map[c / 8] |= (uint8_t)(1u << (c % 8));
+  }
+  free(body);
+}
+
 struct inflight {
   int done;
   VixError err;

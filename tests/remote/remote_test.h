@@ -8,6 +8,7 @@
 #ifndef FVX_TEST_REMOTE_H
 #define FVX_TEST_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,20 @@ void rt_change_tracking(const char *vm);
 
 /* Takes a snapshot of vm; *ref (size n) receives its moref. */
 void rt_snapshot(const char *vm, const char *name, char *ref, size_t n);
+
+/* ConnectEx (read-only unless write) to vm with snapshot (NULL: none) and
+ * modes, then Open of the disk the simulator names for (vm, key 2000,
+ * snapshot), READ_ONLY unless write.  Returns Open's result; on failure
+ * the connection is already closed. */
+VixError rt_open(const char *vm, const char *snapshot, const char *modes,
+                 bool write, VixDiskLibConnection *conn, VixDiskLibHandle *h);
+/* Close and Disconnect, both checked. */
+void rt_close(VixDiskLibConnection conn, VixDiskLibHandle h);
+
+/* The simulator's allocation map of vm's disk 2000 at snapshot, at 64 KiB
+ * chunks: bit i of map set when an allocated run touches chunk i. */
+void rt_sim_chunks(const char *vm, const char *snapshot, uint8_t *map,
+                   size_t n_chunks);
 
 /* Reads the whole disk through h with Read (async = 0) or ReadAsync with
  * several requests in flight (async = 1) and returns its hex SHA-256. */

@@ -15,6 +15,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,22 +54,7 @@ static int teardown(void **state)
 static void open_disk(const char *vm, const char *snapshot,
                       VixDiskLibConnection *conn, VixDiskLibHandle *h)
 {
-  struct rt_vm v;
-  char sha[65], file[1024];
-
-  rt_sim_disk(vm, KEY, snapshot, sha, file, sizeof file);
-  rt_params(&v, vm);
-  assert_int_equal(VixDiskLib_ConnectEx(&v.p, TRUE, snapshot, "https", conn),
-                   VIX_OK);
-  assert_int_equal(VixDiskLib_Open(*conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
-                                   h),
-                   VIX_OK);
-}
-
-static void close_disk(VixDiskLibConnection conn, VixDiskLibHandle h)
-{
-  assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
+  assert_int_equal(rt_open(vm, snapshot, "https", false, conn, h), VIX_OK);
 }
 
 static void powered_off_vm_reads_exactly(void **state)
@@ -87,7 +73,7 @@ static void powered_off_vm_reads_exactly(void **state)
   assert_string_equal(got, expect);
   rt_read_sha256(h, 1, got);
   assert_string_equal(got, expect);
-  close_disk(conn, h);
+  rt_close(conn, h);
 }
 
 static void running_vm_snapshot_hides_later_writes(void **state)
@@ -111,7 +97,7 @@ static void running_vm_snapshot_hides_later_writes(void **state)
   rt_guest_write(vm, KEY, 9 * MiB, MiB, 10); /* and while we read */
   rt_read_sha256(h, 1, got);
   assert_string_equal(got, expect);
-  close_disk(conn, h);
+  rt_close(conn, h);
 }
 
 static void chain_of_two_snapshots(void **state)
@@ -140,40 +126,12 @@ static void chain_of_two_snapshots(void **state)
   VixDiskLib_FreeInfo(info);
   rt_read_sha256(h, 1, got);
   assert_string_equal(got, e2);
-  close_disk(conn, h);
+  rt_close(conn, h);
 
   open_disk(vm, s1, &conn, &h);
   rt_read_sha256(h, 0, got);
   assert_string_equal(got, e1);
-  close_disk(conn, h);
-}
-
-/* Allocation map of the simulator at 64 KiB chunks: sets bit i of map for
- * each chunk an allocated run touches. */
-static size_t sim_chunks(const char *vm, const char *snap, uint8_t *map,
-                         size_t n_chunks)
-{
-  char path[256], *body = NULL, *p;
-  size_t count = 0;
-
-  snprintf(path, sizeof path, "/disk/allocated?vm=%s&disk=%d&snapshot=%s", vm,
-           KEY, snap);
-  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", path, NULL, &body), 200);
-  memset(map, 0, (n_chunks + 7) / 8);
-  for (p = strstr(body, "\"offset\":"); p; p = strstr(p + 1, "\"offset\":")) {
-    unsigned long long off = strtoull(p + 9, NULL, 10), len;
-    char *l = strstr(p, "\"length\":");
-
-    assert_non_null(l);
-    len = strtoull(l + 9, NULL, 10);
-    for (unsigned long long c = off / 65536; c < (off + len + 65535) / 65536 &&
-                                             c < n_chunks; c++)
-      map[c / 8] |= (uint8_t)(1u << (c % 8));
-  }
-  free(body);
-  for (size_t i = 0; i < n_chunks; i++)
-    count += (map[i / 8] >> (i % 8)) & 1;
-  return count;
+  rt_close(conn, h);
 }
 
 static void allocated_blocks_match_the_simulator(void **state)
@@ -185,7 +143,7 @@ static void allocated_blocks_match_the_simulator(void **state)
   char snap[64];
   enum { CHUNKS = 16 * 16 }; /* 16 MiB in 64 KiB chunks */
   uint8_t want[CHUNKS / 8], got[CHUNKS / 8];
-  size_t n_want;
+  size_t n_want = 0;
 
   (void)state;
   /* Flat extents know their allocation only through CBT: turn it on; it
@@ -201,7 +159,9 @@ static void allocated_blocks_match_the_simulator(void **state)
   }
   rt_guest_write(vm, KEY, 8 * MiB, 128 * 1024, 13);
   rt_snapshot(vm, "t-alloc", snap, sizeof snap);
-  n_want = sim_chunks(vm, snap, want, CHUNKS);
+  rt_sim_chunks(vm, snap, want, CHUNKS);
+  for (size_t i = 0; i < CHUNKS; i++)
+    n_want += (want[i / 8] >> (i % 8)) & 1;
   assert_true(n_want > 0 && n_want < CHUNKS);
 
   open_disk(vm, snap, &conn, &h);
@@ -215,7 +175,7 @@ static void allocated_blocks_match_the_simulator(void **state)
       got[c / 8] |= (uint8_t)(1u << (c % 8));
   VixDiskLib_FreeBlockList(bl);
   assert_memory_equal(got, want, sizeof want);
-  close_disk(conn, h);
+  rt_close(conn, h);
 }
 
 static void clear_errors(void **state)
@@ -313,7 +273,7 @@ static void faults_give_exact_bytes_or_errors(void **state)
                    200);
   rt_read_sha256(h, 1, got);
   assert_string_equal(got, expect);
-  close_disk(conn, h);
+  rt_close(conn, h);
   free(buf);
 }
 

@@ -44,32 +44,6 @@ static int teardown(void **state)
   return rt_teardown();
 }
 
-static VixError connect_open(const char *vm, const char *snapshot,
-                             const char *modes, bool write,
-                             VixDiskLibConnection *conn, VixDiskLibHandle *h)
-{
-  struct rt_vm v;
-  char sha[65], file[1024];
-  VixError err;
-
-  rt_sim_disk(vm, KEY, snapshot, sha, file, sizeof file);
-  rt_params(&v, vm);
-  assert_int_equal(VixDiskLib_ConnectEx(&v.p, write ? FALSE : TRUE, snapshot,
-                                        modes, conn),
-                   VIX_OK);
-  err = VixDiskLib_Open(*conn, file, write ? 0 : VIXDISKLIB_FLAG_OPEN_READ_ONLY,
-                        h);
-  if (err)
-    assert_int_equal(VixDiskLib_Disconnect(*conn), VIX_OK);
-  return err;
-}
-
-static void close_disk(VixDiskLibConnection conn, VixDiskLibHandle h)
-{
-  assert_int_equal(VixDiskLib_Close(h), VIX_OK);
-  assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
-}
-
 static void running_vm_snapshot_over_nfc_not_https(void **state)
 {
   const char *vm = rt_vms[0];
@@ -83,22 +57,22 @@ static void running_vm_snapshot_over_nfc_not_https(void **state)
   rt_sim_disk(vm, KEY, snap, expect, NULL, 0);
 
   /* The datastore HTTPS path is refused for this file... */
-  assert_int_equal(connect_open(vm, snap, "https", false, &conn, &h),
+  assert_int_equal(rt_open(vm, snap, "https", false, &conn, &h),
                    VIX_E_FILE_ACCESS_ERROR);
   /* ...NFC reads it, while the guest keeps writing. */
-  assert_int_equal(connect_open(vm, snap, "nbdssl:nbd", false, &conn, &h),
+  assert_int_equal(rt_open(vm, snap, "nbdssl:nbd", false, &conn, &h),
                    VIX_OK);
   assert_string_equal(VixDiskLib_GetTransportMode(h), "nbdssl");
   rt_guest_write(vm, KEY, 4 * MiB, MiB, 22);
   rt_read_sha256(h, 1, got);
   assert_string_equal(got, expect);
-  close_disk(conn, h);
+  rt_close(conn, h);
 
-  assert_int_equal(connect_open(vm, snap, "nbd", false, &conn, &h), VIX_OK);
+  assert_int_equal(rt_open(vm, snap, "nbd", false, &conn, &h), VIX_OK);
   assert_string_equal(VixDiskLib_GetTransportMode(h), "nbd");
   rt_read_sha256(h, 0, got);
   assert_string_equal(got, expect);
-  close_disk(conn, h);
+  rt_close(conn, h);
 }
 
 static void running_leaf_is_refused(void **state)
@@ -110,34 +84,11 @@ static void running_leaf_is_refused(void **state)
   (void)state;
   /* Without a snapshot the running VM's disk is its writable leaf: every
    * transport is refused (VDDK's guide: snapshot first). */
-  assert_int_equal(connect_open(vm, NULL, NULL, false, &conn, &h),
+  assert_int_equal(rt_open(vm, NULL, NULL, false, &conn, &h),
                    VIX_E_FILE_ACCESS_ERROR);
   /* Writes to a disk attached to a running VM are refused at Open. */
-  assert_int_equal(connect_open(vm, NULL, "nbdssl", true, &conn, &h),
+  assert_int_equal(rt_open(vm, NULL, "nbdssl", true, &conn, &h),
                    VIX_E_FILE_ALREADY_LOCKED);
-}
-
-/* The simulator's allocation at 64 KiB chunks (bit per chunk). */
-static void sim_chunks(const char *vm, const char *snap, uint8_t *map,
-                       size_t n_chunks)
-{
-  char path[256], *body = NULL, *p;
-
-  snprintf(path, sizeof path, "/disk/allocated?vm=%s&disk=%d&snapshot=%s", vm,
-           KEY, snap);
-  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", path, NULL, &body), 200);
-  memset(map, 0, (n_chunks + 7) / 8);
-  for (p = strstr(body, "\"offset\":"); p; p = strstr(p + 1, "\"offset\":")) {
-    unsigned long long off = strtoull(p + 9, NULL, 10), len;
-    char *l = strstr(p, "\"length\":");
-
-    assert_non_null(l);
-    len = strtoull(l + 9, NULL, 10);
-    for (unsigned long long c = off / 65536;
-         c < (off + len + 65535) / 65536 && c < n_chunks; c++)
-      map[c / 8] |= (uint8_t)(1u << (c % 8));
-  }
-  free(body);
 }
 
 static void allocated_blocks_over_nfc(void **state)
@@ -153,8 +104,8 @@ static void allocated_blocks_over_nfc(void **state)
   (void)state;
   rt_guest_write(vm, KEY, 8 * MiB, 128 * 1024, 23);
   rt_snapshot(vm, "n-alloc", snap, sizeof snap);
-  sim_chunks(vm, snap, want, CHUNKS);
-  assert_int_equal(connect_open(vm, snap, "nbdssl", false, &conn, &h), VIX_OK);
+  rt_sim_chunks(vm, snap, want, CHUNKS);
+  assert_int_equal(rt_open(vm, snap, "nbdssl", false, &conn, &h), VIX_OK);
   /* nbdkit's shape: 128-sector chunks. */
   assert_int_equal(VixDiskLib_QueryAllocatedBlocks(h, 0, CHUNKS * 128, 128,
                                                    &bl),
@@ -166,7 +117,7 @@ static void allocated_blocks_over_nfc(void **state)
       got[c / 8] |= (uint8_t)(1u << (c % 8));
   VixDiskLib_FreeBlockList(bl);
   assert_memory_equal(got, want, sizeof want);
-  close_disk(conn, h);
+  rt_close(conn, h);
 }
 
 /* Seeded bytes for a write pattern. */
@@ -200,7 +151,7 @@ static void writes_land_on_a_powered_off_vm(void **state)
 
   (void)state;
   rt_power_off(vm);
-  assert_int_equal(connect_open(vm, NULL, "nbdssl:nbd", true, &conn, &h),
+  assert_int_equal(rt_open(vm, NULL, "nbdssl:nbd", true, &conn, &h),
                    VIX_OK);
   assert_int_equal(VixDiskLib_GetInfo(h, &info), VIX_OK);
   cap = info->capacity;
@@ -226,7 +177,29 @@ static void writes_land_on_a_powered_off_vm(void **state)
   for (int i = 0; i < 8; i++)
     assert_int_equal(__atomic_load_n(&results[i], __ATOMIC_ACQUIRE), VIX_OK);
   assert_int_equal(VixDiskLib_Flush(h), VIX_OK);
-  close_disk(conn, h);
+
+  /* A connection dropped before the host acknowledged a write: the write
+   * is reported failed (it may or may not have landed; it is never
+   * reported done), and it is not silently retried. */
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/nfc/fault",
+                                 "{\"kind\":\"drop\",\"bytes\":10}", NULL),
+                   200);
+  assert_int_not_equal(VixDiskLib_Write(h, 0, 128, chunk), VIX_OK);
+  rt_close(conn, h);
+
+  /* What the host has now: the writes acknowledged, and maybe the one
+   * that failed (sectors 0..127); compare the rest. */
+  assert_int_equal(rt_open(vm, NULL, "nbdssl", false, &conn, &h), VIX_OK);
+  {
+    uint8_t *now = malloc(cap * 512);
+
+    assert_non_null(now);
+    assert_int_equal(VixDiskLib_Read(h, 0, cap, now), VIX_OK);
+    assert_memory_equal(now + 128 * 512, disk + 128 * 512, (cap - 128) * 512);
+    memcpy(disk, now, 128 * 512);
+    free(now);
+  }
+  rt_close(conn, h);
 
   EVP_Digest(disk, cap * 512, md, &ml, EVP_sha256(), NULL);
   for (unsigned int i = 0; i < ml; i++)
@@ -248,7 +221,7 @@ static void faults_over_nfc(void **state)
   (void)state;
   rt_snapshot(vm, "n-faults", snap, sizeof snap);
   rt_sim_disk(vm, KEY, snap, expect, NULL, 0);
-  assert_int_equal(connect_open(vm, snap, "nbdssl", false, &conn, &h), VIX_OK);
+  assert_int_equal(rt_open(vm, snap, "nbdssl", false, &conn, &h), VIX_OK);
 
   /* A connection dropped mid-reply is re-established with a new ticket,
    * and the read returns exactly the bytes. */
@@ -271,13 +244,13 @@ static void faults_over_nfc(void **state)
                                  "{\"kind\":\"delay\",\"ms\":300}", NULL),
                    200);
   assert_int_equal(VixDiskLib_Read(h, 0, 128, buf), VIX_OK);
-  close_disk(conn, h);
+  rt_close(conn, h);
 
   /* A stale ticket is refused by authd: a specific error at Open. */
   assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/nfc/fault",
                                  "{\"kind\":\"stale_ticket\"}", NULL),
                    200);
-  assert_int_equal(connect_open(vm, snap, "nbdssl", false, &conn, &h),
+  assert_int_equal(rt_open(vm, snap, "nbdssl", false, &conn, &h),
                    VIX_E_INVALID_AUTHENTICATION_SESSION);
   assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault/clear", NULL, NULL),
                    200);

@@ -1,0 +1,29 @@
+/*
+ * points.h -- what verify, restore and list share: the backup directory
+ * operand, opening and checking it, loading a point.  Each helper prints
+ * its problem (prefixed "freevix CMD:") and returns an exit code.
+ */
+#ifndef FREEVIX_CLI_POINTS_H
+#define FREEVIX_CLI_POINTS_H
+
+#include "backupdir.h"
+#include "cli.h"
+#include "manifest.h"
+
+/* cli_parse for a command taking one DIR operand anywhere among the
+ * options (the first argument that is neither an option nor an option's
+ * value); *dir points into argv.  Returns EXIT_OK, or EXIT_USAGE after
+ * printing why (also when DIR is missing, unless --help). */
+int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
+                 struct cli_opts *o, const char **dir);
+
+/* Opens dir without locking it and checks every manifest in it; a
+ * directory without points is refused, naming what it holds. */
+int points_open(const char *cmd, const char *dir, struct backup_dir *d);
+
+/* Loads point (0: the latest) and checks that every point of its chain
+ * is there. */
+int points_load(const char *cmd, const struct backup_dir *d, unsigned point,
+                struct manifest *m);
+
+#endif
