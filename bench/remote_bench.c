@@ -609,3 +609,44 @@ void rb_print_machine(void)
   printf("%s, %ld cores, load average %.2f %.2f %.2f\n", when,
          sysconf(_SC_NPROCESSORS_ONLN), load[0], load[1], load[2]);
 }
+
+int rb_main_args(int argc, char **argv, const char *name, struct rb_args *a)
+{
+  if (argc > 1 && strcmp(argv[1], "--child") == 0)
+    exit(rb_child_main(argc, argv));
+  a->rounds = argc > 1 ? atoi(argv[1]) : 3;
+  a->rand_secs = argc > 2 ? strtod(argv[2], NULL) : 3;
+  a->only = argc > 3 ? argv[3] : "";
+  if (a->rounds < 1 || a->rounds > RB_ROUNDS_MAX || a->rand_secs <= 0) {
+    fprintf(stderr, "usage: %s [ROUNDS (1-%d) [RANDOM_SECONDS [ONLY]]]\n",
+            name, RB_ROUNDS_MAX);
+    return 2;
+  }
+#ifdef FVX_SIM_DEFAULT
+  if (!getenv("FREEVIX_SIM"))
+    setenv("FREEVIX_SIM", FVX_SIM_DEFAULT, 1);
+#endif
+  return 0;
+}
+
+void rb_round_begin(const struct rb_fixture *fx, int k, int n,
+                    double *ceiling)
+{
+  ceiling[k] = rb_sim_read_rate(fx) / 1e6;
+  printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1, n,
+         ceiling[k]);
+  rb_print_machine();
+  fflush(stdout);
+}
+
+double rb_rounds_end(const double *ceiling, int n)
+{
+  double med, lo, hi;
+
+  printf("# ");
+  rb_print_machine();
+  rb_stats(ceiling, n, &med, &lo, &hi);
+  printf("simulator's own reader (GET /disk/readrate, no network): %.0f MB/s "
+         "(%.0f-%.0f)\n", med, lo, hi);
+  return med;
+}

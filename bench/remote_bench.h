@@ -119,6 +119,28 @@ void rb_ticket_cookie(const struct rb_fixture *fx, const char *url,
 
 #define RB_ROUNDS_MAX 16
 
+/* A bench's command line: "[ROUNDS [RANDOM_SECONDS [ONLY]]]" (3, 3, all;
+ * ONLY: just the measurements whose name contains it). */
+struct rb_args {
+  int rounds;
+  double rand_secs;
+  const char *only;
+};
+
+/* The start of a bench's main(): runs the child and exits when argv[1] is
+ * "--child"; parses the rest into *a; FREEVIX_SIM defaults to the built-in
+ * simulator.  Returns 0, or 2 after printing the usage of `name`. */
+int rb_main_args(int argc, char **argv, const char *name, struct rb_args *a);
+
+/* The start of round k (0-based) of n: the simulator's own reader rate
+ * (MB/s) into ceiling[k], printed with the machine's load. */
+void rb_round_begin(const struct rb_fixture *fx, int k, int n,
+                    double *ceiling);
+
+/* The end of the rounds: the machine's load and the ceiling's median and
+ * range (printed); returns the median. */
+double rb_rounds_end(const double *ceiling, int n);
+
 /* One row of a table: the same measurement in every round. */
 struct rb_row {
   const char *name;

@@ -208,22 +208,11 @@ int main(int argc, char **argv)
   static const char *const sim_args[] = {"--running-base-read", "allow",
                                          NULL};
   static struct rb_row rows[N_SCEN];
-  int rounds = argc > 1 ? atoi(argv[1]) : 3;
-  double rand_secs = argc > 2 ? strtod(argv[2], NULL) : 3;
-  const char *only = argc > 3 ? argv[3] : "";
-  double ceiling[RB_ROUNDS_MAX], med, lo, hi;
+  struct rb_args a;
+  double ceiling[RB_ROUNDS_MAX];
 
-  if (argc > 1 && strcmp(argv[1], "--child") == 0)
-    return rb_child_main(argc, argv);
-  if (rounds < 1 || rounds > RB_ROUNDS_MAX || rand_secs <= 0) {
-    fprintf(stderr, "usage: bench_remote_https [ROUNDS (1-%d) "
-                    "[RANDOM_SECONDS [ONLY]]]\n", RB_ROUNDS_MAX);
+  if (rb_main_args(argc, argv, "bench_remote_https", &a))
     return 2;
-  }
-#ifdef FVX_SIM_DEFAULT
-  if (!getenv("FREEVIX_SIM"))
-    setenv("FREEVIX_SIM", FVX_SIM_DEFAULT, 1);
-#endif
   govmomi_path = getenv("FVX_GOVMOMI_DOWNLOAD");
 #ifdef FVX_GOVMOMI_DOWNLOAD
   if (!govmomi_path)
@@ -243,7 +232,7 @@ int main(int argc, char **argv)
     struct rb_result res;
 
     if (scenarios[i].kind != FREEVIX || r.random ||
-        !strstr(scenarios[i].name, only))
+        !strstr(scenarios[i].name, a.only))
       continue;
     r.verify = 1;
     rb_run_freevix(&fx, &r, &res);
@@ -253,26 +242,17 @@ int main(int argc, char **argv)
 
   for (size_t i = 0; i < N_SCEN; i++)
     rows[i].name = scenarios[i].name;
-  for (int k = 0; k < rounds; k++) {
-    ceiling[k] = rb_sim_read_rate(&fx) / 1e6;
-    printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1, rounds,
-           ceiling[k]);
-    rb_print_machine();
-    fflush(stdout);
+  for (int k = 0; k < a.rounds; k++) {
+    rb_round_begin(&fx, k, a.rounds, ceiling);
     for (size_t i = 0; i < N_SCEN; i++) {
       struct rb_result res;
 
-      if (strstr(scenarios[i].name, only) &&
-          run(&scenarios[i], rand_secs, &res) == 0)
+      if (strstr(scenarios[i].name, a.only) &&
+          run(&scenarios[i], a.rand_secs, &res) == 0)
         rows[i].r[rows[i].n++] = res;
     }
   }
-
-  printf("# ");
-  rb_print_machine();
-  rb_stats(ceiling, rounds, &med, &lo, &hi);
-  printf("simulator's own reader (GET /disk/readrate, no network): %.0f MB/s "
-         "(%.0f-%.0f)\n", med, lo, hi);
+  rb_rounds_end(ceiling, a.rounds);
   for (size_t i = 0; i < N_SCEN; i++)
     rb_print_row(&rows[i], scenarios[i].read.random, 0);
   printf("ratios of the medians:\n");

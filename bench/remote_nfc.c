@@ -51,22 +51,11 @@ int main(int argc, char **argv)
                                          NULL};
   static struct rb_fixture fx;
   static struct rb_row rows[N_SCEN];
-  int rounds = argc > 1 ? atoi(argv[1]) : 3;
-  double rand_secs = argc > 2 ? strtod(argv[2], NULL) : 3;
-  const char *only = argc > 3 ? argv[3] : "";
-  double ceiling[RB_ROUNDS_MAX], med, lo, hi;
+  struct rb_args a;
+  double ceiling[RB_ROUNDS_MAX], med;
 
-  if (argc > 1 && strcmp(argv[1], "--child") == 0)
-    return rb_child_main(argc, argv);
-  if (rounds < 1 || rounds > RB_ROUNDS_MAX || rand_secs <= 0) {
-    fprintf(stderr, "usage: bench_remote_nfc [ROUNDS (1-%d) "
-                    "[RANDOM_SECONDS [ONLY]]]\n", RB_ROUNDS_MAX);
+  if (rb_main_args(argc, argv, "bench_remote_nfc", &a))
     return 2;
-  }
-#ifdef FVX_SIM_DEFAULT
-  if (!getenv("FREEVIX_SIM"))
-    setenv("FREEVIX_SIM", FVX_SIM_DEFAULT, 1);
-#endif
   printf("# ");
   rb_print_machine();
   rb_setup(&fx, 0.5, sim_args);
@@ -78,7 +67,7 @@ int main(int argc, char **argv)
     struct rb_read r = scenarios[i].read;
     struct rb_result res;
 
-    if (r.random || !strstr(scenarios[i].name, only))
+    if (r.random || !strstr(scenarios[i].name, a.only))
       continue;
     r.verify = 1;
     rb_run_freevix(&fx, &r, &res);
@@ -88,27 +77,18 @@ int main(int argc, char **argv)
 
   for (size_t i = 0; i < N_SCEN; i++)
     rows[i].name = scenarios[i].name;
-  for (int k = 0; k < rounds; k++) {
-    ceiling[k] = rb_sim_read_rate(&fx) / 1e6;
-    printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1, rounds,
-           ceiling[k]);
-    rb_print_machine();
-    fflush(stdout);
+  for (int k = 0; k < a.rounds; k++) {
+    rb_round_begin(&fx, k, a.rounds, ceiling);
     for (size_t i = 0; i < N_SCEN; i++) {
       struct rb_read r = scenarios[i].read;
 
-      if (!strstr(scenarios[i].name, only))
+      if (!strstr(scenarios[i].name, a.only))
         continue;
-      r.seconds = rand_secs;
+      r.seconds = a.rand_secs;
       rb_run_freevix(&fx, &r, &rows[i].r[rows[i].n++]);
     }
   }
-
-  printf("# ");
-  rb_print_machine();
-  rb_stats(ceiling, rounds, &med, &lo, &hi);
-  printf("simulator's own reader (GET /disk/readrate, no network): %.0f MB/s "
-         "(%.0f-%.0f)\n", med, lo, hi);
+  med = rb_rounds_end(ceiling, a.rounds);
   for (size_t i = 0; i < N_SCEN; i++)
     rb_print_row(&rows[i], scenarios[i].read.random,
                  scenarios[i].read.random ? 0 : med);
