@@ -29,13 +29,13 @@
 struct rb_fixture {
   struct fvx_sim sim;
   char vm[64];             /* moref value, "vm-42" */
-  char snapshot[64];       /* "snapshot-7" */
+  char snapshot[80];       /* "snapshot-7" (a vim_moref value) */
   char disk_file[1024];    /* the snapshot's disk "[ds] dir/x.vmdk" */
   char flat_rel[1024];     /* its flat extent, "dir/x-flat.vmdk" */
   char ds[256];            /* datastore name */
-  char dc[256];            /* datacenter inventory path */
+  char dc[512];            /* datacenter inventory path */
   char host_name[256];     /* the VM's host ("DC0_H0") */
-  char host_moref[64];
+  char host_moref[80];
   int host_port;           /* that host's HTTPS listener on 127.0.0.1 */
   char sha256[65];         /* the simulator's hash of the disk */
   uint64_t capacity;       /* bytes */

@@ -122,7 +122,7 @@ static int run_curl(const char *route, struct rb_result *res)
 static int run_govmomi(const char *route, struct rb_result *res)
 {
   char dial[300], out[256];
-  char *argv[16];
+  char *argv[24];
   unsigned long long bytes = 0;
   double wall = 0, cpu = 0;
   int n = 0, st;
