@@ -25,6 +25,9 @@ type admin struct {
 	relocate time.Duration // default length of POST /relocate moves
 	nfc      *nfcHub
 	store    *diskStore
+	// closeIdle closes the idle keep-alive connections of the SDK endpoint and of every host
+	// listener (set once they serve).
+	closeIdle func()
 }
 
 type route struct {
@@ -34,20 +37,22 @@ type route struct {
 
 func (a *admin) handler() http.Handler {
 	routes := map[string]route{
-		"/health":          {http.MethodGet, a.health},
-		"/disabled":        {http.MethodGet, a.disabled},
-		"/sessions":        {http.MethodGet, a.listSessions},
-		"/sessions/expire": {http.MethodPost, a.expire},
-		"/relocate":        {http.MethodPost, a.startRelocate},
-		"/fault":           {http.MethodPost, a.fault},
-		"/fault/clear":     {http.MethodPost, a.clearFaults},
-		"/stats":           {http.MethodGet, a.getStats},
-		"/stats/reset":     {http.MethodPost, a.resetStats},
-		"/vms":             {http.MethodGet, a.vms},
-		"/guest/write":     {http.MethodPost, a.guestWrite},
-		"/disk/sha256":     {http.MethodGet, a.diskHash},
-		"/disk/allocated":  {http.MethodGet, a.diskAllocated},
-		"/cbt/reset":       {http.MethodPost, a.cbtReset},
+		"/health":                 {http.MethodGet, a.health},
+		"/disabled":               {http.MethodGet, a.disabled},
+		"/sessions":               {http.MethodGet, a.listSessions},
+		"/sessions/expire":        {http.MethodPost, a.expire},
+		"/relocate":               {http.MethodPost, a.startRelocate},
+		"/fault":                  {http.MethodPost, a.fault},
+		"/fault/clear":            {http.MethodPost, a.clearFaults},
+		"/stats":                  {http.MethodGet, a.getStats},
+		"/stats/reset":            {http.MethodPost, a.resetStats},
+		"/vms":                    {http.MethodGet, a.vms},
+		"/guest/write":            {http.MethodPost, a.guestWrite},
+		"/disk/sha256":            {http.MethodGet, a.diskHash},
+		"/disk/allocated":         {http.MethodGet, a.diskAllocated},
+		"/disk/readrate":          {http.MethodGet, a.diskReadRate},
+		"/cbt/reset":              {http.MethodPost, a.cbtReset},
+		"/connections/close-idle": {http.MethodPost, a.closeIdleConns},
 	}
 	if a.nfc != nil {
 		for path, rt := range a.nfc.adminRoutes() {
@@ -167,6 +172,16 @@ func (a *admin) clearFaults(*http.Request) (interface{}, int, error) {
 	if a.nfc != nil {
 		a.nfc.clearFaults()
 	}
+	return okBody, http.StatusOK, nil
+}
+
+// closeIdleConns does what a server's idle timeout does to every idle keep-alive connection: TLS
+// close_notify, then close. A client must notice and reconnect for its next request.
+func (a *admin) closeIdleConns(*http.Request) (interface{}, int, error) {
+	if a.closeIdle == nil {
+		return nil, http.StatusServiceUnavailable, errors.New("the listeners are not serving yet")
+	}
+	a.closeIdle()
 	return okBody, http.StatusOK, nil
 }
 

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -104,6 +105,78 @@ func TestStats(t *testing.T) {
 	s.call(t, http.MethodGet, "/stats", nil, &st)
 	if st.Connections != 1 || st.TLSHandshakes != 1 || st.Methods["Login"] != 1 || st.Methods["RetrieveServiceContent"] != 1 {
 		t.Fatalf("after a login: %+v", st)
+	}
+}
+
+// The measuring aids of benchmarks and tests: the reader's own rate (GET /disk/readrate), the host
+// listeners' connection and handshake counters, and closing idle connections.
+func TestDiskReadRateHostCountersCloseIdle(t *testing.T) {
+	s := startSim(t)
+	c := s.admin(t)
+	vm := s.vm(t, 0)
+	var rate struct {
+		File           string  `json:"file"`
+		Bytes          int64   `json:"bytes"`
+		Chunk          int64   `json:"chunk"`
+		Seconds        float64 `json:"seconds"`
+		BytesPerSecond float64 `json:"bytes_per_second"`
+	}
+	path := "/disk/readrate?vm=" + vm.Value + "&disk=2000&chunk=65536"
+	if code := s.call(t, http.MethodGet, path, nil, &rate); code != http.StatusOK || rate.Bytes != 64<<20 ||
+		rate.Chunk != 65536 || rate.Seconds <= 0 || rate.BytesPerSecond <= 0 ||
+		rate.File != s.vmByMoref(t, vm.Value).Disks[0].FileName {
+		t.Fatalf("readrate: %d %+v", code, rate)
+	}
+	for _, bad := range []string{"&chunk=100", "&chunk=0", "&chunk=134217728", "&chunk=x"} {
+		if code := s.call(t, http.MethodGet, "/disk/readrate?vm="+vm.Value+"&disk=2000"+bad, nil, nil); code != http.StatusBadRequest {
+			t.Fatalf("readrate %s: %d", bad, code)
+		}
+	}
+	if code := s.call(t, http.MethodGet, "/disk/readrate?vm=vm-999&disk=2000", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("readrate of an unknown VM: %d", code)
+	}
+
+	power(t, c, vm, false)
+	v := s.vmByMoref(t, vm.Value)
+	name := vmHost(t, c, vm)
+	var h hostInfo
+	for _, x := range s.Hosts {
+		if x.Name == name {
+			h = x
+		}
+	}
+	flat := strings.TrimSuffix(v.Disks[0].FileName, ".vmdk") + "-flat.vmdk"
+	dial := folderURL(fmt.Sprintf("https://127.0.0.1:%d", h.HTTPSPort), flat, "dsName=LocalDS_0")
+	hc := folderClient(h.ThumbprintSHA1)
+	s.call(t, http.MethodPost, "/stats/reset", nil, nil)
+	for i := 0; i < 2; i++ { // two requests on one keep-alive connection
+		tk, err := acquireTicket(t, c, dial, "httpGet")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, _ := fetch(t, hc, "GET", dial, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 206 {
+			t.Fatalf("GET on the host: %d", res.StatusCode)
+		}
+	}
+	var st statsView
+	s.call(t, http.MethodGet, "/stats", nil, &st)
+	if st.HostConnections != 1 || st.HostTLSHandshakes != 1 || st.Methods["AcquireGenericServiceTicket"] != 2 {
+		t.Fatalf("host counters after two requests: %+v", st)
+	}
+	// An idle timeout's close: the next request needs a new connection.
+	tk, err := acquireTicket(t, c, dial, "httpGet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := s.call(t, http.MethodPost, "/connections/close-idle", nil, nil); code != http.StatusOK {
+		t.Fatalf("close-idle: %d", code)
+	}
+	if res, _ := fetch(t, hc, "GET", dial, map[string]string{"Range": "bytes=0-9"}, ticketCookieOf(tk)); res.StatusCode != 206 {
+		t.Fatalf("GET after close-idle: %d", res.StatusCode)
+	}
+	s.call(t, http.MethodGet, "/stats", nil, &st)
+	if st.HostConnections != 2 || st.HostTLSHandshakes != 2 {
+		t.Fatalf("host counters after close-idle: %+v", st)
 	}
 }
 

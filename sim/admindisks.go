@@ -1,7 +1,9 @@
 // Concept: the admin endpoint's disk requests, for tests only — the disks and snapshots of each
 // VM in GET /vms, guest writes into a VM's current disk (POST /guest/write), the true content hash
 // and allocation map of a VM's disk or of a snapshot's (GET /disk/sha256, GET /disk/allocated),
-// computed by the simulator's own reader from the files, and a CBT reset (POST /cbt/reset).
+// computed by the simulator's own reader from the files, the rate at which that reader reads a disk
+// (GET /disk/readrate: the ceiling of what the data paths can serve, for benchmarks), and a CBT
+// reset (POST /cbt/reset).
 
 package main
 
@@ -13,6 +15,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/vmware/govmomi/vim25/types"
 )
@@ -174,6 +177,37 @@ func (a *admin) diskHash(r *http.Request) (interface{}, int, error) {
 		off += int64(n)
 	}
 	return map[string]interface{}{"sha256": hex.EncodeToString(h.Sum(nil)), "size": d.Size(), "file": file}, http.StatusOK, nil
+}
+
+// diskReadRate reads a disk's whole content through the simulator's own reader (openLogical, what
+// the NFC responder serves from) into one reused buffer of chunk bytes (default 1 MiB, at most
+// 64 MiB) and answers how long that took: no network, no hashing, no copy beyond the reader's.
+func (a *admin) diskReadRate(r *http.Request) (interface{}, int, error) {
+	chunk := int64(1 << 20)
+	if c := r.URL.Query().Get("chunk"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n < 512 || n > 64<<20 || n%512 != 0 {
+			return nil, http.StatusBadRequest, fmt.Errorf("bad chunk %q (512 bytes to 64 MiB, a multiple of 512)", c)
+		}
+		chunk = n
+	}
+	d, file, code, err := a.diskQuery(r)
+	if err != nil {
+		return nil, code, err
+	}
+	defer d.Close()
+	buf := make([]byte, chunk)
+	began := time.Now()
+	for off := int64(0); off < d.Size(); {
+		n, err := d.ReadAt(buf[:minInt64(chunk, d.Size()-off)], off)
+		if err != nil {
+			return nil, http.StatusInternalServerError, err
+		}
+		off += int64(n)
+	}
+	secs := time.Since(began).Seconds()
+	return map[string]interface{}{"file": file, "bytes": d.Size(), "chunk": chunk, "seconds": secs,
+		"bytes_per_second": float64(d.Size()) / secs}, http.StatusOK, nil
 }
 
 // diskAllocated answers the allocation map of a disk (the union over its chain, at the grain of

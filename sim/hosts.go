@@ -98,11 +98,23 @@ func startHosts(dir string, sdkPort int, sdkCert *certificate, esx bool) (*serve
 	return set, nil
 }
 
-// serve starts every host's server with the handler handlerFor gives it.
-func (set *serverSet) serve(handlerFor func(h *hostServer) http.Handler) {
+// serve starts every host's server with the handler handlerFor gives it, counting connections and
+// handshakes with count.
+func (set *serverSet) serve(handlerFor func(h *hostServer) http.Handler, count listenerCounts) {
 	for _, h := range set.hosts {
-		h.srv = serveSDK(h.ln, handlerFor(h), h.cert, nil)
+		h.srv = serveSDK(h.ln, handlerFor(h), h.cert, count)
 	}
+}
+
+// httpServers are the host listeners' servers (once serve has started them).
+func (set *serverSet) httpServers() []*http.Server {
+	var out []*http.Server
+	for _, h := range set.hosts {
+		if h.srv != nil {
+			out = append(out, h.srv)
+		}
+	}
+	return out
 }
 
 func (set *serverSet) close() {

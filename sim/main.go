@@ -240,7 +240,7 @@ func run(o *options) error {
 	st := newStats()
 	tickets := newTicketTable()
 	folder := newFolderServer(store, sessions, o.users, tickets, servers, st, faults, next)
-	servers.serve(folder.handler)
+	servers.serve(folder.handler, listenerCounts{st.hostConnection, st.hostHandshake})
 	hostCert := map[string]*certificate{}
 	for _, h := range servers.hosts {
 		if h.cert != nil {
@@ -265,8 +265,14 @@ func run(o *options) error {
 	adm := &admin{disables: disables, sessions: sessions, mover: mv, faults: faults, stats: st, inv: inv,
 		relocate: o.relocate, nfc: nfc, store: store}
 
-	sdkSrv := serveSDK(sdkLn, front, cert, st)
+	sdkSrv := serveSDK(sdkLn, front, cert, listenerCounts{st.connection, st.handshake})
 	defer sdkSrv.Close()
+	adm.closeIdle = func() {
+		for _, srv := range append([]*http.Server{sdkSrv}, servers.httpServers()...) {
+			srv.SetKeepAlivesEnabled(false) // closes the idle connections
+			srv.SetKeepAlivesEnabled(true)
+		}
+	}
 	adminSrv := serveAdmin(adminLn, adm.handler())
 	defer adminSrv.Close()
 

@@ -27,17 +27,21 @@ func listenLoopback(addr string) (net.Listener, error) {
 	return net.Listen("tcp4", net.JoinHostPort(host, port))
 }
 
+// listenerCounts are the counters a listener bumps for each accepted connection and each completed
+// TLS handshake (the SDK endpoint's, or the host listeners' shared pair; a nil func counts nothing).
+type listenerCounts struct{ connection, handshake func() }
+
 // serveSDK serves h on ln, with TLS when cert is not nil, until the returned server is closed;
-// connections and handshakes are counted in st unless it is nil (a host listener's).
-func serveSDK(ln net.Listener, h http.Handler, cert *certificate, st *stats) *http.Server {
+// connections and handshakes are counted with count.
+func serveSDK(ln net.Listener, h http.Handler, cert *certificate, count listenerCounts) *http.Server {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 30 * time.Second,
 		// An empty, non-nil map keeps HTTP/2 off: vCenter's SDK speaks HTTP/1.1.
 		TLSNextProto: map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ConnState: func(_ net.Conn, state http.ConnState) {
-			if state == http.StateNew && st != nil {
-				st.connection()
+			if state == http.StateNew && count.connection != nil {
+				count.connection()
 			}
 		},
 		ErrorLog: verbose,
@@ -52,8 +56,8 @@ func serveSDK(ln net.Listener, h http.Handler, cert *certificate, st *stats) *ht
 		NextProtos:   []string{"http/1.1"},
 		// Called once per completed server handshake, full or resumed.
 		VerifyConnection: func(tls.ConnectionState) error {
-			if st != nil {
-				st.handshake()
+			if count.handshake != nil {
+				count.handshake()
 			}
 			return nil
 		},

@@ -1,7 +1,8 @@
 // Concept: traffic counters for the SDK endpoint (requests, TCP connections, TLS handshakes, SOAP
-// calls per method) and for the datastore HTTP interface of every listener (requests per path,
-// /folder bytes served in total, per path and per server), so benchmarks can prove one round trip
-// per call, connection reuse and how many bytes a read moved.
+// calls per method), for the host listeners (TCP connections, TLS handshakes) and for the
+// datastore HTTP interface of every listener (requests per path, /folder bytes served in total,
+// per path and per server), so benchmarks can prove one round trip per call, connection reuse and
+// how many bytes a read moved.
 
 package main
 
@@ -14,6 +15,8 @@ type statsView struct {
 	Requests            int64            `json:"requests"`
 	Connections         int64            `json:"connections"`
 	TLSHandshakes       int64            `json:"tls_handshakes"`
+	HostConnections     int64            `json:"host_connections"`    // on every host listener
+	HostTLSHandshakes   int64            `json:"host_tls_handshakes"` // on every host listener
 	Methods             map[string]int64 `json:"methods"`
 	RequestsByPath      map[string]int64 `json:"requests_by_path"`
 	FolderBytes         int64            `json:"folder_bytes"`
@@ -43,9 +46,11 @@ func (s *stats) add(f func(v *statsView)) {
 	f(&s.v)
 }
 
-func (s *stats) request()    { s.add(func(v *statsView) { v.Requests++ }) }
-func (s *stats) connection() { s.add(func(v *statsView) { v.Connections++ }) }
-func (s *stats) handshake()  { s.add(func(v *statsView) { v.TLSHandshakes++ }) }
+func (s *stats) request()        { s.add(func(v *statsView) { v.Requests++ }) }
+func (s *stats) connection()     { s.add(func(v *statsView) { v.Connections++ }) }
+func (s *stats) handshake()      { s.add(func(v *statsView) { v.TLSHandshakes++ }) }
+func (s *stats) hostConnection() { s.add(func(v *statsView) { v.HostConnections++ }) }
+func (s *stats) hostHandshake()  { s.add(func(v *statsView) { v.HostTLSHandshakes++ }) }
 func (s *stats) method(name string) {
 	s.add(func(v *statsView) { v.Methods[name]++ })
 }

@@ -98,6 +98,16 @@ int nfc_aio_init(struct nfc_conn *c, struct nfc_error *err)
     pthread_mutex_destroy(&c->mu);
     ok = false;
   }
+  for (unsigned i = 0; ok && i < NFC_IN_FLIGHT_MAX; i++) {
+    if (pthread_cond_init(&c->op_cv[i], &ca) == 0)
+      continue;
+    while (i-- > 0)
+      pthread_cond_destroy(&c->op_cv[i]);
+    pthread_cond_destroy(&c->ka_cv);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    ok = false;
+  }
   pthread_condattr_destroy(&ca);
   if (!ok)
     return nfc_fail(err, NFC_E_NOMEM, "cannot set up the NFC locks");
@@ -110,6 +120,8 @@ int nfc_aio_init(struct nfc_conn *c, struct nfc_error *err)
 void nfc_aio_fini(struct nfc_conn *c)
 {
   if (c->aio_ready) {
+    for (unsigned i = 0; i < NFC_IN_FLIGHT_MAX; i++)
+      pthread_cond_destroy(&c->op_cv[i]);
     pthread_cond_destroy(&c->ka_cv);
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
@@ -167,6 +179,20 @@ static void timed_wait(struct nfc_conn *c, int64_t deadline_ms)
   nfc_cond_wait_until(&c->cv, &c->mu, deadline_ms);
 }
 
+/* Wakes op's owner alone (it waits on its slot's condition variable). */
+static void wake_owner(struct nfc_conn *c, const struct nfc_op *op)
+{
+  pthread_cond_signal(&c->op_cv[op->slot]);
+}
+
+/* The holder is done with op's buffers; its owner may be waiting for that
+ * once op is done. */
+static void release(struct nfc_conn *c, struct nfc_op *op)
+{
+  if (--op->io_ref == 0 && op->done)
+    wake_owner(c, op);
+}
+
 static void complete(struct nfc_conn *c, struct nfc_op *op, int status)
 {
   op->done = true;
@@ -174,16 +200,16 @@ static void complete(struct nfc_conn *c, struct nfc_op *op, int status)
   if (status == NFC_OK)
     nfc_error_clear(&op->err);
   c->last_activity = fvx_now_ms();
-  pthread_cond_broadcast(&c->cv);
+  wake_owner(c, op);
 }
 
 /* Forgets the holder's references (when nobody is doing I/O). */
 static void reset_io_state(struct nfc_conn *c)
 {
   if (c->rx.op)
-    c->rx.op->io_ref--;
+    release(c, c->rx.op);
   if (c->tx.op)
-    c->tx.op->io_ref--;
+    release(c, c->tx.op);
   c->rx.op = NULL;
   c->tx.op = NULL;
   c->rx.phase = NFC_RX_HDR;
@@ -455,7 +481,7 @@ static int rx_extra_done(struct nfc_conn *c, struct nfc_error *e)
                   "decompress (compression %u, opId %u)", c->s.peer,
                   c->rx.comp, op->id);
   pthread_mutex_lock(&c->mu);
-  op->io_ref--;
+  release(c, op);
   c->rx.op = NULL;
   if (st != NFC_OK || op->done) {
     pthread_mutex_unlock(&c->mu);
@@ -640,9 +666,8 @@ static void tx_message_done(struct nfc_conn *c)
     if (!c->txq)
       c->txq_tail = NULL;
   }
-  op->io_ref--;
+  release(c, op);
   t->op = NULL;
-  pthread_cond_broadcast(&c->cv);
   pthread_mutex_unlock(&c->mu);
 }
 
@@ -735,6 +760,22 @@ static void pump(struct nfc_conn *c, struct nfc_op *mine)
 
 /* ---- the entry point ---------------------------------------------------- */
 
+/* The holder let go of the socket: the owner of one op still waiting
+ * takes it (the op oldest by opId, whose reply is likely first). */
+static void hand_over(struct nfc_conn *c)
+{
+  const struct nfc_op *next = NULL;
+
+  for (unsigned i = 0; i < NFC_IN_FLIGHT_MAX; i++) {
+    const struct nfc_op *op = c->ops[i];
+
+    if (op && !op->done && (!next || op->id - next->id > UINT32_MAX / 2))
+      next = op;
+  }
+  if (next)
+    wake_owner(c, next);
+}
+
 static int free_slot(struct nfc_conn *c)
 {
   for (unsigned i = 0; i < NFC_IN_FLIGHT_MAX; i++)
@@ -764,6 +805,7 @@ int nfc_aio_call(struct nfc_conn *c, struct nfc_op *op, struct nfc_error *err)
     return err->status;
   }
   slot = free_slot(c);
+  op->slot = (unsigned)slot;
   op->id = c->next_id++;
   op->sent = op->done = false;
   op->io_ref = 0;
@@ -791,7 +833,7 @@ int nfc_aio_call(struct nfc_conn *c, struct nfc_op *op, struct nfc_error *err)
       c->io_busy = true;
       pump(c, op);
       c->io_busy = false;
-      pthread_cond_broadcast(&c->cv);
+      hand_over(c);
       continue;
     }
     if (op->deadline != INT64_MAX &&
@@ -799,12 +841,15 @@ int nfc_aio_call(struct nfc_conn *c, struct nfc_op *op, struct nfc_error *err)
       check_deadlines(c);
       continue;
     }
-    timed_wait(c, op->deadline == INT64_MAX
-                      ? fvx_now_ms() + 1000
-                      : op->deadline + NFC_WAIT_GRACE_MS);
+    /* Nobody signals a change of the deadline (when sending starts): the
+     * wait re-reads it at least every second. */
+    nfc_cond_wait_until(&c->op_cv[slot], &c->mu,
+                        op->deadline == INT64_MAX
+                            ? fvx_now_ms() + 1000
+                            : op->deadline + NFC_WAIT_GRACE_MS);
   }
   while (op->io_ref > 0)
-    timed_wait(c, fvx_now_ms() + 100);
+    nfc_cond_wait_until(&c->op_cv[slot], &c->mu, fvx_now_ms() + 100);
   c->ops[slot] = NULL;
   c->in_flight--;
   pthread_cond_broadcast(&c->cv);

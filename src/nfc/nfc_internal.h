@@ -302,6 +302,7 @@ struct nfc_op {
 
   /* engine state (under the connection's lock) */
   uint32_t id;
+  unsigned slot;                 /* its index in ops[] and op_cv[] */
   bool sent, done;
   unsigned io_ref;               /* the io holder is using the buffers */
   int64_t deadline;
@@ -348,7 +349,12 @@ struct nfc_conn {
 
   bool aio_ready;                /* nfc_aio_init succeeded */
   pthread_mutex_t mu;
-  pthread_cond_t cv;             /* op completion, slots, io role */
+  pthread_cond_t cv;             /* a free slot, the connection's death */
+  /* One per slot: its op's owner sleeps on it until the op is done (then
+   * until the holder lets go of its buffers) or the socket is free for it
+   * to hold; signalled for that owner alone, so a reply wakes one thread,
+   * not every waiter. */
+  pthread_cond_t op_cv[NFC_IN_FLIGHT_MAX];
   int wake[2];                   /* pipe: wakes the io holder */
   bool io_busy;                  /* a thread holds the socket */
   bool dead;                     /* sticky: the connection is unusable */

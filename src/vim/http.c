@@ -210,8 +210,17 @@ static int classify(struct vim_session *s, CURLcode rc,
       return vim_fail(err, VIM_E_CERT, "cannot use the CA file: %s", why);
     return vim_fail(err, VIM_E_TLS, "TLS handshake with %s failed: %s",
                     s->host, why);
-  case CURLE_GOT_NOTHING:
   case CURLE_SEND_ERROR:
+    /* The request did not get through whole, or libcurl gave up re-sending
+     * it over reused connections that were already closed (libcurl 7.88
+     * counts those re-sends over the handle's whole life, never resetting:
+     * the sixth server-closed idle connection, e.g. each an idle timeout's
+     * TLS close_notify, fails the call -- curl PR #19066).  Either way the
+     * server cannot have acted on it, so even a create-once call may be
+     * repeated. */
+    res->sent = false;
+    /* fall through */
+  case CURLE_GOT_NOTHING:
   case CURLE_RECV_ERROR:
   case CURLE_PARTIAL_FILE:
     res->transient = true;

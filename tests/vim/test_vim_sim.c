@@ -872,6 +872,38 @@ static void test_cookie_and_tickets(void **state)
   memset(&t, 0, sizeof t);
 }
 
+/* A server's idle timeout closes keep-alive connections with TLS
+ * close_notify, which libcurl's liveness check takes for data: it re-sends
+ * over a dead connection, and libcurl 7.88 counts those re-sends over the
+ * handle's whole life (never reset), failing the sixth with "Connection
+ * died, tried 5 times".  A create-once call (a ticket) must still succeed
+ * after many such closes: a send error means the server never acted. */
+static void test_idle_closed_connections(void **state)
+{
+  struct vim_session *s = open_admin();
+  struct vim_moref m = vm(0);
+  struct vim_service_ticket t;
+  struct vim_vm_place p;
+  struct vim_error e;
+  char url[1024];
+
+  (void)state;
+  assert_int_equal(vim_vm_place_get(s, &m, &p, &e), VIM_OK);
+  snprintf(url, sizeof url, "https://%s:%d/folder/%s?dcPath=%s&dsName=x",
+           sim.host, sim.port, p.name, p.dc_path);
+  for (int i = 0; i < 12; i++) {
+    assert_int_equal(fvx_sim_admin(&sim, "POST", "/connections/close-idle",
+                                   NULL, NULL),
+                     200);
+    if (vim_acquire_generic_ticket(s, url, "httpGet", &t, &e) != VIM_OK)
+      fail_msg("ticket %d after the server closed the idle connection: %s",
+               i, e.detail);
+    assert_int_equal(vim_vm_exists(s, &m, NULL, 0, &e), VIM_OK);
+  }
+  memset(&t, 0, sizeof t);
+  vim_session_free(s);
+}
+
 struct hammer {
   struct vim_session *s;
   int idx;
@@ -1043,6 +1075,7 @@ int main(void)
     cmocka_unit_test(test_vm_place),
     cmocka_unit_test(test_change_tracking),
     cmocka_unit_test(test_cookie_and_tickets),
+    cmocka_unit_test(test_idle_closed_connections),
     cmocka_unit_test(test_threads),
     cmocka_unit_test(test_esx_mode),
     cmocka_unit_test(test_plain_http),
