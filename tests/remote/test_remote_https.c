@@ -237,6 +237,12 @@ static void clear_errors(void **state)
   assert_int_equal(VixDiskLib_Disconnect(other), VIX_OK);
 }
 
+/* Arms one simulator fault (POST /fault with that JSON body). */
+static void arm_fault(const char *json)
+{
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault", json, NULL), 200);
+}
+
 static void faults_give_exact_bytes_or_errors(void **state)
 {
   const char *vm = rt_vms[5];
@@ -252,24 +258,16 @@ static void faults_give_exact_bytes_or_errors(void **state)
   open_disk(vm, snap, &conn, &h);
 
   /* Connections dropped mid-body resume with a Range request. */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_drop\",\"count\":2,"
-                                 "\"after\":100000}", NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_drop\",\"count\":2,\"after\":100000}");
   rt_read_sha256(h, 0, got);
   assert_string_equal(got, expect);
 
   /* A short run of 503s is retried. */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_503\",\"count\":2}", NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_503\",\"count\":2}");
   assert_int_equal(VixDiskLib_Read(h, 0, MiB / 512, buf), VIX_OK);
 
   /* Beyond the retry bound: a specific error, never zeros. */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_503\",\"count\":50}",
-                                 NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_503\",\"count\":50}");
   memset(buf, 0xa5, MiB);
   assert_int_equal(VixDiskLib_Read(h, 2048, 128, buf),
                    VIX_E_NET_HTTP_HTTP_RETURNED_ERROR);
@@ -310,29 +308,20 @@ static void ticket_timeout_and_vanished_file(void **state)
 
   /* The host refuses a good ticket as used or lapsed: 401, reported as
    * the session's refusal; nothing is retried with the used ticket. */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_stale_ticket\","
-                                 "\"count\":1}", NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_stale_ticket\",\"count\":1}");
   memset(buf, 0xa5, MiB);
   assert_int_equal(VixDiskLib_Read(h, 4096, 128, buf),
                    VIX_E_INVALID_AUTHENTICATION_SESSION);
   assert_int_equal(VixDiskLib_Read(h, 4096, 128, buf), VIX_OK);
 
   /* The file vanished (404). */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_status\","
-                                 "\"status\":404,\"count\":1}", NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_status\",\"status\":404,\"count\":1}");
   assert_int_equal(VixDiskLib_Read(h, 8192, 128, again),
                    VIX_E_FILE_NOT_FOUND);
 
   /* The host does not answer: the request's time bound (5 s here), not
    * the server's 15 s, ends the wait. */
-  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/fault",
-                                 "{\"kind\":\"folder_delay\","
-                                 "\"ms\":15000,\"count\":1}", NULL),
-                   200);
+  arm_fault("{\"kind\":\"folder_delay\",\"ms\":15000,\"count\":1}");
   t0 = now_s();
   assert_int_equal(VixDiskLib_Read(h, 12288, 128, again),
                    VIX_E_NET_HTTP_OPERATION_TIMEDOUT);
