@@ -186,6 +186,21 @@ void rt_sim_chunks(const char *vm, const char *snapshot, uint8_t *map,
   free(body);
 }
 
+void rt_allocated_chunks(VixDiskLibHandle h, uint8_t *map, size_t n_chunks)
+{
+  VixDiskLibBlockList *bl;
+
+  assert_int_equal(VixDiskLib_QueryAllocatedBlocks(h, 0, n_chunks * 128, 128,
+                                                   &bl),
+                   VIX_OK);
+  memset(map, 0, (n_chunks + 7) / 8);
+  for (uint32 i = 0; i < bl->numBlocks; i++)
+    for (uint64_t c = bl->blocks[i].offset / 128;
+         c < (bl->blocks[i].offset + bl->blocks[i].length) / 128; c++)
+      map[c / 8] |= (uint8_t)(1u << (c % 8));
+  VixDiskLib_FreeBlockList(bl);
+}
+
 struct inflight {
   int done;
   VixError err;

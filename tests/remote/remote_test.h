@@ -72,6 +72,10 @@ void rt_close(VixDiskLibConnection conn, VixDiskLibHandle h);
 void rt_sim_chunks(const char *vm, const char *snapshot, uint8_t *map,
                    size_t n_chunks);
 
+/* The same map as QueryAllocatedBlocks reports it through h, asked the way
+ * nbdkit asks: the first n_chunks * 128 sectors in 128-sector chunks. */
+void rt_allocated_chunks(VixDiskLibHandle h, uint8_t *map, size_t n_chunks);
+
 /* Reads the whole disk through h with Read (async = 0) or ReadAsync with
  * several requests in flight (async = 1) and returns its hex SHA-256. */
 void rt_read_sha256(VixDiskLibHandle h, int async, char sha256[65]);
