@@ -629,23 +629,48 @@ int rb_main_args(int argc, char **argv, const char *name, struct rb_args *a)
   return 0;
 }
 
-void rb_round_begin(const struct rb_fixture *fx, int k, int n,
-                    double *ceiling)
+double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
+                      const struct rb_measure *m, size_t n, rb_peer_fn *peer,
+                      struct rb_row *rows)
 {
-  ceiling[k] = rb_sim_read_rate(fx) / 1e6;
-  printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1, n,
-         ceiling[k]);
-  rb_print_machine();
-  fflush(stdout);
-}
+  double ceiling[RB_ROUNDS_MAX], med, lo, hi;
 
-double rb_rounds_end(const double *ceiling, int n)
-{
-  double med, lo, hi;
+  for (size_t i = 0; i < n; i++) {
+    struct rb_read r = m[i].read;
+    struct rb_result res;
 
+    if (!r.mode || r.random || !strstr(m[i].name, a->only))
+      continue;
+    r.verify = 1;
+    rb_run_freevix(fx, &r, &res);
+    printf("# verified: %s (sha256 %.16s...)\n", m[i].name, res.sha256);
+  }
+  for (size_t i = 0; i < n; i++)
+    rows[i].name = m[i].name;
+  for (int k = 0; k < a->rounds; k++) {
+    ceiling[k] = rb_sim_read_rate(fx) / 1e6;
+    printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1,
+           a->rounds, ceiling[k]);
+    rb_print_machine();
+    fflush(stdout);
+    for (size_t i = 0; i < n; i++) {
+      struct rb_read r = m[i].read;
+      struct rb_result *res = &rows[i].r[rows[i].n];
+
+      if (!strstr(m[i].name, a->only))
+        continue;
+      if (r.mode) {
+        r.seconds = a->rand_secs;
+        rb_run_freevix(fx, &r, res);
+      } else if (peer(fx, m[i].peer, res) != 0) {
+        continue;
+      }
+      rows[i].n++;
+    }
+  }
   printf("# ");
   rb_print_machine();
-  rb_stats(ceiling, n, &med, &lo, &hi);
+  rb_stats(ceiling, a->rounds, &med, &lo, &hi);
   printf("simulator's own reader (GET /disk/readrate, no network): %.0f MB/s "
          "(%.0f-%.0f)\n", med, lo, hi);
   return med;

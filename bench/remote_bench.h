@@ -132,14 +132,12 @@ struct rb_args {
  * simulator.  Returns 0, or 2 after printing the usage of `name`. */
 int rb_main_args(int argc, char **argv, const char *name, struct rb_args *a);
 
-/* The start of round k (0-based) of n: the simulator's own reader rate
- * (MB/s) into ceiling[k], printed with the machine's load. */
-void rb_round_begin(const struct rb_fixture *fx, int k, int n,
-                    double *ceiling);
-
-/* The end of the rounds: the machine's load and the ceiling's median and
- * range (printed); returns the median. */
-double rb_rounds_end(const double *ceiling, int n);
+/* One measurement of a bench, the same in every round. */
+struct rb_measure {
+  const char *name;
+  struct rb_read read; /* freevix's read; mode NULL: a peer's measurement */
+  const void *peer;    /* the bench's description of that peer */
+};
 
 /* One row of a table: the same measurement in every round. */
 struct rb_row {
@@ -147,6 +145,22 @@ struct rb_row {
   int n;
   struct rb_result r[RB_ROUNDS_MAX];
 };
+
+/* How a bench runs a peer's measurement (curl, govmomi): 0 with *res
+ * filled, -1 when it could not (printed; the round has no figure). */
+typedef int rb_peer_fn(const struct rb_fixture *fx, const void *peer,
+                       struct rb_result *res);
+
+/* The body of a bench: first every sequential freevix read of m[] once,
+ * untimed, hashing what it reads (the bench exits unless it is the
+ * simulator's SHA-256); then a->rounds rounds, each starting with the
+ * simulator's own reader (the ceiling, printed with the machine's load)
+ * and running every measurement once in m[]'s order, a peer's through
+ * peer(); only names containing a->only.  rows[i] gets m[i]'s results.
+ * Returns the ceiling's median over the rounds (MB/s, printed). */
+double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
+                      const struct rb_measure *m, size_t n, rb_peer_fn *peer,
+                      struct rb_row *rows);
 
 /* Median, minimum and maximum of n values. */
 void rb_stats(const double *v, int n, double *median, double *min,

@@ -35,54 +35,54 @@
 #include "remote_bench.h"
 #include "util/mem.h"
 
-enum kind { FREEVIX, CURL, GOVMOMI };
-
-struct scenario {
-  const char *name;
-  enum kind kind;
+/* A peer's measurement: which client, on which route. */
+struct peer {
+  enum { CURL, GOVMOMI } kind;
   const char *route; /* "vcenter" or "host" */
-  struct rb_read read;
 };
 
-static const struct scenario scenarios[] = {
-    {"freevix Read, vcenter", FREEVIX, "vcenter",
-     {"https", "vcenter", 0, 1, 0, 0, 0}},
-    {"freevix ReadAsync x4, vcenter", FREEVIX, "vcenter",
-     {"https", "vcenter", 0, 4, 0, 0, 0}},
-    {"curl, vcenter (session cookie)", CURL, "vcenter", {0}},
-    {"govmomi Datastore.Download, vcenter", GOVMOMI, "vcenter", {0}},
-    {"freevix Read, host (ticket per request)", FREEVIX, "host",
-     {"https", "host", 0, 1, 0, 0, 0}},
-    {"freevix ReadAsync x4, host", FREEVIX, "host",
-     {"https", "host", 0, 4, 0, 0, 0}},
-    {"curl, host (one ticket)", CURL, "host", {0}},
-    {"govmomi soap.Client.Download, host", GOVMOMI, "host", {0}},
-    {"freevix random 64K Read, vcenter", FREEVIX, "vcenter",
-     {"https", "vcenter", 1, 1, 0, 0, 0}},
-    {"freevix random 64K ReadAsync x4, vcenter", FREEVIX, "vcenter",
-     {"https", "vcenter", 1, 4, 0, 0, 0}},
-    {"freevix random 64K Read, host", FREEVIX, "host",
-     {"https", "host", 1, 1, 0, 0, 0}},
-    {"freevix random 64K ReadAsync x4, host", FREEVIX, "host",
-     {"https", "host", 1, 4, 0, 0, 0}},
+static const struct peer curl_vcenter = {CURL, "vcenter"},
+                         curl_host = {CURL, "host"},
+                         govmomi_vcenter = {GOVMOMI, "vcenter"},
+                         govmomi_host = {GOVMOMI, "host"};
+
+static const struct rb_measure scenarios[] = {
+    {"freevix Read, vcenter", {"https", "vcenter", 0, 1, 0, 0, 0}, NULL},
+    {"freevix ReadAsync x4, vcenter", {"https", "vcenter", 0, 4, 0, 0, 0},
+     NULL},
+    {"curl, vcenter (session cookie)", {0}, &curl_vcenter},
+    {"govmomi Datastore.Download, vcenter", {0}, &govmomi_vcenter},
+    {"freevix Read, host (ticket per request)",
+     {"https", "host", 0, 1, 0, 0, 0}, NULL},
+    {"freevix ReadAsync x4, host", {"https", "host", 0, 4, 0, 0, 0}, NULL},
+    {"curl, host (one ticket)", {0}, &curl_host},
+    {"govmomi soap.Client.Download, host", {0}, &govmomi_host},
+    {"freevix random 64K Read, vcenter", {"https", "vcenter", 1, 1, 0, 0, 0},
+     NULL},
+    {"freevix random 64K ReadAsync x4, vcenter",
+     {"https", "vcenter", 1, 4, 0, 0, 0}, NULL},
+    {"freevix random 64K Read, host", {"https", "host", 1, 1, 0, 0, 0}, NULL},
+    {"freevix random 64K ReadAsync x4, host", {"https", "host", 1, 4, 0, 0, 0},
+     NULL},
 };
 #define N_SCEN (sizeof scenarios / sizeof scenarios[0])
 
-static struct rb_fixture fx;
 static const char *govmomi_path;
 
 /* The flat extent's URL on a route. */
-static void url_of(const char *route, char *out, size_t n)
+static void url_of(const struct rb_fixture *fx, const char *route,
+                   char *out, size_t n)
 {
   if (strcmp(route, "host") == 0)
-    snprintf(out, n, "https://%s/folder/%s?dsName=%s", fx.host_name,
-             fx.flat_rel, fx.ds);
+    snprintf(out, n, "https://%s/folder/%s?dsName=%s", fx->host_name,
+             fx->flat_rel, fx->ds);
   else
     snprintf(out, n, "https://%s:%d/folder/%s?dcPath=%s&dsName=%s",
-             fx.sim.host, fx.sim.port, fx.flat_rel, fx.dc, fx.ds);
+             fx->sim.host, fx->sim.port, fx->flat_rel, fx->dc, fx->ds);
 }
 
-static int run_curl(const char *route, struct rb_result *res)
+static int run_curl(const struct rb_fixture *fx, const char *route,
+                    struct rb_result *res)
 {
   char url[2048], cookie[1200], header[1300], out[256], ca[4200],
       connect_to[300], dir[4096];
@@ -93,23 +93,23 @@ static int run_curl(const char *route, struct rb_result *res)
   double secs = 0;
   int code = 0, st;
 
-  url_of(route, url, sizeof url);
-  snprintf(dir, sizeof dir, "%s", fx.sim.cert_path);
+  url_of(fx, route, url, sizeof url);
+  snprintf(dir, sizeof dir, "%s", fx->sim.cert_path);
   if (strcmp(route, "host") == 0) {
-    rb_ticket_cookie(&fx, url, cookie, sizeof cookie);
-    snprintf(ca, sizeof ca, "%s/host-%s.pem", dirname(dir), fx.host_moref);
+    rb_ticket_cookie(fx, url, cookie, sizeof cookie);
+    snprintf(ca, sizeof ca, "%s/host-%s.pem", dirname(dir), fx->host_moref);
   } else {
-    rb_session_cookie(&fx, cookie, sizeof cookie);
-    snprintf(ca, sizeof ca, "%s", fx.sim.cert_path);
+    rb_session_cookie(fx, cookie, sizeof cookie);
+    snprintf(ca, sizeof ca, "%s", fx->sim.cert_path);
   }
   snprintf(connect_to, sizeof connect_to, "%s:443:127.0.0.1:%d",
-           fx.host_name, fx.host_port);
+           fx->host_name, fx->host_port);
   snprintf(header, sizeof header, "Cookie: %s\n", cookie);
   fvx_wipe(cookie, sizeof cookie);
-  st = rb_run_process(&fx, argv, header, out, sizeof out, res);
+  st = rb_run_process(fx, argv, header, out, sizeof out, res);
   fvx_wipe(header, sizeof header);
   if (st != 0 || sscanf(out, "%llu %lf %d", &bytes, &secs, &code) != 3 ||
-      code != 200 || bytes != fx.capacity) {
+      code != 200 || bytes != fx->capacity) {
     fprintf(stderr, "curl %s failed (status %d): %s\n", route, st, out);
     return -1;
   }
@@ -119,7 +119,8 @@ static int run_curl(const char *route, struct rb_result *res)
   return 0;
 }
 
-static int run_govmomi(const char *route, struct rb_result *res)
+static int run_govmomi(const struct rb_fixture *fx, const char *route,
+                       struct rb_result *res)
 {
   char dial[300], out[256];
   char *argv[24];
@@ -131,29 +132,29 @@ static int run_govmomi(const char *route, struct rb_result *res)
     return -1;
   argv[n++] = (char *)govmomi_path;
   argv[n++] = "-url";
-  argv[n++] = fx.sim.sdk_url;
+  argv[n++] = (char *)fx->sim.sdk_url;
   argv[n++] = "-scenario";
   argv[n++] = "file";
   argv[n++] = "-route";
   argv[n++] = (char *)route;
   argv[n++] = "-dc";
-  argv[n++] = fx.dc;
+  argv[n++] = (char *)fx->dc;
   argv[n++] = "-ds";
-  argv[n++] = fx.ds;
+  argv[n++] = (char *)fx->ds;
   argv[n++] = "-path";
-  argv[n++] = fx.flat_rel;
+  argv[n++] = (char *)fx->flat_rel;
   if (strcmp(route, "host") == 0) {
-    snprintf(dial, sizeof dial, "%s:443=127.0.0.1:%d", fx.host_name,
-             fx.host_port);
+    snprintf(dial, sizeof dial, "%s:443=127.0.0.1:%d", fx->host_name,
+             fx->host_port);
     argv[n++] = "-host";
-    argv[n++] = fx.host_name;
+    argv[n++] = (char *)fx->host_name;
     argv[n++] = "-dial";
     argv[n++] = dial;
   }
   argv[n] = NULL;
-  st = rb_run_process(&fx, argv, NULL, out, sizeof out, res);
+  st = rb_run_process(fx, argv, NULL, out, sizeof out, res);
   if (st != 0 || sscanf(out, "%lf %lf %llu", &wall, &cpu, &bytes) != 3 ||
-      bytes != fx.capacity) {
+      bytes != fx->capacity) {
     fprintf(stderr, "govmomi %s failed (status %d): %s\n", route, st, out);
     return -1;
   }
@@ -163,22 +164,13 @@ static int run_govmomi(const char *route, struct rb_result *res)
   return 0;
 }
 
-static int run(const struct scenario *s, double rand_secs,
-               struct rb_result *res)
+static int run_peer(const struct rb_fixture *fx, const void *arg,
+                    struct rb_result *res)
 {
-  struct rb_read r = s->read;
+  const struct peer *p = arg;
 
-  switch (s->kind) {
-  case CURL:
-    return run_curl(s->route, res);
-  case GOVMOMI:
-    return run_govmomi(s->route, res);
-  case FREEVIX:
-    break;
-  }
-  r.seconds = rand_secs;
-  rb_run_freevix(&fx, &r, res);
-  return 0;
+  return p->kind == CURL ? run_curl(fx, p->route, res)
+                         : run_govmomi(fx, p->route, res);
 }
 
 static const struct rb_row *row_named(const struct rb_row *rows,
@@ -207,9 +199,9 @@ int main(int argc, char **argv)
 {
   static const char *const sim_args[] = {"--running-base-read", "allow",
                                          NULL};
+  static struct rb_fixture fx;
   static struct rb_row rows[N_SCEN];
   struct rb_args a;
-  double ceiling[RB_ROUNDS_MAX];
 
   if (rb_main_args(argc, argv, "bench_remote_https", &a))
     return 2;
@@ -225,34 +217,7 @@ int main(int argc, char **argv)
          fx.disk_file, fx.snapshot, (double)fx.capacity / 1048576.0,
          100.0 * (double)fx.allocated / (double)fx.capacity, fx.flat_rel);
 
-  /* Correctness first, untimed: every freevix transfer reads the bytes the
-   * simulator's own reader sees. */
-  for (size_t i = 0; i < N_SCEN; i++) {
-    struct rb_read r = scenarios[i].read;
-    struct rb_result res;
-
-    if (scenarios[i].kind != FREEVIX || r.random ||
-        !strstr(scenarios[i].name, a.only))
-      continue;
-    r.verify = 1;
-    rb_run_freevix(&fx, &r, &res);
-    printf("# verified: %s (sha256 %.16s...)\n", scenarios[i].name,
-           res.sha256);
-  }
-
-  for (size_t i = 0; i < N_SCEN; i++)
-    rows[i].name = scenarios[i].name;
-  for (int k = 0; k < a.rounds; k++) {
-    rb_round_begin(&fx, k, a.rounds, ceiling);
-    for (size_t i = 0; i < N_SCEN; i++) {
-      struct rb_result res;
-
-      if (strstr(scenarios[i].name, a.only) &&
-          run(&scenarios[i], a.rand_secs, &res) == 0)
-        rows[i].r[rows[i].n++] = res;
-    }
-  }
-  rb_rounds_end(ceiling, a.rounds);
+  rb_measure_all(&fx, &a, scenarios, N_SCEN, run_peer, rows);
   for (size_t i = 0; i < N_SCEN; i++)
     rb_print_row(&rows[i], scenarios[i].read.random, 0);
   printf("ratios of the medians:\n");

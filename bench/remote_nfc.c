@@ -25,23 +25,19 @@
 
 #include "remote_bench.h"
 
-struct scenario {
-  const char *name;
-  struct rb_read read;
-};
-
-static const struct scenario scenarios[] = {
-    {"nbdssl Read (1 in flight)", {"nbdssl", NULL, 0, 1, 1, 0, 0}},
-    {"nbdssl ReadAsync, 4 in flight", {"nbdssl", NULL, 0, 4, 4, 0, 0}},
-    {"nbd Read (1 in flight)", {"nbd", NULL, 0, 1, 1, 0, 0}},
-    {"nbd ReadAsync, 4 in flight", {"nbd", NULL, 0, 4, 4, 0, 0}},
-    {"https Read, vcenter", {"https", "vcenter", 0, 1, 0, 0, 0}},
-    {"https ReadAsync x4, vcenter", {"https", "vcenter", 0, 4, 0, 0, 0}},
-    {"nbdssl random 64K Read", {"nbdssl", NULL, 1, 1, 1, 0, 0}},
+static const struct rb_measure scenarios[] = {
+    {"nbdssl Read (1 in flight)", {"nbdssl", NULL, 0, 1, 1, 0, 0}, NULL},
+    {"nbdssl ReadAsync, 4 in flight", {"nbdssl", NULL, 0, 4, 4, 0, 0}, NULL},
+    {"nbd Read (1 in flight)", {"nbd", NULL, 0, 1, 1, 0, 0}, NULL},
+    {"nbd ReadAsync, 4 in flight", {"nbd", NULL, 0, 4, 4, 0, 0}, NULL},
+    {"https Read, vcenter", {"https", "vcenter", 0, 1, 0, 0, 0}, NULL},
+    {"https ReadAsync x4, vcenter", {"https", "vcenter", 0, 4, 0, 0, 0}, NULL},
+    {"nbdssl random 64K Read", {"nbdssl", NULL, 1, 1, 1, 0, 0}, NULL},
     {"nbdssl random 64K ReadAsync, 4 in flight",
-     {"nbdssl", NULL, 1, 4, 4, 0, 0}},
-    {"nbd random 64K Read", {"nbd", NULL, 1, 1, 1, 0, 0}},
-    {"nbd random 64K ReadAsync, 4 in flight", {"nbd", NULL, 1, 4, 4, 0, 0}},
+     {"nbdssl", NULL, 1, 4, 4, 0, 0}, NULL},
+    {"nbd random 64K Read", {"nbd", NULL, 1, 1, 1, 0, 0}, NULL},
+    {"nbd random 64K ReadAsync, 4 in flight",
+     {"nbd", NULL, 1, 4, 4, 0, 0}, NULL},
 };
 #define N_SCEN (sizeof scenarios / sizeof scenarios[0])
 
@@ -52,7 +48,7 @@ int main(int argc, char **argv)
   static struct rb_fixture fx;
   static struct rb_row rows[N_SCEN];
   struct rb_args a;
-  double ceiling[RB_ROUNDS_MAX], med;
+  double med;
 
   if (rb_main_args(argc, argv, "bench_remote_nfc", &a))
     return 2;
@@ -62,33 +58,7 @@ int main(int argc, char **argv)
   printf("# disk %s of %s: %.0f MiB, %.1f %% allocated\n", fx.disk_file,
          fx.snapshot, (double)fx.capacity / 1048576.0,
          100.0 * (double)fx.allocated / (double)fx.capacity);
-
-  for (size_t i = 0; i < N_SCEN; i++) {
-    struct rb_read r = scenarios[i].read;
-    struct rb_result res;
-
-    if (r.random || !strstr(scenarios[i].name, a.only))
-      continue;
-    r.verify = 1;
-    rb_run_freevix(&fx, &r, &res);
-    printf("# verified: %s (sha256 %.16s...)\n", scenarios[i].name,
-           res.sha256);
-  }
-
-  for (size_t i = 0; i < N_SCEN; i++)
-    rows[i].name = scenarios[i].name;
-  for (int k = 0; k < a.rounds; k++) {
-    rb_round_begin(&fx, k, a.rounds, ceiling);
-    for (size_t i = 0; i < N_SCEN; i++) {
-      struct rb_read r = scenarios[i].read;
-
-      if (!strstr(scenarios[i].name, a.only))
-        continue;
-      r.seconds = a.rand_secs;
-      rb_run_freevix(&fx, &r, &rows[i].r[rows[i].n++]);
-    }
-  }
-  med = rb_rounds_end(ceiling, a.rounds);
+  med = rb_measure_all(&fx, &a, scenarios, N_SCEN, NULL, rows);
   for (size_t i = 0; i < N_SCEN; i++)
     rb_print_row(&rows[i], scenarios[i].read.random,
                  scenarios[i].read.random ? 0 : med);
