@@ -13,23 +13,30 @@
 
 #include "cli.h"
 
+/* One JSON line for a swept item: the string fields (name, value pairs in
+ * fields[0..n)), then whether it worked and whether it was a dry run. */
+static void json_line(const struct cli_opts *o, const char *const *fields,
+                      size_t n, VixError result)
+{
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    printf("%s\"%s\":", i ? "," : "{", fields[i]);
+    cli_json_string(stdout, fields[i + 1]);
+  }
+  printf(",\"ok\":%s,\"error\":%llu,\"dry_run\":%s}\n",
+         result == VIX_OK ? "true" : "false", (unsigned long long)result,
+         o->dry_run ? "true" : "false");
+}
+
 static void report(void *data, const char *vm, const char *method,
                    const char *identity, const char *why, VixError result)
 {
   const struct cli_opts *o = data;
 
   if (o->json) {
-    fputs("{\"vm\":", stdout);
-    cli_json_string(stdout, vm);
-    fputs(",\"method\":", stdout);
-    cli_json_string(stdout, method);
-    fputs(",\"identity\":", stdout);
-    cli_json_string(stdout, identity);
-    fputs(",\"why\":", stdout);
-    cli_json_string(stdout, why);
-    printf(",\"ok\":%s,\"error\":%llu,\"dry_run\":%s}\n",
-           result == VIX_OK ? "true" : "false", (unsigned long long)result,
-           o->dry_run ? "true" : "false");
+    const char *const fields[] = {"vm", vm, "method", method,
+                                  "identity", identity, "why", why};
+
+    json_line(o, fields, sizeof fields / sizeof fields[0], result);
     return;
   }
   if (result != VIX_OK) {
@@ -53,19 +60,10 @@ static void report_snapshot(void *data, const char *vm,
   const struct cli_opts *o = data;
 
   if (o->json) {
-    fputs("{\"vm\":", stdout);
-    cli_json_string(stdout, vm);
-    fputs(",\"snapshot\":", stdout);
-    cli_json_string(stdout, snapshot);
-    fputs(",\"name\":", stdout);
-    cli_json_string(stdout, name);
-    fputs(",\"identity\":", stdout);
-    cli_json_string(stdout, identity);
-    fputs(",\"why\":", stdout);
-    cli_json_string(stdout, why);
-    printf(",\"ok\":%s,\"error\":%llu,\"dry_run\":%s}\n",
-           result == VIX_OK ? "true" : "false", (unsigned long long)result,
-           o->dry_run ? "true" : "false");
+    const char *const fields[] = {"vm", vm, "snapshot", snapshot, "name",
+                                  name, "identity", identity, "why", why};
+
+    json_line(o, fields, sizeof fields / sizeof fields[0], result);
     return;
   }
   if (result != VIX_OK) {

@@ -433,6 +433,7 @@ static void killed_backups_are_swept(void **state)
   const char *keeper[] = {"prepare", "--lease", "none", "--identity",
                           "keeper", "--vm", specs[4], NULL};
   const char *sweep[] = {"sweep", NULL};
+  const char *sweep_json[] = {"sweep", "--json", NULL};
   VixDiskLibConnectParams p;
   struct bt_cli c = cli_of(NULL, NULL);
   char *foreign = NULL, refs[4][64], *out = NULL;
@@ -462,9 +463,21 @@ static void killed_backups_are_swept(void **state)
       assert_true(contains(out, "(server): ok"));
       free(out);
     }
-    assert_int_equal(bt_run(&c, sweep, &out), 0);
-    if (steps[i].snapshots)
-      assert_true(contains(out, "removed snapshot"));
+    if (strcmp(steps[i].step, "reading") == 0) {
+      /* The same sweep as JSON lines: the snapshot's, then the grant's. */
+      assert_int_equal(bt_run(&c, sweep_json, &out), 0);
+      assert_true(contains(out, "{\"vm\":"));
+      assert_true(contains(out, ",\"snapshot\":\"snapshot-"));
+      assert_true(contains(out, ",\"method\":\"RelocateVM_Task\""));
+      assert_true(contains(out, ",\"identity\":\"" IDENTITY "\""));
+      assert_true(contains(out, ",\"ok\":true,\"error\":0,"
+                                "\"dry_run\":false}\n"));
+      assert_false(contains(out, "\"ok\":false"));
+    } else {
+      assert_int_equal(bt_run(&c, sweep, &out), 0);
+      if (steps[i].snapshots)
+        assert_true(contains(out, "removed snapshot"));
+    }
     free(out);
     /* Exactly the backup's: the foreign snapshot and the keeper stay. */
     assert_int_equal(bt_snapshots(&sim, vms[3], refs, 4), 1);
