@@ -258,18 +258,34 @@ void rb_teardown(struct rb_fixture *fx)
   running = NULL;
 }
 
-double rb_sim_read_rate(const struct rb_fixture *fx)
+/* GET path from the admin endpoint and its "bytes_per_second"; 0 on failure. */
+static double admin_rate(const struct rb_fixture *fx, const char *path)
 {
-  char path[256], v[64], *body;
+  char v[64], *body = admin_get(fx, path);
   double r = 0;
 
-  snprintf(path, sizeof path, "/disk/readrate?vm=%s&disk=%d&snapshot=%s",
-           fx->vm, RB_KEY, fx->snapshot);
-  body = admin_get(fx, path);
   if (fvx_sim_json_get(body, "bytes_per_second", v, sizeof v) == 0)
     r = strtod(v, NULL);
   free(body);
   return r;
+}
+
+double rb_sim_read_rate(const struct rb_fixture *fx)
+{
+  char path[256];
+
+  snprintf(path, sizeof path, "/disk/readrate?vm=%s&disk=%d&snapshot=%s",
+           fx->vm, RB_KEY, fx->snapshot);
+  return admin_rate(fx, path);
+}
+
+double rb_sim_nfc_rate(const struct rb_fixture *fx, int ssl)
+{
+  char path[256];
+
+  snprintf(path, sizeof path, "/nfc/readrate?vm=%s&disk=%d&snapshot=%s&ssl=%d",
+           fx->vm, RB_KEY, fx->snapshot, ssl);
+  return admin_rate(fx, path);
 }
 
 static struct vim_session *peers(const struct rb_fixture *fx)
@@ -629,11 +645,12 @@ int rb_main_args(int argc, char **argv, const char *name, struct rb_args *a)
   return 0;
 }
 
-double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
-                      const struct rb_measure *m, size_t n, rb_peer_fn *peer,
-                      struct rb_row *rows)
+void rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
+                    const struct rb_measure *m, size_t n, rb_peer_fn *peer,
+                    int nfc_refs, struct rb_row *rows,
+                    struct rb_ceilings *out)
 {
-  double ceiling[RB_ROUNDS_MAX], med, lo, hi;
+  double page[RB_ROUNDS_MAX], ssl[RB_ROUNDS_MAX], plain[RB_ROUNDS_MAX], lo, hi;
 
   for (size_t i = 0; i < n; i++) {
     struct rb_read r = m[i].read;
@@ -648,9 +665,15 @@ double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
   for (size_t i = 0; i < n; i++)
     rows[i].name = m[i].name;
   for (int k = 0; k < a->rounds; k++) {
-    ceiling[k] = rb_sim_read_rate(fx) / 1e6;
-    printf("# round %d of %d: simulator's reader %.0f MB/s; ", k + 1,
-           a->rounds, ceiling[k]);
+    page[k] = rb_sim_read_rate(fx) / 1e6;
+    ssl[k] = nfc_refs ? rb_sim_nfc_rate(fx, 1) / 1e6 : 0;
+    plain[k] = nfc_refs ? rb_sim_nfc_rate(fx, 0) / 1e6 : 0;
+    printf("# round %d of %d: simulator's reader %.0f MB/s", k + 1, a->rounds,
+           page[k]);
+    if (nfc_refs)
+      printf(", its NFC reference client nbdssl %.0f, nbd %.0f MB/s", ssl[k],
+             plain[k]);
+    printf("; ");
     rb_print_machine();
     fflush(stdout);
     for (size_t i = 0; i < n; i++) {
@@ -670,8 +693,16 @@ double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
   }
   printf("# ");
   rb_print_machine();
-  rb_stats(ceiling, a->rounds, &med, &lo, &hi);
+  rb_stats(page, a->rounds, &out->page_cache, &lo, &hi);
   printf("simulator's own reader (GET /disk/readrate, no network): %.0f MB/s "
-         "(%.0f-%.0f)\n", med, lo, hi);
-  return med;
+         "(%.0f-%.0f)\n", out->page_cache, lo, hi);
+  out->nbdssl = out->nbd = 0;
+  if (nfc_refs) {
+    rb_stats(ssl, a->rounds, &out->nbdssl, &lo, &hi);
+    printf("its NFC reference client (GET /nfc/readrate), nbdssl: %.0f MB/s "
+           "(%.0f-%.0f)\n", out->nbdssl, lo, hi);
+    rb_stats(plain, a->rounds, &out->nbd, &lo, &hi);
+    printf("its NFC reference client (GET /nfc/readrate), nbd: %.0f MB/s "
+           "(%.0f-%.0f)\n", out->nbd, lo, hi);
+  }
 }

@@ -108,6 +108,11 @@ int rb_run_process(const struct rb_fixture *fx, char *const *argv,
  * /disk/readrate): bytes per second, 0 on failure. */
 double rb_sim_read_rate(const struct rb_fixture *fx);
 
+/* The simulator's NFC responder read by its own reference client over
+ * loopback (GET /nfc/readrate: nbdssl when ssl, else nbd; 1 MiB reads, one
+ * in flight): bytes per second, 0 on failure. */
+double rb_sim_nfc_rate(const struct rb_fixture *fx, int ssl);
+
 /* The session cookie of a fresh login ("vmware_soap_session=...") and a
  * generic service ticket cookie ("vmware_cgi_ticket=...") for url and
  * GET, for the peers.  Secrets: the caller wipes them. */
@@ -151,16 +156,25 @@ struct rb_row {
 typedef int rb_peer_fn(const struct rb_fixture *fx, const void *peer,
                        struct rb_result *res);
 
+/* The ceilings of a run, medians over the rounds (MB/s). */
+struct rb_ceilings {
+  double page_cache; /* the simulator's own reader, no socket */
+  double nbdssl;     /* its NFC reference client over nbdssl (nfc_refs) */
+  double nbd;        /* the same over nbd (nfc_refs) */
+};
+
 /* The body of a bench: first every sequential freevix read of m[] once,
  * untimed, hashing what it reads (the bench exits unless it is the
  * simulator's SHA-256); then a->rounds rounds, each starting with the
- * simulator's own reader (the ceiling, printed with the machine's load)
- * and running every measurement once in m[]'s order, a peer's through
- * peer(); only names containing a->only.  rows[i] gets m[i]'s results.
- * Returns the ceiling's median over the rounds (MB/s, printed). */
-double rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
-                      const struct rb_measure *m, size_t n, rb_peer_fn *peer,
-                      struct rb_row *rows);
+ * ceilings (printed with the machine's load: the simulator's own reader,
+ * and with nfc_refs its NFC reference client over nbdssl and nbd) and
+ * running every measurement once in m[]'s order, a peer's through peer();
+ * only names containing a->only.  rows[i] gets m[i]'s results, *out the
+ * ceilings' medians (printed). */
+void rb_measure_all(const struct rb_fixture *fx, const struct rb_args *a,
+                    const struct rb_measure *m, size_t n, rb_peer_fn *peer,
+                    int nfc_refs, struct rb_row *rows,
+                    struct rb_ceilings *out);
 
 /* Median, minimum and maximum of n values. */
 void rb_stats(const double *v, int n, double *median, double *min,

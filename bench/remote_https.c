@@ -201,6 +201,7 @@ int main(int argc, char **argv)
                                          NULL};
   static struct rb_fixture fx;
   static struct rb_row rows[N_SCEN];
+  struct rb_ceilings ceilings;
   struct rb_args a;
 
   if (rb_main_args(argc, argv, "bench_remote_https", &a))
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
          fx.disk_file, fx.snapshot, (double)fx.capacity / 1048576.0,
          100.0 * (double)fx.allocated / (double)fx.capacity, fx.flat_rel);
 
-  rb_measure_all(&fx, &a, scenarios, N_SCEN, run_peer, rows);
+  rb_measure_all(&fx, &a, scenarios, N_SCEN, run_peer, 0, rows, &ceilings);
   for (size_t i = 0; i < N_SCEN; i++)
     rb_print_row(&rows[i], scenarios[i].read.random, 0);
   printf("ratios of the medians:\n");

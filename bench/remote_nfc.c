@@ -6,8 +6,12 @@
  * The same fixture as remote_https.c (one VM, a 2 GiB disk about half
  * allocated, a snapshot); in the same run:
  *
- *   ceiling   the simulator's own reader over the disk, no network
- *             (GET /disk/readrate): what its NFC responder reads from
+ *   ceilings  the simulator's own reader over the disk, no network
+ *             (GET /disk/readrate): what its NFC responder reads from;
+ *             and its NFC reference client (GET /nfc/readrate, nbdssl and
+ *             nbd, 1 MiB reads one at a time): the responder's rate to a
+ *             client that costs nothing beyond socket, TLS and framing --
+ *             the ratio printed beside each NFC row
  *   nbdssl    the whole disk: VixDiskLib_Read (1 MiB, one request in
  *   nbd       flight) and ReadAsync with freevix.nfcRequestsInFlight 4 (4
  *             requests pipelined on the one NFC connection); 64 KiB reads
@@ -48,7 +52,7 @@ int main(int argc, char **argv)
   static struct rb_fixture fx;
   static struct rb_row rows[N_SCEN];
   struct rb_args a;
-  double med;
+  struct rb_ceilings c;
 
   if (rb_main_args(argc, argv, "bench_remote_nfc", &a))
     return 2;
@@ -58,10 +62,23 @@ int main(int argc, char **argv)
   printf("# disk %s of %s: %.0f MiB, %.1f %% allocated\n", fx.disk_file,
          fx.snapshot, (double)fx.capacity / 1048576.0,
          100.0 * (double)fx.allocated / (double)fx.capacity);
-  med = rb_measure_all(&fx, &a, scenarios, N_SCEN, NULL, rows);
-  for (size_t i = 0; i < N_SCEN; i++)
+  rb_measure_all(&fx, &a, scenarios, N_SCEN, NULL, 1, rows, &c);
+  /* Each NFC row next to the reference client on its transport. */
+  for (size_t i = 0; i < N_SCEN; i++) {
+    const char *mode = scenarios[i].read.mode;
+    double ref = strcmp(mode, "nbdssl") == 0 ? c.nbdssl
+                 : strcmp(mode, "nbd") == 0  ? c.nbd
+                                             : 0;
+
     rb_print_row(&rows[i], scenarios[i].read.random,
-                 scenarios[i].read.random ? 0 : med);
+                 scenarios[i].read.random ? 0 : ref);
+  }
+  printf("sequential rows / the simulator's own reader (%.0f MB/s):\n",
+         c.page_cache);
+  for (size_t i = 0; i < N_SCEN; i++)
+    if (rows[i].n && !scenarios[i].read.random && c.page_cache > 0)
+      printf("  %-44s %5.3fx\n", rows[i].name,
+             rb_median_mbs(&rows[i]) / c.page_cache);
   rb_teardown(&fx);
   return 0;
 }

@@ -51,6 +51,7 @@ func (a *admin) handler() http.Handler {
 		"/disk/sha256":            {http.MethodGet, a.diskHash},
 		"/disk/allocated":         {http.MethodGet, a.diskAllocated},
 		"/disk/readrate":          {http.MethodGet, a.diskReadRate},
+		"/nfc/readrate":           {http.MethodGet, a.nfcReadRate},
 		"/cbt/reset":              {http.MethodPost, a.cbtReset},
 		"/connections/close-idle": {http.MethodPost, a.closeIdleConns},
 	}

@@ -1,6 +1,7 @@
-// Concept: a minimal NFC client for the tests, written from reference/nfc.md alone: the authd
-// handshake (§2), both transports, the classic frames (§3.1) and AIO requests (§3.2), with replies
-// matched by opId so pipelining and out-of-order fragments can be checked.
+// Concept: a minimal NFC client, written from reference/nfc.md alone: the authd handshake (§2), both
+// transports, the classic frames (§3.1) and AIO requests (§3.2), with replies matched by opId so
+// pipelining and out-of-order fragments can be checked. The tests drive the responder with it, and
+// the simulator measures its own NFC serving rate with it (GET /nfc/readrate, nfc_readrate.go).
 
 package main
 
