@@ -108,19 +108,23 @@ func TestStats(t *testing.T) {
 	}
 }
 
+// readRate is the answer of GET /disk/readrate and GET /nfc/readrate.
+type readRate struct {
+	File           string  `json:"file"`
+	Transport      string  `json:"transport"` // /nfc/readrate
+	Bytes          int64   `json:"bytes"`
+	Chunk          int64   `json:"chunk"`
+	Seconds        float64 `json:"seconds"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+}
+
 // The measuring aids of benchmarks and tests: the reader's own rate (GET /disk/readrate), the host
 // listeners' connection and handshake counters, and closing idle connections.
 func TestDiskReadRateHostCountersCloseIdle(t *testing.T) {
 	s := startSim(t)
 	c := s.admin(t)
 	vm := s.vm(t, 0)
-	var rate struct {
-		File           string  `json:"file"`
-		Bytes          int64   `json:"bytes"`
-		Chunk          int64   `json:"chunk"`
-		Seconds        float64 `json:"seconds"`
-		BytesPerSecond float64 `json:"bytes_per_second"`
-	}
+	var rate readRate
 	path := "/disk/readrate?vm=" + vm.Value + "&disk=2000&chunk=65536"
 	if code := s.call(t, http.MethodGet, path, nil, &rate); code != http.StatusOK || rate.Bytes != 64<<20 ||
 		rate.Chunk != 65536 || rate.Seconds <= 0 || rate.BytesPerSecond <= 0 ||

@@ -12,20 +12,13 @@ func TestNFCReadRate(t *testing.T) {
 	s := startSim(t)
 	c := s.admin(t)
 	vm := s.vm(t, 0)
-	type rate struct {
-		File           string  `json:"file"`
-		Transport      string  `json:"transport"`
-		Bytes          int64   `json:"bytes"`
-		Seconds        float64 `json:"seconds"`
-		BytesPerSecond float64 `json:"bytes_per_second"`
-	}
 	path := "/nfc/readrate?vm=" + vm.Value + "&disk=2000"
 	if code := s.call(t, http.MethodGet, path, nil, nil); code != http.StatusInternalServerError {
 		t.Fatalf("readrate of a running VM's current disk: %d, want the responder's refusal", code)
 	}
 	power(t, c, vm, false)
 	for _, tr := range []struct{ q, name string }{{"", "nbdssl"}, {"&ssl=1", "nbdssl"}, {"&ssl=0", "nbd"}} {
-		var r rate
+		var r readRate
 		var st statsView
 		s.call(t, http.MethodPost, "/stats/reset", nil, nil)
 		if code := s.call(t, http.MethodGet, path+tr.q, nil, &r); code != http.StatusOK || r.Transport != tr.name ||
