@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +26,7 @@
 
 #include "../support/cli.h" /* (cli/cli.h is the command's) */
 #include "testutil.h"
+#include "vim/internal.h"
 
 void bt_params(const struct fvx_sim *sim, const char *spec,
                VixDiskLibConnectParams *p)
@@ -280,4 +282,49 @@ int bt_run(const struct bt_cli *c, const char *const *args, char **out)
   }
   rc = fvx_cli_exit_status(status); /* fails the test on a checker finding */
   return rc;
+}
+
+struct vim_session *bt_operator(const struct fvx_sim *sim)
+{
+  struct vim_options opts;
+  struct vim_session *s = NULL;
+  struct vim_error err;
+
+  memset(&opts, 0, sizeof opts);
+  opts.host = sim->host;
+  opts.port = (unsigned)sim->port;
+  opts.thumbprint = sim->thumbprint_sha1;
+  if (vim_session_new(&s, &opts, &err) != VIM_OK ||
+      vim_login(s, "admin", "freevix", &err) != VIM_OK)
+    fail_msg("operator login: %s", err.detail);
+  return s;
+}
+
+void bt_power(const struct fvx_sim *sim, const char *vm, int on)
+{
+  struct vim_session *s = bt_operator(sim);
+  struct vim_moref ref, task;
+  struct vim_error err;
+
+  vim_moref_set(&ref, "VirtualMachine", vm);
+  if (vim_power(s, &ref, on != 0, &task, &err) != VIM_OK ||
+      vim_task_wait(s, &task, 60000, NULL, NULL, NULL, &err) != VIM_OK)
+    fail_msg("power %s %s: %s", on ? "on" : "off", vm, err.detail);
+  vim_session_free(s);
+}
+
+void bt_flip_data_byte(const char *vmdk)
+{
+  struct stat st;
+  unsigned char b = 0;
+  int fd = open(vmdk, O_RDWR | O_CLOEXEC);
+
+  /* The last grain of a backup's VMDK is data (grains are appended). */
+  if (fd < 0 || fstat(fd, &st) != 0 || st.st_size < 1000 ||
+      pread(fd, &b, 1, st.st_size - 1000) != 1)
+    fail_msg("%s: cannot read it", vmdk);
+  b ^= 0x40;
+  if (pwrite(fd, &b, 1, st.st_size - 1000) != 1)
+    fail_msg("%s: cannot write it", vmdk);
+  close(fd);
 }

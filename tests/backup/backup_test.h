@@ -13,6 +13,8 @@
 #include "sim.h"
 #include "vixDiskLib.h"
 
+struct vim_session;
+
 /* Connect params for the simulator's privileged user and the VM spec
  * (borrowed; NULL for none). */
 void bt_params(const struct fvx_sim *sim, const char *spec,
@@ -43,6 +45,17 @@ void bt_change_id(const struct fvx_sim *sim, const char *vm, int key,
  * (bytes_read), from GET /stats; -1 when absent. */
 long long bt_stat(const struct fvx_sim *sim, const char *section,
                   const char *key);
+
+/* A SOAP session of the simulator's privileged user, for what the
+ * library has no call for (vim_session_free it). */
+struct vim_session *bt_operator(const struct fvx_sim *sim);
+
+/* PowerOnVM_Task / PowerOffVM_Task, waited for. */
+void bt_power(const struct fvx_sim *sim, const char *vm, int on);
+
+/* Flips one bit of a data grain of a backup's VMDK; a second call undoes
+ * it. */
+void bt_flip_data_byte(const char *vmdk);
 
 /* Quiet log callbacks for InitEx. */
 void bt_quiet(const char *fmt, va_list ap);

@@ -626,19 +626,12 @@ static void vm_without_disks(void **state)
  * (ReconfigVM_Task, device edit): what vCenter then tells a backup. */
 static void make_independent(int vm, const char *file_name)
 {
-  struct vim_options opts;
-  struct vim_session *s = NULL;
+  struct vim_session *s = bt_operator(&sim);
   struct vim_moref ref, task;
   struct vim_error err;
   struct vim_soap a;
   char spec[2048];
 
-  memset(&opts, 0, sizeof opts);
-  opts.host = sim.host;
-  opts.port = (unsigned)sim.port;
-  opts.thumbprint = sim.thumbprint_sha1;
-  assert_int_equal(vim_session_new(&s, &opts, &err), VIM_OK);
-  assert_int_equal(vim_login(s, "admin", "freevix", &err), VIM_OK);
   vim_moref_set(&ref, "VirtualMachine", vms[vm]);
   snprintf(spec, sizeof spec,
            "<spec><deviceChange><operation>edit</operation>"
@@ -696,30 +689,17 @@ static void verify_catches_a_flipped_byte(void **state)
   char dir[4300], path[4400], *out = NULL;
   const char *args[] = {"verify", dir, NULL};
   struct bt_cli c = cli_of(NULL, NULL);
-  struct stat st;
-  unsigned char b;
-  int fd;
 
   (void)state;
   c.sim = NULL;
   vm_dir(0, dir, sizeof dir);
   assert_int_equal(bt_run(&c, args, NULL), 0);
-  /* The last grain of the file is data (grains are appended). */
   FMT(path, "%s/point-0001-disk-2000.vmdk", dir);
-  assert_int_equal(stat(path, &st), 0);
-  fd = open(path, O_RDWR);
-  assert_true(fd >= 0);
-  assert_int_equal(pread(fd, &b, 1, st.st_size - 1000), 1);
-  b ^= 0x40;
-  assert_int_equal(pwrite(fd, &b, 1, st.st_size - 1000), 1);
-  close(fd);
+  bt_flip_data_byte(path);
   assert_int_equal(bt_run(&c, args, &out), 1);
   assert_true(strstr(out, "MISMATCH") || contains(out, "FAILED"));
   free(out);
-  b ^= 0x40;
-  fd = open(path, O_RDWR);
-  assert_int_equal(pwrite(fd, &b, 1, st.st_size - 1000), 1);
-  close(fd);
+  bt_flip_data_byte(path);
 }
 
 /* ---- several VMs at once ------------------------------------------------- */
