@@ -785,27 +785,13 @@ static bool run_steps(struct vmrun *v, struct manifest *m)
   return true;
 }
 
-/* The command that finishes a clean-up this run could not do. */
-static void sweep_hint(const struct vmrun *v, char *out, size_t n)
-{
-  const struct cli_opts *o = v->c->o;
-  char port[32] = "", dir[4200] = "";
-
-  if (o->port)
-    snprintf(port, sizeof port, " --port %u", o->port);
-  if (o->state_dir)
-    snprintf(dir, sizeof dir, " --state-dir %s", o->state_dir);
-  snprintf(out, n, "freevix sweep --server %s%s --user %s%s", o->server,
-           port, o->user, dir);
-}
-
 static void cleanup_failed(struct vmrun *v, const char *what, VixError err)
 {
   char *text = VixDiskLib_GetErrorText(err, NULL);
   char hint[4600];
   size_t len = strlen(v->r->cleanup);
 
-  sweep_hint(v, hint, sizeof hint);
+  cli_sweep_hint(v->c->o, hint, sizeof hint);
   snprintf(v->r->cleanup + len, sizeof v->r->cleanup - len,
            "%s%s failed (%s); once this command has ended, `%s` finishes "
            "it", len ? "; " : "", what, text ? text : "?", hint);

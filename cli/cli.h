@@ -5,6 +5,7 @@
 #ifndef FREEVIX_CLI_H
 #define FREEVIX_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ struct cli_opts {
   bool enable_cbt;         /* backup --enable-cbt */
   bool skip_independent;   /* backup --skip-independent */
   bool deep;               /* verify --deep */
+  bool no_verify;          /* restore --vm --no-verify */
   const char *format;      /* backup: vmdk|stream; restore: vmdk|raw */
   const char *transport;   /* ConnectEx transport modes, e.g. "nbdssl" */
   unsigned jobs;           /* backup --jobs; 0: 1 */
@@ -72,6 +74,10 @@ struct cli_opts {
 bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
                struct cli_opts *o);
 void cli_opts_free(struct cli_opts *o);
+
+/* True when arg is one of the long options ("--server") that takes its
+ * value in the next argument. */
+bool cli_option_takes_value(const char *arg);
 
 /* Fills VDDK connect params from the options (strings borrowed from o) for
  * VM number i, resolved (o->specs; or no VM when i == (size_t)-1). */
@@ -123,6 +129,20 @@ void cli_print_result(const struct cli_opts *o, const char *cmd,
 /* The exit code of a batch call: 0 when every VM is fine, 6 when some
  * are and some are not, else the first failure's. */
 int cli_batch_exit(VixError err, const freevix_vm_result *r, size_t n);
+
+/* path made absolute against the working directory (VixDiskLib takes
+ * absolute paths only) into out; false when it does not fit. */
+bool cli_absolute_path(const char *path, char *out, size_t n);
+
+/* The command that finishes a clean-up a run could not do (re-enabling
+ * migration, removing its snapshot): `freevix sweep` with the options'
+ * server, port, user and state directory. */
+void cli_sweep_hint(const struct cli_opts *o, char *out, size_t n);
+
+/* Catches SIGINT, SIGTERM and SIGHUP from now on: the first one's number
+ * goes into the flag returned (0 until then), which long commands poll to
+ * stop cleanly; a second signal changes nothing. */
+volatile sig_atomic_t *cli_catch_stop_signals(void);
 
 /* Subcommands. */
 int cmd_prepare(int argc, char **argv);

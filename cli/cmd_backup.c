@@ -9,6 +9,7 @@
  * with 128 + the signal.  A second signal changes nothing: the clean-up is
  * what keeps the VMs healthy, so it is not cut short.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,13 +26,8 @@
                        "skip-independent"
 #define DEFAULT_IDENTITY "freevix-backup"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-  if (!stop_signal)
-    stop_signal = sig;
-}
+/* Set by the first SIGINT, SIGTERM or SIGHUP (cli_catch_stop_signals). */
+static volatile sig_atomic_t *stop;
 
 static void help(void)
 {
@@ -86,7 +82,7 @@ static void *worker(void *arg)
     size_t i;
 
     pthread_mutex_lock(&p->mu);
-    i = p->next < p->n && !stop_signal ? p->next++ : p->n;
+    i = p->next < p->n && !*stop ? p->next++ : p->n;
     pthread_mutex_unlock(&p->mu);
     if (i == p->n)
       return NULL;
@@ -161,8 +157,8 @@ static int overall(const struct backup_result *r, size_t n)
     else if (first == EXIT_OK)
       first = r[i].exit_code;
   }
-  if (stop_signal)
-    return 128 + stop_signal;
+  if (*stop)
+    return 128 + *stop;
   if (first == EXIT_OK)
     return EXIT_OK;
   return ok ? EXIT_PARTIAL : first;
@@ -188,7 +184,7 @@ int cmd_backup(int argc, char **argv)
 {
   struct cli_opts o;
   struct pool p;
-  struct sigaction sa;
+  char to[PATH_MAX];
   pthread_t threads[64];
   unsigned jobs, started = 0;
   int rc;
@@ -210,6 +206,14 @@ int cmd_backup(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
+  /* The repository's files are created through VixDiskLib, which takes
+   * absolute paths only. */
+  if (!cli_absolute_path(o.to, to, sizeof to)) {
+    fprintf(stderr, "freevix backup: --to %s: path too long\n", o.to);
+    cli_opts_free(&o);
+    return EXIT_USAGE;
+  }
+  o.to = to;
   memset(&p, 0, sizeof p);
   p.results = calloc(o.n_vms, sizeof *p.results);
   if (!p.results || !cli_init_library(&o)) {
@@ -226,16 +230,11 @@ int cmd_backup(int argc, char **argv)
     cli_opts_free(&o);
     return rc;
   }
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  stop = cli_catch_stop_signals();
   p.ctx.o = &o;
   p.ctx.prog = progress_new(stderr, "freevix: ",
                             isatty(STDERR_FILENO) && !o.json);
-  p.ctx.cancel = &stop_signal;
+  p.ctx.cancel = stop;
   p.ctx.identity = o.identity ? o.identity : DEFAULT_IDENTITY;
   p.ctx.stream = o.format && strcmp(o.format, "stream") == 0;
   p.vms = o.specs;
@@ -259,9 +258,9 @@ int cmd_backup(int argc, char **argv)
   for (size_t i = 0; i < o.n_vms; i++) {
     if (i >= p.next)
       snprintf(p.results[i].error, sizeof p.results[i].error,
-               "not started: interrupted by signal %d", (int)stop_signal);
+               "not started: interrupted by signal %d", (int)*stop);
     if (i >= p.next)
-      p.results[i].exit_code = 128 + stop_signal;
+      p.results[i].exit_code = 128 + *stop;
     if (o.json)
       print_json(o.vms[i], &p.results[i]);
     else

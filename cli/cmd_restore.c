@@ -1,8 +1,9 @@
 /*
  * cmd_restore.c -- `freevix restore DIR --to FILE`: a point in time of a
  * VM's disk as one local file (restore.c writes and checks it), for each
- * disk the options choose.  Restoring into vCenter is out of scope: the
- * datastore HTTPS interface has no ranged writes (docs/backup.md).
+ * disk the options choose; `freevix restore DIR --vm SPEC`: the point
+ * written back into a powered-off VM's disks on vCenter over NFC
+ * (restore_vm.c).
  */
 #include <limits.h>
 #include <stdio.h>
@@ -14,8 +15,12 @@
 #include "cli.h"
 #include "points.h"
 #include "restore.h"
+#include "restore_vm.h"
 
-#define RESTORE_OPTIONS "point,disk,to,format,json"
+#define RESTORE_OPTIONS "point,disk,to,format,json,vm,server,port,user," \
+                        "password-file,thumbprint,insecure,transport," \
+                        "identity,wait,state-dir,no-verify"
+#define DEFAULT_IDENTITY "freevix-restore"
 
 static void help(void)
 {
@@ -26,19 +31,18 @@ static void help(void)
          "checked against the manifest's\nSHA-256.  A VM with several "
          "disks: --disk KEY, or --to an existing directory\n(one file per "
          "disk, <VM>-disk-KEY.vmdk or .img).  An existing file is never\n"
-         "overwritten.\n");
-}
-
-/* path made absolute (VixDiskLib takes absolute paths only). */
-static bool absolute(const char *path, char *out, size_t n)
-{
-  char cwd[PATH_MAX];
-
-  if (path[0] == '/')
-    return snprintf(out, n, "%s", path) < (int)n;
-  if (!getcwd(cwd, sizeof cwd))
-    return false;
-  return snprintf(out, n, "%s/%s", cwd, path) < (int)n;
+         "overwritten.\n\n"
+         "       freevix restore DIR [--point N] [--disk KEY] --vm SPEC "
+         "--server HOST\n"
+         "               --user USER [--transport nbdssl|nbd] [--identity "
+         "ID] [--wait T]\n"
+         "               [--no-verify] [--json]\n\n"
+         "Writes the point back into the disks of a powered-off VM on "
+         "vCenter (a disk of\nthe same device key and capacity for each), "
+         "over NFC, between\nPrepareForAccess and EndAccess (identity "
+         DEFAULT_IDENTITY " unless --identity);\neach disk is then read "
+         "back and compared with the manifest (unless --no-verify).\n"
+         "A VM's disks are overwritten: what was on them is gone.\n");
 }
 
 /* Restores one disk to target; prints the outcome.  Returns an exit
@@ -85,7 +89,7 @@ static int restore_point(const struct cli_opts *o, VixDiskLibConnection c,
   bool several;
   int rc = EXIT_OK;
 
-  if (!absolute(o->to, to, sizeof to)) {
+  if (!cli_absolute_path(o->to, to, sizeof to)) {
     fprintf(stderr, "freevix restore: --to %s: path too long\n", o->to);
     return EXIT_USAGE;
   }
@@ -119,6 +123,52 @@ static int restore_point(const struct cli_opts *o, VixDiskLibConnection c,
   return rc;
 }
 
+/* --to FILE or --vm SPEC (with a server), and what goes with each. */
+static bool check_options(const struct cli_opts *o)
+{
+  if ((o->to != NULL) == (o->n_vms != 0) || o->n_vms > 1) {
+    fprintf(stderr, "freevix restore: give --to FILE (a local file) or "
+            "--vm SPEC (one VM on the server)\n");
+    return false;
+  }
+  if (o->format && strcmp(o->format, "vmdk") != 0 &&
+      strcmp(o->format, "raw") != 0) {
+    fprintf(stderr, "freevix restore: --format is vmdk or raw\n");
+    return false;
+  }
+  if (o->to && (o->server || o->no_verify || o->identity || o->transport)) {
+    fprintf(stderr, "freevix restore: --server, --transport, --identity and "
+            "--no-verify go with --vm\n");
+    return false;
+  }
+  if (o->n_vms && o->format) {
+    fprintf(stderr, "freevix restore: --format goes with --to\n");
+    return false;
+  }
+  if (o->n_vms && (!o->server || !o->user || !o->password)) {
+    fprintf(stderr, "freevix restore: --vm needs --server, --user and a "
+            "password (--password-file or FREEVIX_PASSWORD)\n");
+    return false;
+  }
+  return !o->identity || cli_check_identity("restore", o->identity) ==
+                             EXIT_OK;
+}
+
+/* The point into a VM: its name resolved, signals caught. */
+static int into_vm(struct cli_opts *o, VixDiskLibConnection c,
+                   const struct backup_dir *d, const struct manifest *m)
+{
+  volatile sig_atomic_t *stop;
+  int rc = cli_resolve_vms(o, "restore");
+
+  if (rc != EXIT_OK)
+    return rc;
+  stop = cli_catch_stop_signals();
+  rc = restore_vm(o, d, m, o->specs[0],
+                  o->identity ? o->identity : DEFAULT_IDENTITY, c, stop);
+  return *stop ? 128 + *stop : rc;
+}
+
 int cmd_restore(int argc, char **argv)
 {
   VixDiskLibConnection c = NULL;
@@ -135,10 +185,7 @@ int cmd_restore(int argc, char **argv)
     cli_opts_free(&o);
     return o.help ? EXIT_OK : rc;
   }
-  if (!o.to || (o.format && strcmp(o.format, "vmdk") != 0 &&
-                strcmp(o.format, "raw") != 0)) {
-    fprintf(stderr, "freevix restore: --to FILE is required; --format is "
-            "vmdk or raw\n");
+  if (!check_options(&o)) {
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
@@ -152,7 +199,9 @@ int cmd_restore(int argc, char **argv)
   if (rc == EXIT_OK && (!cli_init_library(&o) ||
                         VixDiskLib_Connect(NULL, &c) != VIX_OK))
     rc = EXIT_FAILURE_OTHER;
-  if (rc == EXIT_OK)
+  if (rc == EXIT_OK && o.n_vms)
+    rc = into_vm(&o, c, &d, &m);
+  else if (rc == EXIT_OK)
     rc = restore_point(&o, c, &d, &m, raw);
   if (c)
     VixDiskLib_Disconnect(c);

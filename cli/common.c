@@ -3,6 +3,8 @@
  * freevix command, and what prepare/end/run/status share: opening an
  * access handle with a wait display, printing per-VM results.
  */
+#include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -360,4 +362,48 @@ int cli_batch_exit(VixError err, const freevix_vm_result *r, size_t n)
   if (ok)
     return EXIT_PARTIAL;
   return cli_exit_code(first ? first : err);
+}
+
+void cli_sweep_hint(const struct cli_opts *o, char *out, size_t n)
+{
+  char port[32] = "", dir[4200] = "";
+
+  if (o->port)
+    snprintf(port, sizeof port, " --port %u", o->port);
+  if (o->state_dir)
+    snprintf(dir, sizeof dir, " --state-dir %s", o->state_dir);
+  snprintf(out, n, "freevix sweep --server %s%s --user %s%s", o->server,
+           port, o->user, dir);
+}
+
+bool cli_absolute_path(const char *path, char *out, size_t n)
+{
+  char cwd[PATH_MAX];
+
+  if (path[0] == '/')
+    return snprintf(out, n, "%s", path) < (int)n;
+  if (!getcwd(cwd, sizeof cwd))
+    return false;
+  return snprintf(out, n, "%s/%s", cwd, path) < (int)n;
+}
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+  if (!stop_signal)
+    stop_signal = sig;
+}
+
+volatile sig_atomic_t *cli_catch_stop_signals(void)
+{
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  return &stop_signal;
 }

@@ -139,7 +139,7 @@ static VixError sink_write(struct pipe *p, uint64_t start, uint64_t count,
   if (j->sink == COPY_SINK_DISK) {
     err = VixDiskLib_Write(j->dst, start, count, buf);
     if (err != VIX_OK)
-      return fail(p, err, "writing the backup", start);
+      return fail(p, err, "writing the destination disk", start);
   } else if (j->sink == COPY_SINK_FD) {
     size_t n = (size_t)count * SECTOR, done = 0;
 

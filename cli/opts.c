@@ -23,6 +23,7 @@ enum {
   OPT_STATE_DIR, OPT_METHOD, OPT_BATCH_SIZE, OPT_KEEPALIVE, OPT_DRY_RUN,
   OPT_TO, OPT_INCREMENTAL, OPT_QUIESCE, OPT_JOBS, OPT_ENABLE_CBT, OPT_FORMAT,
   OPT_TRANSPORT, OPT_SKIP_INDEPENDENT, OPT_POINT, OPT_DEEP, OPT_DISK,
+  OPT_NO_VERIFY,
 };
 
 static const struct option long_options[] = {
@@ -59,8 +60,19 @@ static const struct option long_options[] = {
   {"point", required_argument, NULL, OPT_POINT},
   {"deep", no_argument, NULL, OPT_DEEP},
   {"disk", required_argument, NULL, OPT_DISK},
+  {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
   {NULL, 0, NULL, 0},
 };
+
+bool cli_option_takes_value(const char *arg)
+{
+  if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))
+    return false;
+  for (size_t i = 0; long_options[i].name; i++)
+    if (strcmp(arg + 2, long_options[i].name) == 0)
+      return long_options[i].has_arg == required_argument;
+  return false;
+}
 
 /* True when name is in the comma-separated list. */
 static bool allowed_here(const char *allowed, const char *name)
@@ -208,6 +220,9 @@ static bool parse_backup_option(int c, const char *cmd, struct cli_opts *o)
     return true;
   case OPT_DEEP:
     o->deep = true;
+    return true;
+  case OPT_NO_VERIFY:
+    o->no_verify = true;
     return true;
   case OPT_FORMAT:
     o->format = optarg;

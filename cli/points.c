@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* True when arg is an option of these commands that takes its value in
- * the next argument. */
-static bool takes_value(const char *arg)
-{
-  static const char *const with_value[] = {
-    "--server", "--port", "--user", "--password-file", "--thumbprint",
-    "--point", "--disk", "--to", "--format", "--transport", "--state-dir",
-    NULL};
-
-  for (size_t i = 0; with_value[i]; i++)
-    if (strcmp(arg, with_value[i]) == 0)
-      return true;
-  return false;
-}
-
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
                  struct cli_opts *o, const char **dir)
 {
@@ -42,7 +27,7 @@ int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
       continue;
     }
     args[n++] = argv[i];
-    if (takes_value(argv[i]) && i + 1 < argc)
+    if (cli_option_takes_value(argv[i]) && i + 1 < argc)
       args[n++] = argv[++i];
   }
   args[0] = argv[0];

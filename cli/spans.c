@@ -52,6 +52,27 @@ uint64_t spans_total(const struct spans *s)
   return t;
 }
 
+bool spans_union(const struct spans *a, const struct spans *b,
+                 struct spans *out)
+{
+  size_t i = 0, k = 0;
+
+  memset(out, 0, sizeof *out);
+  while (i < a->n || k < b->n) {
+    /* The next span by start; spans_add merges what overlaps. */
+    const struct span *next =
+        k >= b->n || (i < a->n && a->v[i].start <= b->v[k].start)
+            ? &a->v[i++]
+            : &b->v[k++];
+
+    if (!spans_add(out, next->start, next->count)) {
+      spans_free(out);
+      return false;
+    }
+  }
+  return true;
+}
+
 VixError spans_allocated(VixDiskLibHandle h, uint64_t capacity, uint32 chunk,
                          struct spans *s)
 {

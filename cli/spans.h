@@ -29,6 +29,11 @@ bool spans_add(struct spans *s, uint64_t start, uint64_t count);
 
 void spans_free(struct spans *s);
 
+/* The sectors in a or b (both sorted and disjoint) into out (emptied
+ * first).  False when out of memory (out emptied). */
+bool spans_union(const struct spans *a, const struct spans *b,
+                 struct spans *out);
+
 /* Total sectors. */
 uint64_t spans_total(const struct spans *s);
 

@@ -410,6 +410,38 @@ static void copy_engine(void **state)
   free(image);
 }
 
+/* spans_union: overlapping, touching, nested and disjoint spans merge
+ * into one sorted list (what a restore into a VM writes). */
+static void span_union(void **state)
+{
+  struct spans a = {0}, b = {0}, u, empty = {0};
+
+  (void)state;
+  assert_true(spans_add(&a, 0, 10));
+  assert_true(spans_add(&a, 20, 5));
+  assert_true(spans_add(&a, 100, 50));
+  assert_true(spans_add(&b, 5, 10));    /* overlaps [0,10) */
+  assert_true(spans_add(&b, 25, 5));    /* touches [20,25) */
+  assert_true(spans_add(&b, 110, 10));  /* inside [100,150) */
+  assert_true(spans_add(&b, 200, 1));
+  assert_true(spans_union(&a, &b, &u));
+  assert_int_equal(u.n, 4);
+  assert_int_equal(u.v[0].start, 0);
+  assert_int_equal(u.v[0].count, 15);
+  assert_int_equal(u.v[1].start, 20);
+  assert_int_equal(u.v[1].count, 10);
+  assert_int_equal(u.v[2].start, 100);
+  assert_int_equal(u.v[2].count, 50);
+  assert_int_equal(u.v[3].start, 200);
+  assert_int_equal(u.v[3].count, 1);
+  spans_free(&u);
+  assert_true(spans_union(&empty, &b, &u));
+  assert_int_equal(spans_total(&u), spans_total(&b));
+  spans_free(&u);
+  spans_free(&a);
+  spans_free(&b);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -417,6 +449,7 @@ int main(void)
     cmocka_unit_test(manifests),
     cmocka_unit_test(backup_directories),
     cmocka_unit_test(copy_engine),
+    cmocka_unit_test(span_union),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
