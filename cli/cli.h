@@ -144,6 +144,10 @@ void cli_sweep_hint(const struct cli_opts *o, char *out, size_t n);
  * stop cleanly; a second signal changes nothing. */
 volatile sig_atomic_t *cli_catch_stop_signals(void);
 
+/* Sends SIGINT, SIGTERM and SIGHUP to handler from now on (what
+ * cli_catch_stop_signals does with its own). */
+void cli_on_stop_signals(void (*handler)(int));
+
 /* Subcommands. */
 int cmd_prepare(int argc, char **argv);
 int cmd_end(int argc, char **argv);

@@ -60,20 +60,6 @@ static void help(void)
          "and the options of `freevix prepare --help`.\n");
 }
 
-/* From here on SIGINT, SIGTERM and SIGHUP are noted (and forwarded to the
- * child once there is one) instead of killing freevix. */
-static void catch_signals(void)
-{
-  struct sigaction sa;
-
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = forward;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
-}
-
 /* Runs argv, forwarding signals; returns its shell-style status.  A
  * signal that came before (while access was prepared) means argv is not
  * run. */
@@ -152,7 +138,9 @@ int cmd_run(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
-  catch_signals();
+  /* From here on SIGINT, SIGTERM and SIGHUP are noted (and forwarded to
+   * the child once there is one) instead of killing freevix. */
+  cli_on_stop_signals(forward);
   results = calloc(o.n_vms, sizeof *results);
   if (!results || !cli_init_library(&o)) {
     free(results);

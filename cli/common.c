@@ -395,15 +395,20 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-volatile sig_atomic_t *cli_catch_stop_signals(void)
+void cli_on_stop_signals(void (*handler)(int))
 {
   struct sigaction sa;
 
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGHUP, &sa, NULL);
+}
+
+volatile sig_atomic_t *cli_catch_stop_signals(void)
+{
+  cli_on_stop_signals(on_stop_signal);
   return &stop_signal;
 }

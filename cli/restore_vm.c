@@ -221,7 +221,8 @@ static VixError read_back(const struct restore *r, const struct target *g,
   hs.cancel = r->cancel;
   err = dh_hash(h, capacity, &hs);
   VixDiskLib_Close(h);
-  snprintf(what, n, "reading the disk back: %s", hs.what);
+  if (err != VIX_OK)
+    snprintf(what, n, "reading the disk back: %s", hs.what);
   snprintf(got, 65, "%s", hs.sha256);
   return err;
 }
