@@ -65,6 +65,32 @@ static const char *env(const char *name)
   return v;
 }
 
+/* Applies "key=value,key=value" (FVX_BENCH_CONFIG: settings to compare
+ * by hand, e.g. freevix.httpsReadAhead=0) with freevix_set_config. */
+static void extra_config(const char *list)
+{
+  char buf[1024], *save = NULL;
+
+  if (!list || !*list)
+    return;
+  if (strlen(list) >= sizeof buf) {
+    fprintf(stderr, "remote bench child: FVX_BENCH_CONFIG is too long\n");
+    exit(1);
+  }
+  strcpy(buf, list);
+  for (char *kv = strtok_r(buf, ",", &save); kv;
+       kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+
+    if (!eq) {
+      fprintf(stderr, "remote bench child: '%s' is not key=value\n", kv);
+      exit(1);
+    }
+    *eq = '\0';
+    check(freevix_set_config(kv, eq + 1), kv);
+  }
+}
+
 /* Buffers handed out to requests in flight and given back by their
  * completion callbacks. */
 struct slots {
@@ -259,6 +285,7 @@ int rb_child_main(int argc, char **argv)
     check(freevix_set_config("freevix.nfcRequestsInFlight", num),
           "freevix.nfcRequestsInFlight");
   }
+  extra_config(getenv("FVX_BENCH_CONFIG"));
   check(VixDiskLib_InitEx(8, 0, quiet, loud, loud, NULL, NULL), "InitEx");
   snprintf(spec, sizeof spec, "moref=%s", env("RB_VM"));
   memset(&p, 0, sizeof p);

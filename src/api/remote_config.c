@@ -12,9 +12,14 @@
 
 #include "api/api.h"
 
+/* Chunks read ahead of a sequence of datastore reads when the key is
+ * unset (docs/config.md; the figures behind it in docs/performance.md). */
+#define FVX_HTTPS_READ_AHEAD_DEFAULT 4
+
 static const char *const keys[] = {
   "freevix.httpsRoute", "freevix.connectTo", "freevix.httpsConnections",
-  "freevix.httpsRetries", "freevix.dataTimeoutMs",
+  "freevix.httpsRetries", "freevix.httpsReadAhead",
+  "freevix.httpsReadAheadBytes", "freevix.dataTimeoutMs",
   "freevix.nfcRequestsInFlight", "freevix.nfcMaxRequestBytes",
   "freevix.nfcTimeoutMs", "freevix.nfcKeepaliveMs",
 };
@@ -48,6 +53,7 @@ VixError fvx_remote_config(fvx_config_lookup_fn *get, const void *cfg,
 {
   const char *route = get(cfg, "freevix.httpsRoute");
   long conns = 0, retries = 0, nfc_flight = 0, nfc_bytes = 0;
+  long read_ahead = FVX_HTTPS_READ_AHEAD_DEFAULT, read_ahead_bytes = 0;
   struct {
     const char *key;
     long max;
@@ -55,6 +61,8 @@ VixError fvx_remote_config(fvx_config_lookup_fn *get, const void *cfg,
   } numbers[] = {
     {"freevix.httpsConnections", 64, &conns},
     {"freevix.httpsRetries", 100, &retries},
+    {"freevix.httpsReadAhead", 64, &read_ahead},
+    {"freevix.httpsReadAheadBytes", 64L << 20, &read_ahead_bytes},
     {"freevix.dataTimeoutMs", 86400000L, &out->data_timeout_ms},
     {"freevix.nfcRequestsInFlight", 64, &nfc_flight},
     {"freevix.nfcMaxRequestBytes", 2L << 20, &nfc_bytes},
@@ -80,8 +88,15 @@ VixError fvx_remote_config(fvx_config_lookup_fn *get, const void *cfg,
                 numbers[i].key, numbers[i].max);
       return VIX_E_INVALID_ARG;
     }
+  if (read_ahead_bytes && read_ahead_bytes < 64L * 1024) {
+    fvx_error("config: freevix.httpsReadAheadBytes must be 0 (4 MiB) or "
+              "from 65536 to %ld", 64L << 20);
+    return VIX_E_INVALID_ARG;
+  }
   out->https_connections = (unsigned)conns;
   out->https_retries = (unsigned)retries;
+  out->https_read_ahead = (unsigned)read_ahead;
+  out->https_read_ahead_bytes = (uint32_t)read_ahead_bytes;
   out->nfc_in_flight = (unsigned)nfc_flight;
   out->nfc_request_bytes = (uint32_t)nfc_bytes;
   out->connect_to = get(cfg, "freevix.connectTo");

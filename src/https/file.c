@@ -7,7 +7,8 @@
  * number of threads may read it at once (DISK_FILE_CONCURRENT); all the
  * state of a read lives in request.c's exchange.  pread clips the request
  * to the known size and zero-fills the rest; allocated() asks the site's
- * alloc callback.
+ * alloc callback.  Files larger than a read-ahead chunk are handed out
+ * behind the site's read-ahead (disk/readahead.h), when it has one.
  */
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -166,6 +167,14 @@ static int vfs_open(const struct disk_vfs *vfs, const char *path,
   if (f->alloc) {
     f->f.ops = &alloc_ops;
     f->f.caps |= DISK_FILE_CAN_ALLOC;
+  }
+  /* Descriptors are small and read once: only larger files get read-ahead
+   * (with depth 0, the wrapper hands the file back). */
+  if (f->f.size > s->read_ahead.chunk) {
+    rc = disk_readahead_wrap(&f->f, &s->read_ahead, out);
+    if (rc != DISK_OK)
+      file_close(&f->f);
+    return rc;
   }
   *out = &f->f;
   return DISK_OK;

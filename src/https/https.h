@@ -14,7 +14,10 @@
  * direct to the host), filled in by the layer above.
  *
  * READS.  A disk_file pread becomes one ranged GET (bytes=a-b) on an idle
- * pooled connection.  The answer must be 206 with exactly the bytes asked
+ * pooled connection, or, with https_options.read_ahead, reads that come
+ * in sequence are served from larger GETs sent ahead of them
+ * (disk/readahead.h): fewer round trips and, direct to a host, fewer
+ * tickets.  The answer must be 206 with exactly the bytes asked
  * for (a Content-Range that matches); 200 where 206 was expected, a short
  * or oversized body, or a wrong Content-Range is DISK_E_NET_PROTOCOL, never
  * silent zeros.  Bytes past the end of the file read as zeros (the size
@@ -110,6 +113,11 @@ struct https_options {
    * seconds, rounded up), so a stalled body cannot hold a connection for
    * all of timeout_ms.  0: 60000. */
   long stall_timeout_ms;
+  /* Sequential read-ahead on every file (disk/readahead.h): chunks of
+   * read_ahead_bytes (0: 4 MiB) kept in flight ahead of a sequence of
+   * reads, each one ranged GET on the pool.  0: none. */
+  unsigned read_ahead;
+  size_t read_ahead_bytes;
 };
 
 struct https_stats {

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "disk/file.h"
+#include "disk/readahead.h"
 #include "https/head.h"
 #include "https/https.h"
 #include "util/tls.h"
@@ -41,6 +42,7 @@
  * Retry-After up to CAP replaces it. */
 #define HTTPS_BACKOFF_BASE_MS 50L
 #define HTTPS_BACKOFF_CAP_MS 2000L
+#define HTTPS_READ_AHEAD_BYTES (4u * 1024u * 1024u)
 
 /* ---- path.c ---- */
 
@@ -149,6 +151,7 @@ struct https_site {
   struct curl_slist *connect_to; /* owned or NULL */
   long connect_timeout_ms, timeout_ms, stall_s;
   unsigned max_retries;
+  struct disk_readahead read_ahead; /* depth 0: none */
   https_auth_fn *auth;
   void *auth_opaque;
   https_alloc_fn *alloc;

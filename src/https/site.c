@@ -159,6 +159,17 @@ static int check_limits(struct https_site *s, const struct https_options *o)
   s->max_retries = o->max_retries ? o->max_retries : HTTPS_MAX_RETRIES;
   s->max_conns = o->max_connections ? o->max_connections
                                     : HTTPS_CONNECTIONS;
+  s->read_ahead.depth = o->read_ahead;
+  s->read_ahead.chunk = o->read_ahead_bytes ? o->read_ahead_bytes
+                                            : HTTPS_READ_AHEAD_BYTES;
+  if (s->read_ahead.depth > DISK_READAHEAD_DEPTH_MAX ||
+      s->read_ahead.chunk < DISK_READAHEAD_CHUNK_MIN ||
+      s->read_ahead.chunk > DISK_READAHEAD_CHUNK_MAX)
+    return disk_fail(DISK_E_ARG, "https: read-ahead of %u chunks of %zu "
+                     "bytes is outside 0..%u chunks of %u..%u bytes",
+                     s->read_ahead.depth, s->read_ahead.chunk,
+                     DISK_READAHEAD_DEPTH_MAX, DISK_READAHEAD_CHUNK_MIN,
+                     DISK_READAHEAD_CHUNK_MAX);
   return DISK_OK;
 }
 

@@ -196,6 +196,8 @@ static int open_route(struct https_ctx *ctx, const struct vim_disk *d,
   o.timeout_ms = c->set.data_timeout_ms;
   o.max_retries = c->set.https_retries;
   o.max_connections = c->set.https_connections;
+  o.read_ahead = c->set.https_read_ahead;
+  o.read_ahead_bytes = c->set.https_read_ahead_bytes;
   o.auth = auth;
   o.auth_opaque = ctx;
   if (ctx->cbt) {
