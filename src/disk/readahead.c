@@ -2,8 +2,9 @@
  * readahead.c -- sequential read-ahead in front of a byte source
  * (readahead.h).
  *
- * A file has depth + 2 slots, each one chunk of the source: depth ahead of
- * the reader, one being consumed and one for a read that straddles two.  A
+ * A file has depth + 3 slots, each one chunk of the source: depth ahead of
+ * the reader, one being consumed, one for a read that straddles two, and
+ * one just behind for concurrent readers that lag a little.  A
  * slot is EMPTY, QUEUED (a worker will read it), FETCHING (a worker reads
  * it; its buffer and range are the worker's until it ends), READY, or
  * FAILED (with the source's error).  One mutex guards the slots and the
@@ -423,7 +424,7 @@ int disk_readahead_wrap(struct disk_file *inner,
   rf = calloc(1, sizeof *rf);
   if (!rf)
     return disk_fail(DISK_E_NOMEM, "out of memory");
-  rf->n_slots = o->depth + 2;
+  rf->n_slots = o->depth + 3;
   rf->slots = calloc(rf->n_slots, sizeof *rf->slots);
   rf->threads = calloc(o->depth, sizeof *rf->threads);
   rf->f.name = strdup(inner->name);

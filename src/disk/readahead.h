@@ -39,7 +39,7 @@
  * nobody writes them through this library, and the host refuses the
  * writable files of a running VM).
  *
- * MEMORY AND THREADS.  At most depth + 2 chunk buffers and depth worker
+ * MEMORY AND THREADS.  At most depth + 3 chunk buffers and depth worker
  * threads per file, both made when the first sequence appears and freed
  * at close; nothing while reads are random.  Close waits for a source read
  * that is already running (bounded by the source's timeout).
