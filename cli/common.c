@@ -44,12 +44,16 @@ static void cli_warn(const char *fmt, va_list ap)
 
 bool cli_init_library(const struct cli_opts *o)
 {
+  /* The library's configuration file (docs/config.md), as VDDK programs
+   * pass one to InitEx: transport settings such as freevix.connectTo. */
+  const char *config = getenv("FREEVIX_CONFIG");
   VixError err;
 
   if (o->insecure && freevix_set_config("freevix.insecure", "1") != VIX_OK)
     return false;
   err = VixDiskLib_InitEx(VIXDISKLIB_VERSION_MAJOR, VIXDISKLIB_VERSION_MINOR,
-                          cli_log, cli_warn, NULL, NULL, NULL);
+                          cli_log, cli_warn, NULL, NULL,
+                          config && *config ? config : NULL);
   if (err != VIX_OK) {
     cli_report("init", "VixDiskLib_InitEx", err);
     return false;

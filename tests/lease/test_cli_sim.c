@@ -317,6 +317,30 @@ static void hostile_input(void **state)
   free(out);
   assert_int_equal(fvx_sim_count_disabled(&sim, NULL, NULL, NULL), 0);
 
+  /* FREEVIX_CONFIG: the library's configuration file; a bad value stops
+   * the command before anything is sent, naming the key; a good one is
+   * used. */
+  snprintf(file, sizeof file, "%s/freevix.conf", tmp);
+  f = fopen(file, "w");
+  assert_non_null(f);
+  fprintf(f, "freevix.httpsReadAhead = \"65\"\n");
+  fclose(f);
+  setenv("FREEVIX_CONFIG", file, 1);
+  assert_int_equal(run(xml_prep, &out), 1);
+  assert_non_null(strstr(out, "freevix.httpsReadAhead"));
+  free(out);
+  assert_int_equal(fvx_sim_count_disabled(&sim, NULL, NULL, NULL), 0);
+  f = fopen(file, "w");
+  assert_non_null(f);
+  fprintf(f, "freevix.reasonId = \"from the config file\"\n");
+  fclose(f);
+  assert_int_equal(run(xml_prep, NULL), 0);
+  assert_int_equal(fvx_sim_admin(&sim, "GET", "/disabled", NULL, &out), 200);
+  assert_non_null(strstr(out, "\"reason\":\"from the config file\""));
+  free(out);
+  assert_int_equal(run(xml_end, NULL), 0);
+  unsetenv("FREEVIX_CONFIG");
+
   assert_int_equal(run(xml_prep, NULL), 0);
   assert_int_equal(fvx_sim_count_disabled(&sim, vms[0], NULL, xml_id), 1);
   assert_int_equal(run(status, &out), 0);
