@@ -75,6 +75,15 @@ bool cli_parse(int argc, char **argv, const char *cmd, const char *allowed,
                struct cli_opts *o);
 void cli_opts_free(struct cli_opts *o);
 
+/* Prints a subcommand's --help text (cmd: its name). */
+typedef void cli_help_fn(const char *cmd);
+
+/* Every subcommand's start: cli_parse, then --help answered with help.
+ * Returns -1 when the command goes on with *o, else the exit code to
+ * return (EXIT_USAGE after bad usage, EXIT_OK after the help), *o freed. */
+int cli_begin(int argc, char **argv, const char *cmd, const char *allowed,
+              cli_help_fn *help, struct cli_opts *o);
+
 /* True when arg is one of the long options ("--server") that takes its
  * value in the next argument. */
 bool cli_option_takes_value(const char *arg);

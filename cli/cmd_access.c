@@ -18,8 +18,10 @@
                        "identity,insecure,json,lease,ttl,state-dir,method," \
                        "reason,batch-size"
 
-static void help(const char *cmd, bool prepare)
+static void help(const char *cmd)
 {
+  bool prepare = strcmp(cmd, "prepare") == 0;
+
   printf("usage: freevix %s --server HOST --user USER --identity NAME "
          "--vm VM... [OPTIONS]\n\n%s\n\n", cmd,
          prepare ? "Disables migration (RelocateVM_Task) of every VM, all or "
@@ -60,16 +62,10 @@ static int run(int argc, char **argv, const char *cmd, bool prepare)
   int rc;
   VixError err;
 
-  if (!cli_parse(argc, argv, cmd,
-                 prepare ? ACCESS_OPTIONS ",wait" : ACCESS_OPTIONS, &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    help(cmd, prepare);
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+  rc = cli_begin(argc, argv, cmd,
+                 prepare ? ACCESS_OPTIONS ",wait" : ACCESS_OPTIONS, help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.server || !o.user || !o.n_vms || !o.identity || !o.password ||
       argc > o.rest) {
     fprintf(stderr, "freevix %s: --server, --user, --vm, --identity and a "

@@ -29,8 +29,9 @@
 /* Set by the first SIGINT, SIGTERM or SIGHUP (cli_catch_stop_signals). */
 static volatile sig_atomic_t *stop;
 
-static void help(void)
+static void help(const char *cmd)
 {
+  (void)cmd;
   printf("usage: freevix backup --server HOST --user USER --vm VM... --to DIR "
          "[OPTIONS]\n\n"
          "Backs up each VM into DIR/<VM name>/ as a new point: PrepareForAccess, "
@@ -189,15 +190,9 @@ int cmd_backup(int argc, char **argv)
   unsigned jobs, started = 0;
   int rc;
 
-  if (!cli_parse(argc, argv, "backup", BACKUP_OPTIONS, &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    help();
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+  rc = cli_begin(argc, argv, "backup", BACKUP_OPTIONS, help, &o);
+  if (rc >= 0)
+    return rc;
   if (argc > o.rest || !check_options(&o) ||
       (o.identity && cli_check_identity("backup", o.identity) != EXIT_OK)) {
     if (argc > o.rest)

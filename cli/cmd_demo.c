@@ -260,21 +260,21 @@ static int run_demo(const char *sim_path)
   return failures ? EXIT_FAILURE_OTHER : EXIT_OK;
 }
 
+static void help(const char *cmd)
+{
+  (void)cmd;
+  printf("usage: freevix demo [--sim PATH-TO-freevix-sim]\n"
+         "Without --sim: $FREEVIX_SIM, else freevix-sim from $PATH.\n");
+}
+
 int cmd_demo(int argc, char **argv)
 {
   struct cli_opts o;
   int rc;
 
-  if (!cli_parse(argc, argv, "demo", "sim", &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    printf("usage: freevix demo [--sim PATH-TO-freevix-sim]\n"
-           "Without --sim: $FREEVIX_SIM, else freevix-sim from $PATH.\n");
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+  rc = cli_begin(argc, argv, "demo", "sim", help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.sim)
     o.sim = getenv("FREEVIX_SIM") ? getenv("FREEVIX_SIM") : "freevix-sim";
   setvbuf(stdout, NULL, _IOLBF, 0);

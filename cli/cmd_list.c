@@ -83,24 +83,26 @@ static void print_text(const struct backup_dir *d, const struct manifest *m)
     printf("       note: %s\n", m->note);
 }
 
+static void help(const char *cmd)
+{
+  (void)cmd;
+  printf("usage: freevix list DIR [--json]\n\n"
+         "The points of a VM's backup directory (DIR/<VM name> of "
+         "`freevix backup --to DIR`):\nnumber, kind, when, the point "
+         "it builds on, bytes read, bytes on disk, each disk's\n"
+         "capacity and changeId; and the files an interrupted backup "
+         "left.\n");
+}
+
 int cmd_list(int argc, char **argv)
 {
   struct backup_dir d;
   struct cli_opts o;
   const char *dir;
-  int rc = points_parse(argc, argv, "list", "json", &o, &dir);
+  int rc = points_parse(argc, argv, "list", "json", help, &o, &dir);
 
-  if (rc != EXIT_OK || o.help) {
-    if (o.help)
-      printf("usage: freevix list DIR [--json]\n\n"
-             "The points of a VM's backup directory (DIR/<VM name> of "
-             "`freevix backup --to DIR`):\nnumber, kind, when, the point "
-             "it builds on, bytes read, bytes on disk, each disk's\n"
-             "capacity and changeId; and the files an interrupted backup "
-             "left.\n");
-    cli_opts_free(&o);
-    return o.help ? EXIT_OK : rc;
-  }
+  if (rc >= 0)
+    return rc;
   rc = points_open("list", dir, &d);
   if (rc != EXIT_OK) {
     cli_opts_free(&o);

@@ -7,25 +7,25 @@
 
 #include "cli.h"
 
+static void help(const char *cmd)
+{
+  (void)cmd;
+  printf("usage: freevix relocate --server HOST --user USER --vm VM "
+         "[--datastore datastore-NN] [--wait DURATION]\n"
+         "Moves the VM (Storage vMotion; without --datastore it stays on "
+         "its datastore)\nand waits for the task (--wait, default 10m).\n");
+}
+
 int cmd_relocate(int argc, char **argv)
 {
   struct cli_opts o;
-  int rc = EXIT_OK;
+  int rc;
 
-  if (!cli_parse(argc, argv, "relocate",
+  rc = cli_begin(argc, argv, "relocate",
                  "server,port,user,password-file,thumbprint,vm,insecure,"
-                 "datastore,wait", &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    printf("usage: freevix relocate --server HOST --user USER --vm VM "
-           "[--datastore datastore-NN] [--wait DURATION]\n"
-           "Moves the VM (Storage vMotion; without --datastore it stays on "
-           "its datastore)\nand waits for the task (--wait, default 10m).\n");
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+                 "datastore,wait", help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.server || !o.user || o.n_vms != 1 || !o.password) {
     fprintf(stderr, "freevix relocate: --server, --user, exactly one --vm "
             "and a password are required\n");

@@ -22,8 +22,9 @@
                         "identity,wait,state-dir,no-verify"
 #define DEFAULT_IDENTITY "freevix-restore"
 
-static void help(void)
+static void help(const char *cmd)
 {
+  (void)cmd;
   printf("usage: freevix restore DIR [--point N] [--disk KEY] --to FILE "
          "[--format vmdk|raw]\n\n"
          "Writes point N (default: the latest) of a VM's backup directory "
@@ -177,14 +178,10 @@ int cmd_restore(int argc, char **argv)
   struct cli_opts o;
   const char *dir;
   bool raw;
-  int rc = points_parse(argc, argv, "restore", RESTORE_OPTIONS, &o, &dir);
+  int rc = points_parse(argc, argv, "restore", RESTORE_OPTIONS, help, &o, &dir);
 
-  if (rc != EXIT_OK || o.help) {
-    if (o.help)
-      help();
-    cli_opts_free(&o);
-    return o.help ? EXIT_OK : rc;
-  }
+  if (rc >= 0)
+    return rc;
   if (!check_options(&o)) {
     cli_opts_free(&o);
     return EXIT_USAGE;

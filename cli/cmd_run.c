@@ -37,8 +37,9 @@ static void forward(int sig)
     kill((pid_t)forward_pid, sig);
 }
 
-static void help(void)
+static void help(const char *cmd)
 {
+  (void)cmd;
   printf("usage: freevix run --server HOST --user USER --identity NAME "
          "--vm VM... [OPTIONS] -- COMMAND [ARGS...]\n\n"
          "Disables migration of the VMs, runs COMMAND, then allows migration "
@@ -118,15 +119,9 @@ int cmd_run(int argc, char **argv)
   int rc, status;
   VixError err;
 
-  if (!cli_parse(argc, argv, "run", RUN_OPTIONS, &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    help();
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+  rc = cli_begin(argc, argv, "run", RUN_OPTIONS, help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.server || !o.user || !o.n_vms || !o.identity || !o.password ||
       o.rest >= argc || strcmp(argv[o.rest - 1], "--") != 0) {
     fprintf(stderr, "freevix run: --server, --user, --vm, --identity, a "

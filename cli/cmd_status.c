@@ -114,31 +114,31 @@ static int show(const struct cli_opts *o, freevix_access *a)
   return cli_exit_code(err);
 }
 
+static void help(const char *cmd)
+{
+  (void)cmd;
+  printf("usage: freevix status --server HOST --user USER [--vm VM...] "
+         "[--json] [--state-dir DIR]\n\n"
+         "For each VM: the methods vCenter has disabled, and the holder, "
+         "its age, owner\nand expiry when this machine's lease journal "
+         "knows it (\"unknown holder\"\notherwise: vCenter does not "
+         "say who disabled a method).  Without --vm: every\nVM of the "
+         "vCenter that has a disabled method.  A VM is vm-42, a name, an\n"
+         "inventory path (/DC/vm/folder/name) or a vmxSpec.  Exit 1 when "
+         "a VM does not\nexist.\n");
+}
+
 int cmd_status(int argc, char **argv)
 {
   struct cli_opts o;
   freevix_access *a = NULL;
   int rc;
 
-  if (!cli_parse(argc, argv, "status",
+  rc = cli_begin(argc, argv, "status",
                  "server,port,user,password-file,thumbprint,vm,vm-file,"
-                 "insecure,json,state-dir", &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    printf("usage: freevix status --server HOST --user USER [--vm VM...] "
-           "[--json] [--state-dir DIR]\n\n"
-           "For each VM: the methods vCenter has disabled, and the holder, "
-           "its age, owner\nand expiry when this machine's lease journal "
-           "knows it (\"unknown holder\"\notherwise: vCenter does not "
-           "say who disabled a method).  Without --vm: every\nVM of the "
-           "vCenter that has a disabled method.  A VM is vm-42, a name, an\n"
-           "inventory path (/DC/vm/folder/name) or a vmxSpec.  Exit 1 when "
-           "a VM does not\nexist.\n");
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+                 "insecure,json,state-dir", help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.server || !o.user || !o.password) {
     fprintf(stderr, "freevix status: --server, --user and a password are "
             "required\n");

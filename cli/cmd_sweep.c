@@ -80,32 +80,32 @@ static void report_snapshot(void *data, const char *vm,
          snapshot[0] ? snapshot : "(found by name)", name, identity, why);
 }
 
+static void help(const char *cmd)
+{
+  (void)cmd;
+  printf("usage: freevix sweep --server HOST --user USER [--dry-run] "
+         "[--state-dir DIR] [--json]\n\n"
+         "Removes the backup snapshots and re-enables the grants the lease "
+         "journal records\nfor HOST whose owning process is gone or whose "
+         "expiry (--ttl) has passed, each\ngrant with its own identity as "
+         "sourceId: other sources' disables, and snapshots\nfreevix did "
+         "not take, are never touched.  --dry-run only lists them.\n");
+}
+
 int cmd_sweep(int argc, char **argv)
 {
   struct cli_opts o;
   VixDiskLibConnectParams p;
   freevix_sweep_options so;
   uint32 swept = 0, snaps = 0;
-  int rc = EXIT_OK;
+  int rc;
   VixError err;
 
-  if (!cli_parse(argc, argv, "sweep",
+  rc = cli_begin(argc, argv, "sweep",
                  "server,port,user,password-file,thumbprint,insecure,json,"
-                 "state-dir,dry-run", &o)) {
-    cli_opts_free(&o);
-    return EXIT_USAGE;
-  }
-  if (o.help) {
-    printf("usage: freevix sweep --server HOST --user USER [--dry-run] "
-           "[--state-dir DIR] [--json]\n\n"
-           "Removes the backup snapshots and re-enables the grants the lease "
-           "journal records\nfor HOST whose owning process is gone or whose "
-           "expiry (--ttl) has passed, each\ngrant with its own identity as "
-           "sourceId: other sources' disables, and snapshots\nfreevix did "
-           "not take, are never touched.  --dry-run only lists them.\n");
-    cli_opts_free(&o);
-    return EXIT_OK;
-  }
+                 "state-dir,dry-run", help, &o);
+  if (rc >= 0)
+    return rc;
   if (!o.server || !o.user || !o.password || o.n_vms) {
     fprintf(stderr, "freevix sweep: --server, --user and a password are "
             "required (and no --vm)\n");
@@ -123,6 +123,7 @@ int cmd_sweep(int argc, char **argv)
   so.grantFunc = report;
   so.snapshotFunc = report_snapshot;
   so.clientData = &o;
+  rc = EXIT_OK;
   err = freevix_sweep_ex(&p, &so, &swept, &snaps);
   if (err != VIX_OK) {
     cli_report("sweep", "sweeping the lease journal", err);

@@ -166,8 +166,9 @@ static void verify_deep(const struct cli_opts *o, const struct manifest *m,
   VixDiskLib_Disconnect(conn);
 }
 
-static void help(void)
+static void help(const char *cmd)
 {
+  (void)cmd;
   printf("usage: freevix verify DIR [--point N] [--deep --server HOST --user "
          "USER ...] [--json]\n\n"
          "Reads every point of a VM's backup directory (or point N) through "
@@ -184,14 +185,10 @@ int cmd_verify(int argc, char **argv)
   struct backup_dir d;
   struct cli_opts o;
   const char *dir;
-  int rc = points_parse(argc, argv, "verify", VERIFY_OPTIONS, &o, &dir);
+  int rc = points_parse(argc, argv, "verify", VERIFY_OPTIONS, help, &o, &dir);
 
-  if (rc != EXIT_OK || o.help) {
-    if (o.help)
-      help();
-    cli_opts_free(&o);
-    return o.help ? EXIT_OK : rc;
-  }
+  if (rc >= 0)
+    return rc;
   if (o.deep && (!o.server || !o.user || !o.password)) {
     fprintf(stderr, "freevix verify: --deep needs --server, --user and a "
             "password\n");

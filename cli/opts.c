@@ -64,6 +64,21 @@ static const struct option long_options[] = {
   {NULL, 0, NULL, 0},
 };
 
+int cli_begin(int argc, char **argv, const char *cmd, const char *allowed,
+              cli_help_fn *help, struct cli_opts *o)
+{
+  if (!cli_parse(argc, argv, cmd, allowed, o)) {
+    cli_opts_free(o);
+    return EXIT_USAGE;
+  }
+  if (o->help) {
+    help(cmd);
+    cli_opts_free(o);
+    return EXIT_OK;
+  }
+  return -1;
+}
+
 bool cli_option_takes_value(const char *arg)
 {
   if (strncmp(arg, "--", 2) != 0 || strchr(arg, '='))

@@ -9,14 +9,14 @@
 #include <string.h>
 
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
-                 struct cli_opts *o, const char **dir)
+                 cli_help_fn *help, struct cli_opts *o, const char **dir)
 {
   char **args = calloc((size_t)argc + 1, sizeof *args);
   int n = 1, at = -1, rc = EXIT_OK;
 
   *dir = NULL;
   if (!args) {
-    memset(o, 0, sizeof *o);
+    fprintf(stderr, "freevix %s: out of memory\n", cmd);
     return EXIT_FAILURE_OTHER;
   }
   /* getopt stops at the first operand: DIR is taken out wherever it is
@@ -46,7 +46,13 @@ int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
   if (at >= 0)
     *dir = argv[at];
   free(args);
-  return rc;
+  if (rc == EXIT_OK && o->help)
+    help(cmd);
+  if (rc != EXIT_OK || o->help) {
+    cli_opts_free(o);
+    return rc;
+  }
+  return -1;
 }
 
 /* Names the subdirectories of dir that hold points: the VMs of a

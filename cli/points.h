@@ -10,12 +10,13 @@
 #include "cli.h"
 #include "manifest.h"
 
-/* cli_parse for a command taking one DIR operand anywhere among the
+/* cli_begin for a command taking one DIR operand anywhere among the
  * options (the first argument that is neither an option nor an option's
- * value); *dir points into argv.  Returns EXIT_OK, or EXIT_USAGE after
- * printing why (also when DIR is missing, unless --help). */
+ * value); *dir points into argv.  Returns -1 when the command goes on, or
+ * the exit code to return with *o freed: EXIT_USAGE after printing why
+ * (also when DIR is missing), EXIT_OK after the help. */
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
-                 struct cli_opts *o, const char **dir);
+                 cli_help_fn *help, struct cli_opts *o, const char **dir);
 
 /* Opens dir without locking it and checks every manifest in it; a
  * directory without points is refused, naming what it holds. */
