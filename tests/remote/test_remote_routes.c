@@ -43,8 +43,24 @@ static long served(const char *server)
   return n;
 }
 
-/* Reads vm's snapshot snap over HTTPS; returns the Open result. */
-static VixError read_https(const char *vm, const char *snap)
+/* Requests the simulator answered for the flat extent (HEAD and GET),
+ * from GET /stats requests_by_path. */
+static long flat_requests(void)
+{
+  char *body = NULL, *p;
+  long n = -1;
+
+  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", "/stats", NULL, &body), 200);
+  p = strstr(body, "\"requests_by_path\"");
+  if (p && (p = strstr(p, "-flat.vmdk\":")) != NULL)
+    n = strtol(p + strlen("-flat.vmdk\":"), NULL, 10);
+  free(body);
+  return n;
+}
+
+/* Reads vm's snapshot snap over HTTPS (ReadAsync with async, else Read);
+ * returns the Open result. */
+static VixError read_https(const char *vm, const char *snap, int async)
 {
   struct rt_vm v;
   VixDiskLibConnection conn;
@@ -58,7 +74,7 @@ static VixError read_https(const char *vm, const char *snap)
                    VIX_OK);
   err = VixDiskLib_Open(conn, file, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h);
   if (!err) {
-    rt_read_sha256(h, 1, got);
+    rt_read_sha256(h, async, got);
     assert_string_equal(got, expect);
     assert_int_equal(VixDiskLib_Close(h), VIX_OK);
   }
@@ -92,12 +108,17 @@ static void unreachable_hosts(char *out, size_t n)
   }
 }
 
-/* InitEx again with these settings (after an Exit). */
-static void reinit(const char *route, const char *connect_to)
+/* InitEx again with these settings (after an Exit); read_ahead NULL keeps
+ * freevix.httpsReadAhead's default. */
+static void reinit(const char *route, const char *connect_to,
+                   const char *read_ahead)
 {
   VixDiskLib_Exit();
   assert_int_equal(freevix_set_config("freevix.connectTo", connect_to), VIX_OK);
   assert_int_equal(freevix_set_config("freevix.httpsRoute", route), VIX_OK);
+  if (read_ahead)
+    assert_int_equal(freevix_set_config("freevix.httpsReadAhead", read_ahead),
+                     VIX_OK);
   assert_int_equal(VixDiskLib_InitEx(8, 0, NULL, NULL, NULL, NULL, NULL),
                    VIX_OK);
 }
@@ -113,27 +134,63 @@ static void routes(void **state)
   vm = rt_vms[0];
   rt_snapshot(vm, "r-route", snap, sizeof snap);
 
-  reinit("vcenter", rt_sim.connect_to);
+  reinit("vcenter", rt_sim.connect_to, NULL);
   before = served("vcenter");
-  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_int_equal(read_https(vm, snap, 1), VIX_OK);
   assert_true(served("vcenter") > before + 4 * 1024 * 1024);
 
   /* The VM's host: every request with its own single-use ticket. */
-  reinit("host", rt_sim.connect_to);
+  reinit("host", rt_sim.connect_to, NULL);
   assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/stats/reset", NULL, NULL),
                    200);
-  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_int_equal(read_https(vm, snap, 1), VIX_OK);
   assert_int_equal(served("vcenter"), 0);
 
   /* A host the client cannot reach (every name mapped to a closed port):
    * host fails with a network error, auto reads through vCenter. */
   unreachable_hosts(unreachable, sizeof unreachable);
-  reinit("host", unreachable);
-  assert_int_equal(read_https(vm, snap), VIX_E_NET_HTTP_COULDNT_CONNECT);
-  reinit("auto", unreachable);
+  reinit("host", unreachable, NULL);
+  assert_int_equal(read_https(vm, snap, 1), VIX_E_NET_HTTP_COULDNT_CONNECT);
+  reinit("auto", unreachable, NULL);
   before = served("vcenter");
-  assert_int_equal(read_https(vm, snap), VIX_OK);
+  assert_int_equal(read_https(vm, snap, 1), VIX_OK);
   assert_true(served("vcenter") > before);
+  rt_teardown();
+}
+
+/* Sequential reads are read ahead (docs/https.md, "Read-ahead"): fewer
+ * requests for the same bytes, and the bytes exact; with
+ * freevix.httpsReadAhead 0 one request per read. */
+static void read_ahead_in_sequence(void **state)
+{
+  char snap[64];
+  long with, without, bytes_with, bytes_without;
+  const char *vm;
+
+  (void)state;
+  rt_setup(sim_args, NULL);
+  vm = rt_vms[1];
+  rt_snapshot(vm, "r-ahead", snap, sizeof snap);
+  reinit("vcenter", rt_sim.connect_to, NULL);
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/stats/reset", NULL, NULL),
+                   200);
+  assert_int_equal(read_https(vm, snap, 0), VIX_OK); /* 8 MiB, 1 MiB Reads */
+  with = flat_requests();
+  bytes_with = served("vcenter");
+
+  reinit("vcenter", rt_sim.connect_to, "0");
+  assert_int_equal(fvx_sim_admin(&rt_sim, "POST", "/stats/reset", NULL, NULL),
+                   200);
+  assert_int_equal(read_https(vm, snap, 0), VIX_OK);
+  without = flat_requests();
+  bytes_without = served("vcenter");
+  print_message("flat extent: %ld requests with read-ahead, %ld without; "
+                "%ld and %ld bytes\n", with, without, bytes_with,
+                bytes_without);
+  assert_true(with > 0);
+  assert_true(without >= 8);     /* a HEAD and a GET per 1 MiB read */
+  assert_true(with < without);
+  assert_int_equal(bytes_with, bytes_without); /* nothing read twice */
   rt_teardown();
 }
 
@@ -167,7 +224,7 @@ static void esx_host(void **state)
   assert_int_equal(VixDiskLib_Disconnect(conn), VIX_OK);
   /* The datastore path of a powered-off VM, dcPath ha-datacenter. */
   rt_power_off(rt_vms[1]);
-  assert_int_equal(read_https(rt_vms[1], NULL), VIX_OK);
+  assert_int_equal(read_https(rt_vms[1], NULL, 1), VIX_OK);
   rt_teardown();
 }
 
@@ -175,6 +232,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(routes),
+      cmocka_unit_test(read_ahead_in_sequence),
       cmocka_unit_test(esx_host),
   };
 
