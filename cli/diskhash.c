@@ -66,3 +66,31 @@ VixError dh_hash(VixDiskLibHandle h, uint64_t capacity, struct dh_job *hs)
   copy_hex(j.sha256, hs->sha256);
   return VIX_OK;
 }
+
+VixError dh_hash_path(VixDiskLibConnection c, const char *path,
+                      volatile sig_atomic_t *cancel, const char *name,
+                      char sha256[65], char *what, size_t n)
+{
+  struct dh_job hs;
+  VixDiskLibHandle h;
+  uint64_t capacity;
+  VixError err = dh_open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
+                         &capacity);
+
+  sha256[0] = '\0';
+  if (err != VIX_OK) {
+    snprintf(what, n, "opening %s", name);
+    return err;
+  }
+  memset(&hs, 0, sizeof hs);
+  hs.fd = -1;
+  hs.cancel = cancel;
+  err = dh_hash(h, capacity, &hs);
+  VixDiskLib_Close(h);
+  if (err != VIX_OK) {
+    snprintf(what, n, "reading %s: %s", name, hs.what);
+    return err;
+  }
+  memcpy(sha256, hs.sha256, sizeof hs.sha256);
+  return VIX_OK;
+}

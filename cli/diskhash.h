@@ -8,6 +8,7 @@
 #define FREEVIX_CLI_DISKHASH_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "freevix.h"
@@ -34,5 +35,13 @@ VixError dh_open(VixDiskLibConnection c, const char *path, uint32 flags,
  * it, so holes stay holes).  Returns VIX_OK or the error (what says
  * where). */
 VixError dh_hash(VixDiskLibHandle h, uint64_t capacity, struct dh_job *hs);
+
+/* dh_open read-only, dh_hash, close: the SHA-256 of the disk at path on c
+ * into sha256 ("" on failure).  On failure what (n bytes) says where,
+ * naming the disk as name ("the backup": "opening the backup", "reading
+ * the backup: ..."). */
+VixError dh_hash_path(VixDiskLibConnection c, const char *path,
+                      volatile sig_atomic_t *cancel, const char *name,
+                      char sha256[65], char *what, size_t n);
 
 #endif

@@ -28,30 +28,6 @@ static int fsync_dir_of(const char *path)
   return e;
 }
 
-/* Hashes the file just written (a VMDK) and compares. */
-static VixError check_vmdk(VixDiskLibConnection c, const char *path,
-                           char got[65], char *what, size_t n)
-{
-  struct dh_job hs;
-  VixDiskLibHandle h;
-  uint64_t capacity;
-  VixError err = dh_open(c, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
-                         &capacity);
-
-  if (err != VIX_OK) {
-    snprintf(what, n, "opening the restored file");
-    return err;
-  }
-  memset(&hs, 0, sizeof hs);
-  hs.fd = -1;
-  err = dh_hash(h, capacity, &hs);
-  VixDiskLib_Close(h);
-  snprintf(got, 65, "%s", hs.sha256);
-  if (err != VIX_OK)
-    snprintf(what, n, "%s", hs.what);
-  return err;
-}
-
 static VixError restore_vmdk(VixDiskLibConnection c, const char *src,
                              const char *tmp, char got[65], char *what,
                              size_t n)
@@ -77,7 +53,7 @@ static VixError restore_vmdk(VixDiskLibConnection c, const char *src,
     snprintf(what, n, "VixDiskLib_Clone");
     return err;
   }
-  return check_vmdk(c, tmp, got, what, n);
+  return dh_hash_path(c, tmp, NULL, "the restored file", got, what, n);
 }
 
 static VixError restore_raw(VixDiskLibConnection c, const char *src,

@@ -150,29 +150,19 @@ static int plan(struct restore *r, const char *spec)
 /* The backup chain of k, hashed before the VM is touched. */
 static int check_backup(const struct restore *r, const struct manifest_disk *k)
 {
-  VixDiskLibHandle h;
-  struct dh_job hs;
-  uint64_t capacity;
-  char path[4300];
+  char path[4300], sha256[65], what[512];
   VixError err;
 
   bdir_file(r->d, k->file, path, sizeof path);
-  err = dh_open(r->local, path, VIXDISKLIB_FLAG_OPEN_READ_ONLY, &h,
-                &capacity);
+  err = dh_hash_path(r->local, path, r->cancel, "the backup", sha256, what,
+                     sizeof what);
   if (err != VIX_OK)
-    return failed(r, err, "opening the backup");
-  memset(&hs, 0, sizeof hs);
-  hs.fd = -1;
-  hs.cancel = r->cancel;
-  err = dh_hash(h, capacity, &hs);
-  VixDiskLib_Close(h);
-  if (err != VIX_OK)
-    return failed(r, err, hs.what);
-  if (strcmp(hs.sha256, k->sha256) != 0) {
+    return failed(r, err, what);
+  if (strcmp(sha256, k->sha256) != 0) {
     fprintf(stderr, "freevix restore: point %u disk %d: the backup's "
             "SHA-256 is %s, the manifest's %s: damaged, nothing written "
             "(freevix verify tells more)\n", r->m->point, (int)k->key,
-            hs.sha256, k->sha256);
+            sha256, k->sha256);
     return EXIT_FAILURE_OTHER;
   }
   return EXIT_OK;
@@ -200,31 +190,6 @@ static VixError plan_spans(const struct target *g, VixDiskLibHandle src,
   spans_free(&a);
   spans_free(&b);
   return ok ? VIX_OK : err != VIX_OK ? err : VIX_E_OUT_OF_MEMORY;
-}
-
-/* Reads the disk back over the network; returns its SHA-256 in got. */
-static VixError read_back(const struct restore *r, const struct target *g,
-                          char got[65], char *what, size_t n)
-{
-  VixDiskLibHandle h;
-  struct dh_job hs;
-  uint64_t capacity;
-  VixError err = dh_open(r->conn, g->t->path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
-                         &h, &capacity);
-
-  if (err != VIX_OK) {
-    snprintf(what, n, "opening the disk to read it back");
-    return err;
-  }
-  memset(&hs, 0, sizeof hs);
-  hs.fd = -1;
-  hs.cancel = r->cancel;
-  err = dh_hash(h, capacity, &hs);
-  VixDiskLib_Close(h);
-  if (err != VIX_OK)
-    snprintf(what, n, "reading the disk back: %s", hs.what);
-  snprintf(got, 65, "%s", hs.sha256);
-  return err;
 }
 
 static void print_done(const struct restore *r, const struct target *g,
@@ -314,7 +279,8 @@ static int restore_disk(struct restore *r, const struct target *g)
   }
   spans_free(&spans);
   if (err == VIX_OK && !r->o->no_verify) {
-    err = read_back(r, g, got, what, sizeof what);
+    err = dh_hash_path(r->conn, g->t->path, r->cancel, "the restored disk",
+                       got, what, sizeof what);
     if (err == VIX_OK && strcmp(got, g->k->sha256) != 0) {
       snprintf(what, sizeof what, "read back, the disk's SHA-256 is %s, the "
                "manifest's %s", got, g->k->sha256);

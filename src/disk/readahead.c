@@ -153,48 +153,39 @@ static struct slot *reusable(struct ra_file *rf, uint64_t off, uint64_t win_end)
   return best;
 }
 
-/* The window for a sequential read [off, off+n): chunks of *clen bytes
- * (what the sequence has consumed, n at least, rf->chunk at most) are
- * queued while they start before *want (1 + consumed / rf->chunk of them
- * past the read's end, depth at most) and never reach past *limit (the end
- * of the file and, when the source knows allocation, of the allocated run
- * the read ends in).  So what a sequence gets read ahead grows with what
- * it has read. */
-static void window(struct ra_file *rf, uint64_t off, size_t n, size_t *clen,
-                   uint64_t *want, uint64_t *limit)
+/* Queues chunks for the sequential read [off, off+n).  Chunks are as long
+ * as what the sequence has consumed (n at least, rf->chunk at most) and
+ * are queued while they start before the window's end, 1 + consumed /
+ * rf->chunk of them past the read's end (depth at most); they never reach
+ * past the end of the file nor, when the source knows allocation, past
+ * the allocated run the read ends in.  So what a sequence gets read ahead
+ * grows with what it has read. */
+static void queue_window(struct ra_file *rf, uint64_t off, size_t n)
 {
-  uint64_t ahead = rf->consumed / rf->chunk + 1, size = rf->f.size;
+  uint64_t ahead = rf->consumed / rf->chunk + 1, want, limit = rf->f.size;
+  size_t clen = rf->consumed < rf->chunk ? (size_t)rf->consumed : rf->chunk;
+  bool queued = false;
 
   if (ahead > rf->depth)
     ahead = rf->depth;
-  *clen = rf->consumed < rf->chunk ? (size_t)rf->consumed : rf->chunk;
-  if (*clen < n)
-    *clen = n < rf->chunk ? n : rf->chunk;
-  *want = off + n + ahead * *clen;
-  *limit = size;
+  if (clen < n)
+    clen = n < rf->chunk ? n : rf->chunk;
+  want = off + n + ahead * clen;
+  if (rf->queued_end < off)
+    rf->queued_end = off; /* reads larger than the window outran it */
+  if (rf->queued_end >= want)
+    return; /* the usual case: queued already */
   if (rf->inner->caps & DISK_FILE_CAN_ALLOC) {
     uint64_t last = off + n - 1, run = 0;
     bool allocated = false;
 
     /* An answer we cannot get only costs the clipping. */
-    if (disk_file_allocated(rf->inner, last, size - last, &run,
+    if (disk_file_allocated(rf->inner, last, limit - last, &run,
                             &allocated) == DISK_OK && allocated)
-      *limit = last + run;
+      limit = last + run;
   }
-  if (*want > *limit)
-    *want = *limit;
-}
-
-/* Queues chunks for the sequential read [off, off+n) up to its window. */
-static void queue_window(struct ra_file *rf, uint64_t off, size_t n)
-{
-  uint64_t want, limit;
-  size_t clen;
-  bool queued = false;
-
-  window(rf, off, n, &clen, &want, &limit);
-  if (rf->queued_end < off)
-    rf->queued_end = off; /* reads larger than the window outran it */
+  if (want > limit)
+    want = limit;
   while (rf->queued_end < want) {
     struct slot *s = reusable(rf, off, want);
     uint64_t left = limit - rf->queued_end;

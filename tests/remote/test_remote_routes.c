@@ -28,34 +28,34 @@
 static const char *const sim_args[] = {"--disk-size", "8MiB", "--vms", "2",
                                        "--running-base-read", "allow", NULL};
 
-/* Bytes /folder served by server (a host's name or "vcenter"). */
-static long served(const char *server)
+/* The number after the first key ending in key_end inside the object
+ * "object" of GET /stats; missing reads as 0. */
+static long stat_in(const char *object, const char *key_end)
 {
-  char *body = NULL, key[300], *p;
+  char *body = NULL, *p;
   long n = 0;
 
   assert_int_equal(fvx_sim_admin(&rt_sim, "GET", "/stats", NULL, &body), 200);
-  snprintf(key, sizeof key, "\"%s\":", server);
-  p = strstr(body, "\"folder_bytes_by_server\"");
-  if (p && (p = strstr(p, key)) != NULL)
-    n = strtol(p + strlen(key), NULL, 10);
+  p = strstr(body, object);
+  if (p && (p = strstr(p, key_end)) != NULL)
+    n = strtol(p + strlen(key_end), NULL, 10);
   free(body);
   return n;
 }
 
-/* Requests the simulator answered for the flat extent (HEAD and GET),
- * from GET /stats requests_by_path. */
+/* Bytes /folder served by server (a host's name or "vcenter"). */
+static long served(const char *server)
+{
+  char key[300];
+
+  snprintf(key, sizeof key, "\"%s\":", server);
+  return stat_in("\"folder_bytes_by_server\"", key);
+}
+
+/* Requests the simulator answered for the flat extent (HEAD and GET). */
 static long flat_requests(void)
 {
-  char *body = NULL, *p;
-  long n = -1;
-
-  assert_int_equal(fvx_sim_admin(&rt_sim, "GET", "/stats", NULL, &body), 200);
-  p = strstr(body, "\"requests_by_path\"");
-  if (p && (p = strstr(p, "-flat.vmdk\":")) != NULL)
-    n = strtol(p + strlen("-flat.vmdk\":"), NULL, 10);
-  free(body);
-  return n;
+  return stat_in("\"requests_by_path\"", "-flat.vmdk\":");
 }
 
 /* Reads vm's snapshot snap over HTTPS (ReadAsync with async, else Read);
