@@ -61,6 +61,9 @@ struct https_auth {
                             site's */
   char host[256];        /* host to send this request to (a ticket's
                             hostName); "" keeps the URL's */
+  bool single_use;       /* the cookie is good for this request only (a
+                            ticket): a 401 is answered by one repeat with
+                            a fresh one */
 };
 
 /* Fills *out for a request of method ("httpGet", "httpHead") on url (the

@@ -19,7 +19,8 @@
  *
  * The loop repeats an exchange that failed in a way a repeat can mend --
  * the connection dropped (the next GET asks only for the bytes still
- * missing), or 503 -- at most max_retries times with capped exponential
+ * missing), 503, or a single-use ticket refused with 401 (once, with a
+ * fresh ticket) -- at most max_retries times with capped exponential
  * backoff (or the server's Retry-After, capped likewise).  Nothing else is
  * repeated: a timeout already waited as long as allowed, and an HTTP
  * refusal will not change.
@@ -61,6 +62,8 @@ struct exchange {
   bool accepted;        /* the head passed the checks */
   int verdict;          /* a protocol failure found while receiving */
   size_t got;           /* body bytes stored in buf */
+  bool single_use;      /* this try's cookie was a single-use ticket */
+  bool reauthed;        /* a 401 was already repeated with a fresh one */
   char errbody[ERRBODY_KEEP];
   size_t errlen, errtotal;
   bool errcut;          /* stopped reading a long error body */
@@ -204,6 +207,13 @@ static int status_fail(struct exchange *x, bool *retry)
     return disk_fail_http(DISK_E_LOCKED, st, "%s: HTTP %ld %s: the file is "
                           "locked (a running VM or another host holds it)",
                           x->what, st, why);
+  if (st == 401 && x->single_use && !x->reauthed) {
+    /* A ticket refused on its first use (lapsed between acquiring and
+     * sending, or the host restarted): one repeat with a fresh ticket.  A
+     * session cookie would be refused again. */
+    x->reauthed = true;
+    *retry = true;
+  }
   if (st == 401)
     return disk_fail_http(DISK_E_AUTH, st, "%s: HTTP 401 %s: the session "
                           "cookie or ticket was refused (expired, or a "
@@ -454,6 +464,7 @@ static int exchange(struct exchange *x, bool *retry)
     rc = request_pin(s, &a, &pin);
   if (rc == DISK_OK && a.host[0])
     rc = make_url(x, a.host);
+  x->single_use = a.single_use;
   if (rc == DISK_OK)
     headers = cookie_header(&a, &rc);
   if (rc == DISK_OK) /* a.host is terminated (request_pin checked) */

@@ -77,6 +77,7 @@ static int auth(void *opaque, const char *url, const char *method,
   n = snprintf(out->cookie, sizeof out->cookie, "vmware_cgi_ticket=%s", t.id);
   snprintf(out->thumbprint, sizeof out->thumbprint, "%s", t.ssl_thumbprint);
   snprintf(out->host, sizeof out->host, "%s", t.host_name);
+  out->single_use = true;
   fvx_wipe(&t, sizeof t);
   if (n < 0 || (size_t)n >= sizeof out->cookie) {
     fvx_wipe(out, sizeof *out);

@@ -28,6 +28,7 @@ int test_auth_fn(void *opaque, const char *url, const char *method,
            a->prefix ? a->prefix : "vmware_cgi_ticket=", n);
   snprintf(out->host, sizeof out->host, "%s", a->host);
   snprintf(out->thumbprint, sizeof out->thumbprint, "%s", a->thumbprint);
+  out->single_use = a->single_use;
   if (a->garble == 1)
     memset(out->cookie, 'c', sizeof out->cookie);
   if (a->garble == 2)

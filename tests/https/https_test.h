@@ -25,6 +25,7 @@ struct test_auth {
   int fail;                 /* nonzero: answer this status */
   int garble;               /* 1: cookie without NUL, 2: CR LF in the
                                cookie, 3: host without NUL */
+  bool single_use;          /* give https_auth.single_use (a ticket) */
   /* what it saw (guarded by a lock inside) */
   unsigned calls;
   char last_url[2048];

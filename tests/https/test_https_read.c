@@ -375,6 +375,31 @@ static void test_503(void **state)
   assert_int_equal(peer_requests(x->peer, NULL, 0), 4);
 }
 
+/* A single-use ticket refused with 401 is repeated once with a fresh
+ * ticket; a second refusal is the answer.  A session cookie's 401 is never
+ * repeated (test_statuses). */
+static void test_ticket_refused(void **state)
+{
+  struct test_fx *x = *state;
+  struct disk_file *f = open1(x, FILE1);
+  struct peer_step steps[2] = {{PEER_STATUS, 401, "ticket expired"},
+                               {PEER_STATUS, 401, "ticket expired"}};
+  struct peer_req seen[4];
+  const struct disk_error *e;
+
+  x->auth.single_use = true;
+  peer_script(x->peer, steps, 1);
+  peer_clear(x->peer);
+  check_read(f, x->d1, SIZE1, 5, 500);
+  assert_int_equal(peer_requests(x->peer, seen, 4), 2);
+  assert_string_not_equal(seen[0].cookie, seen[1].cookie);
+  peer_script(x->peer, steps, 2);
+  peer_clear(x->peer);
+  e = fail_read(f, 5, 500, DISK_E_AUTH);
+  assert_int_equal(e->http_status, 401);
+  assert_int_equal(peer_requests(x->peer, NULL, 0), 2);
+}
+
 static void test_open_errors(void **state)
 {
   struct test_fx *x = *state;
@@ -572,6 +597,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_odd_but_right, setup, teardown),
       cmocka_unit_test_setup_teardown(test_statuses, setup, teardown),
       cmocka_unit_test_setup_teardown(test_503, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ticket_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_connect_errors, setup, teardown),
