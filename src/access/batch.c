@@ -145,7 +145,7 @@ static int enable_mask(struct vim_session *s, struct batch_vm *v, size_t n,
   int r = VIM_OK;
 
   if (!refs)
-    return VIM_E_NOMEM;
+    return vim_error_set(err, VIM_E_NOMEM, "out of memory");
   for (size_t j = 0; j < p->n_methods; j++)
     if (mask & (1u << j))
       names[n_names++] = p->methods[j];

@@ -134,15 +134,6 @@ int access_set_change_tracking(const struct access_conninfo *ci, bool enable,
   return close_target(ci, &t, r, &err, res);
 }
 
-/* Fills err as a vim call's failure of our own making. */
-static int own_failure(struct vim_error *err, int status, const char *what)
-{
-  memset(err, 0, sizeof *err);
-  err->status = (enum vim_status)status;
-  snprintf(err->detail, sizeof err->detail, "%s", what);
-  return status;
-}
-
 /* The areas collected so far: sorted and coalesced while the server
  * answers in order (it does), sorted at the end otherwise. */
 struct area_list {
@@ -166,8 +157,8 @@ static int area_add(struct area_list *l, uint64_t start, uint64_t len,
       l->unsorted = true;
   }
   if (l->n == l->max)
-    return own_failure(err, VIM_E_TOO_BIG, "QueryChangedDiskAreas: more "
-                       "changed areas than freevix keeps for one disk");
+    return vim_error_set(err, VIM_E_TOO_BIG, "QueryChangedDiskAreas: more "
+                         "changed areas than freevix keeps for one disk");
   if (l->n == l->alloc) {
     size_t alloc = l->alloc ? 2 * l->alloc : 256;
     struct vim_disk_area *v;
@@ -176,7 +167,7 @@ static int area_add(struct area_list *l, uint64_t start, uint64_t len,
       alloc = l->max;
     v = realloc(l->v, alloc * sizeof *v);
     if (!v)
-      return own_failure(err, VIM_E_NOMEM, "out of memory");
+      return vim_error_set(err, VIM_E_NOMEM, "out of memory");
     l->v = v;
     l->alloc = alloc;
   }
@@ -277,9 +268,9 @@ int access_changed_areas(const struct access_conninfo *ci,
     vim_changed_areas_free(&page);
   }
   if (r == VIM_OK && pos < end)
-    r = own_failure(&err, VIM_E_PROTOCOL, "QueryChangedDiskAreas stopped "
-                    "before the end of the range: the server made no "
-                    "progress");
+    r = vim_error_set(&err, VIM_E_PROTOCOL, "QueryChangedDiskAreas stopped "
+                      "before the end of the range: the server made no "
+                      "progress");
   if (r != VIM_OK) {
     free(l.v);
     return close_target(ci, &t, r, &err, res);

@@ -42,20 +42,38 @@ void vim_error_clear(struct vim_error *err)
     memset(err, 0, sizeof *err);
 }
 
-int vim_fail(struct vim_error *err, int status, const char *fmt, ...)
+static int vfail(struct vim_error *err, int status, const char *fmt,
+                 va_list ap)
 {
-  va_list ap;
-
   if (!err)
     return status;
   err->status = (enum vim_status)status;
-  va_start(ap, fmt);
   vsnprintf(err->detail, sizeof err->detail, fmt, ap);
-  va_end(ap);
   /* One line: a server's text may carry newlines. */
   for (char *p = err->detail; *p; p++)
     if (*p == '\n' || *p == '\r')
       *p = ' ';
+  return status;
+}
+
+int vim_fail(struct vim_error *err, int status, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  status = vfail(err, status, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+int vim_error_set(struct vim_error *err, int status, const char *fmt, ...)
+{
+  va_list ap;
+
+  vim_error_clear(err);
+  va_start(ap, fmt);
+  status = vfail(err, status, fmt, ap);
+  va_end(ap);
   return status;
 }
 

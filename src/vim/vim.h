@@ -116,6 +116,11 @@ struct vim_error {
   char detail[512];        /* one line: what failed and why; no secrets */
 };
 
+/* Fills err (may be NULL) with a failure of the caller's own making:
+ * cleared, then status and a one-line detail.  Returns status. */
+int vim_error_set(struct vim_error *err, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---------------------------------------------------------------------------
  * Managed object references: "VirtualMachine:vm-42" is {type, value}.
  */
