@@ -5,7 +5,9 @@
 #                      the simulator
 #   ./build.sh test    install what is missing; build a second, small tree with
 #                      gcc (Debian's default compiler: library, command, unit
-#                      tests, -Werror) and run its unit tests; then build the
+#                      tests, -Werror) and run its unit tests, and the library
+#                      and command with gcc at -O0 and -O3 (each level warns
+#                      about other things); then build the
 #                      main tree with clang and run every test (unit,
 #                      integration against the simulator, ASan+UBSan and
 #                      ThreadSanitizer twins, valgrind runs, the Go
@@ -53,20 +55,28 @@ install_missing() {
 # The gcc tree: what Debian's default compiler says about every C file
 # (-Wall -Wextra -Werror, as in the main tree), and the unit tests built by
 # it.  No simulator, sanitizer twins, valgrind runs or fuzz targets: the
-# main tree has those.
+# main tree has those.  Then the library and the command at the other
+# optimisation levels a user may choose (CMake's Debug and Release): gcc's
+# flow-based warnings differ between -O0, -O2 and -O3.
 gcc_check() {
   cmake -S "$here" -B "$gcc_build" -DCMAKE_C_COMPILER=gcc \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFREEVIX_SIM=OFF -DFREEVIX_FUZZ=OFF \
     -DFREEVIX_SANITIZED_TESTS=OFF -DFREEVIX_TSAN_TESTS=OFF \
-    -DFREEVIX_VALGRIND_TESTS=OFF >/dev/null
+    -DFREEVIX_VALGRIND_TESTS=OFF -DFREEVIX_WERROR=ON >/dev/null
   cmake --build "$gcc_build" -j "$(nproc)"
   (cd "$gcc_build" && ctest -L unit -LE interop -j "$(nproc)" \
      --output-on-failure)
+  for type in Debug Release; do
+    cmake -S "$here" -B "$gcc_build-$type" -DCMAKE_C_COMPILER=gcc \
+      -DCMAKE_BUILD_TYPE=$type -DFREEVIX_SIM=OFF -DFREEVIX_TESTS=OFF \
+      -DFREEVIX_WERROR=ON >/dev/null
+    cmake --build "$gcc_build-$type" -j "$(nproc)"
+  done
 }
 
 configure_and_build() {
   cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFREEVIX_WERROR=ON >/dev/null
   cmake --build "$build" -j "$(nproc)"
 }
 

@@ -65,16 +65,17 @@ static int add_point(struct backup_dir *d, unsigned point)
 static int add_leftover(struct backup_dir *d, const char *name)
 {
   char (*v)[128];
+  size_t len = strlen(name);
 
   if (d->n_leftovers == BDIR_MAX_ENTRIES)
     return BDIR_E_MANY;
-  if (strlen(name) >= sizeof *v)
+  if (len >= sizeof *v)
     return 0; /* not a name freevix writes */
   v = realloc(d->leftovers, (d->n_leftovers + 1) * sizeof *v);
   if (!v)
     return ENOMEM;
   d->leftovers = v;
-  snprintf(d->leftovers[d->n_leftovers++], sizeof *v, "%s", name);
+  memcpy(d->leftovers[d->n_leftovers++], name, len + 1);
   return 0;
 }
 

@@ -154,6 +154,7 @@ static bool get_int(struct reader *r, const struct json *o, const char *key,
 {
   const struct json *m = member(r, o, key, JSON_INT, false);
 
+  *out = 0; /* defined on failure too (gcc -O3 cannot tell it is unused) */
   if (!m)
     return false;
   if (m->i < lo || m->i > hi)

@@ -213,8 +213,8 @@ int remote_open(struct remote_conn *c, const char *path, unsigned disk_flags,
   if (!any_refused) {
     /* Nothing refused the file: the network is the problem, and its last
      * error (with every mode's answer in the detail) says which. */
-    snprintf(res->detail, sizeof res->detail, "cannot reach %s: %s", path,
-             why);
+    snprintf(res->detail, sizeof res->detail, "cannot reach %s: %.400s",
+             path, why);
     return res->status;
   }
   return access_fail(res, ACCESS_E_TRANSPORT,
