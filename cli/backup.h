@@ -13,7 +13,7 @@
  *   snapshot-removed, ended   the clean-up: RemoveSnapshot, then
  *              EndAccess, whatever happened before (also on SIGINT and
  *              SIGTERM, which stop the reads)
- * FREEVIX_BACKUP_STEP_FD="W,R" (for tests) makes each step write
+ * FREEVIX_BACKUP_STEP_FD="W,R" (for tests, steps.h) makes each step write
  * "MOREF STEP\n" to descriptor W and wait for a line on descriptor R.
  */
 #ifndef FREEVIX_CLI_BACKUP_H

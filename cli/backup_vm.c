@@ -18,7 +18,6 @@
 #include "backup.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 #include "backupdir.h"
 #include "copy.h"
 #include "spans.h"
+#include "steps.h"
 
 #define TASK_TIMEOUT_S 3600u
 
@@ -73,31 +73,10 @@ struct vmrun {
   time_t started;
 };
 
-/* ---- the test hook ------------------------------------------------------ */
-
-static pthread_mutex_t hook_mu = PTHREAD_MUTEX_INITIALIZER;
-
+/* The test hook (steps.h), naming the VM by its moref once known. */
 static void step(struct vmrun *v, const char *name)
 {
-  const char *env = getenv("FREEVIX_BACKUP_STEP_FD");
-  int wfd, rfd;
-  char line[64];
-
-  if (!env || sscanf(env, "%d,%d", &wfd, &rfd) != 2)
-    return;
-  pthread_mutex_lock(&hook_mu);
-  dprintf(wfd, "%s %s\n", v->info.moref[0] ? v->info.moref : v->given, name);
-  for (size_t i = 0; i < sizeof line - 1; i++) {
-    ssize_t n = read(rfd, &line[i], 1);
-
-    if (n < 0 && errno == EINTR) {
-      i--;
-      continue;
-    }
-    if (n <= 0 || line[i] == '\n')
-      break;
-  }
-  pthread_mutex_unlock(&hook_mu);
+  cli_step(v->info.moref[0] ? v->info.moref : v->given, name);
 }
 
 /* ---- outcomes ------------------------------------------------------------ */

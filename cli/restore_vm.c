@@ -19,6 +19,13 @@
  * is written (a damaged backup is refused while the VM is untouched), the
  * copy hashes what it reads again, and the disk is read back over the
  * network and compared with the manifest (unless --no-verify).
+ *
+ * The steps of the test hook (steps.h), named by the VM's moref:
+ *   prepared   PrepareForAccess held (a journal lease: `freevix sweep`
+ *              ends it after a crash)
+ *   writing    the first bytes of the first disk are written
+ *   written    every disk is written, flushed and read back; EndAccess
+ *              is next
  */
 #include "restore_vm.h"
 
@@ -30,6 +37,7 @@
 #include "copy.h"
 #include "diskhash.h"
 #include "spans.h"
+#include "steps.h"
 
 #define CHUNK 2048u /* sectors per request: 1 MiB */
 #define DEPTH 4u    /* reads of the local backup in flight */
@@ -52,6 +60,7 @@ struct restore {
   struct target *targets;
   size_t n_targets;
   bool touched;    /* a disk of the VM has been written to */
+  bool writing;    /* the step "writing" was passed */
 };
 
 static void say(const struct restore *r, const char *fmt, ...)
@@ -215,6 +224,16 @@ static void print_done(const struct restore *r, const struct target *g,
   }
 }
 
+static void on_progress(void *data, uint64_t bytes)
+{
+  struct restore *r = data;
+
+  if (!r->writing && bytes) {
+    r->writing = true;
+    cli_step(r->info.moref, "writing");
+  }
+}
+
 /* Writes one disk.  Once the first write may have landed, a failure
  * leaves the disk neither the point nor what it was: said loudly. */
 static int restore_disk(struct restore *r, const struct target *g)
@@ -259,6 +278,8 @@ static int restore_disk(struct restore *r, const struct target *g)
   j.chunk = CHUNK;
   j.depth = DEPTH;
   j.cancel = r->cancel;
+  j.progress = on_progress;
+  j.progress_data = r;
   r->touched = true;
   err = copy_run(&j);
   snprintf(what, sizeof what, "%s", j.what);
@@ -380,6 +401,8 @@ int restore_vm(const struct cli_opts *o, const struct backup_dir *d,
      * between the checks and the writes. */
     snprintf(moref_spec, sizeof moref_spec, "moref=%s", r.info.moref);
     rc = prepare(&r, identity, moref_spec, &access);
+    if (rc == EXIT_OK)
+      cli_step(r.info.moref, "prepared");
   }
   if (rc == EXIT_OK && !*cancel) {
     cli_params(o, (size_t)-1, &p);
@@ -390,6 +413,8 @@ int restore_vm(const struct cli_opts *o, const struct backup_dir *d,
   }
   for (size_t i = 0; i < r.n_targets && rc == EXIT_OK && !*cancel; i++)
     rc = restore_disk(&r, &r.targets[i]);
+  if (rc == EXIT_OK && !*cancel)
+    cli_step(r.info.moref, "written");
   if (r.conn)
     VixDiskLib_Disconnect(r.conn);
   if (access) {

@@ -5,7 +5,9 @@
  * checked with the simulator's own SHA-256 of the disk (so the backup's
  * holes must have become zeros again); the point into another VM (--json,
  * nbd); what is refused before anything is written (a running VM, a disk
- * the VM lacks, a damaged backup, --to with --vm); nothing left disabled.
+ * the VM lacks, a damaged backup, --to with --vm); nothing left disabled;
+ * kill -9 at each step of a restore, then `freevix sweep` ends exactly its
+ * PrepareForAccess and the next restore completes.
  * The backup goes to a relative --to.
  *
  * The command runs as a child (under valgrind in the .valgrind twin).
@@ -39,7 +41,8 @@ static char tmp[4096], state_dir[4200], repo[4200], out_path[4200];
 static char dir0[4400];         /* VM 0's backup directory */
 static char point_sha[65];      /* point 1's disk 2000 */
 
-static int run(const char *const *args, char **out)
+static int run_steps(const char *const *args, char **out, bt_step_fn *fn,
+                     void *data)
 {
   struct bt_cli c;
 
@@ -47,7 +50,14 @@ static int run(const char *const *args, char **out)
   c.sim = &sim;
   c.state_dir = state_dir;
   c.out_path = out_path;
+  c.on_step = fn;
+  c.data = data;
   return bt_run(&c, args, out);
+}
+
+static int run(const char *const *args, char **out)
+{
+  return run_steps(args, out, NULL, NULL);
 }
 
 static bool contains(const char *text, const char *what)
@@ -181,6 +191,59 @@ static void restore_into_the_powered_off_vm(void **state)
   assert_true(bt_stat(&sim, "nfc", "bytes_written") >= (long long)DISK_SIZE);
 }
 
+struct killer {
+  const char *at;
+  bool killed;
+};
+
+static enum bt_step_action kill_at(void *data, const char *vm,
+                                   const char *step)
+{
+  struct killer *k = data;
+
+  assert_string_equal(vm, vms[0]);
+  if (strcmp(step, k->at) != 0)
+    return BT_GO;
+  k->killed = true;
+  return BT_KILL;
+}
+
+/* kill -9 after PrepareForAccess, during the writes and before EndAccess:
+ * the VM stays unmovable under the restore's identity until `freevix
+ * sweep`, which ends that and nothing else; the next restore completes. */
+static void killed_restores_are_swept(void **state)
+{
+  static const char *const steps[] = {"prepared", "writing", "written"};
+  const char *args[] = {"restore", dir0, "--vm", specs[0], NULL};
+  const char *keeper[] = {"prepare", "--lease", "none", "--identity",
+                          "keeper", "--vm", specs[2], NULL};
+  const char *keeper_end[] = {"end", "--lease", "none", "--identity",
+                              "keeper", "--vm", specs[2], NULL};
+  const char *sweep[] = {"sweep", NULL};
+  char now[65], *out = NULL;
+
+  (void)state;
+  assert_int_equal(run(keeper, NULL), 0); /* someone else's disable */
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+    struct killer k = {steps[i], false};
+
+    assert_int_equal(run_steps(args, NULL, kill_at, &k), 128 + 9);
+    assert_true(k.killed);
+    assert_int_equal(fvx_sim_count_disabled(&sim, vms[0], NULL,
+                                            "freevix-restore"), 1);
+    assert_int_equal(run(sweep, &out), 0);
+    free(out);
+    assert_int_equal(fvx_sim_count_disabled(&sim, vms[0], NULL, NULL), 0);
+    assert_int_equal(fvx_sim_count_disabled(&sim, vms[2], NULL, "keeper"),
+                     1);
+  }
+  assert_int_equal(run(args, NULL), 0);
+  sha_now(0, now);
+  assert_string_equal(now, point_sha);
+  assert_int_equal(run(keeper_end, NULL), 0);
+  assert_not_disabled();
+}
+
 /* The same point into VM 1, over plain nbd, one JSON object per disk. */
 static void restore_into_another_vm_as_json(void **state)
 {
@@ -207,6 +270,7 @@ int main(void)
     cmocka_unit_test(refusals_change_nothing),
     cmocka_unit_test(damaged_backup_is_not_written),
     cmocka_unit_test(restore_into_the_powered_off_vm),
+    cmocka_unit_test(killed_restores_are_swept),
     cmocka_unit_test(restore_into_another_vm_as_json),
   };
 
