@@ -163,12 +163,6 @@ static int setup(void **state)
 {
   static const char *const args[] = {"--vms", "8", "--disk-size", "8MiB",
                                      NULL};
-  VixDiskLibConnectParams p;
-  VixDiskLibConnection conn;
-  VixDiskLibHandle h;
-  freevix_disk *d = NULL;
-  uint32 n = 0;
-  VixError err;
 
   (void)state;
   fvx_sim_start(&sim, args);
@@ -181,23 +175,6 @@ static int setup(void **state)
   FMT(out_path, "%s/out", tmp);
   assert_int_equal(VixDiskLib_InitEx(8, 0, bt_quiet, bt_quiet, NULL, NULL,
                                      NULL), VIX_OK);
-  /* Backups need the library's remote reads: skip where they are not in
-   * yet. */
-  bt_params(&sim, specs[N_VMS - 1], &p);
-  assert_int_equal(freevix_vm_disks(&p, NULL, &d, &n), VIX_OK);
-  /* (A library with remote reads refuses the running VM's current disk,
-   * or this connection, for its lock; one without says "not supported".) */
-  err = VixDiskLib_ConnectEx(&p, 1, NULL, NULL, &conn);
-  if (err == VIX_OK) {
-    err = VixDiskLib_Open(conn, d[0].path, VIXDISKLIB_FLAG_OPEN_READ_ONLY,
-                          &h);
-    if (err == VIX_OK)
-      VixDiskLib_Close(h);
-    VixDiskLib_Disconnect(conn);
-  }
-  freevix_free(d);
-  if (err == VIX_E_NOT_SUPPORTED)
-    fvx_test_skip("this library cannot read remote disks yet");
   return 0;
 }
 
