@@ -442,6 +442,13 @@ static bool plan_incremental(struct vmrun *v, struct manifest *m)
              "backup", v->r->dir);
     return true;
   }
+  if (v->c->o->full_every && v->prev.n_chain >= v->c->o->full_every) {
+    snprintf(m->note, sizeof m->note, "point %u ends a chain of %zu "
+             "point%s (--full-every %u): full backup", v->prev.point,
+             v->prev.n_chain, v->prev.n_chain == 1 ? "" : "s",
+             v->c->o->full_every);
+    return true;
+  }
   for (size_t i = 0; i < v->n_work; i++) {
     struct disk_work *w = &v->work[i];
     const struct manifest_disk *pd = prev_disk(v, w->d->key);

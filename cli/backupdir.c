@@ -23,6 +23,77 @@
 
 #define LOCK_NAME ".freevix.lock"
 
+/* Makes the directory's entries durable. */
+static int sync_dir(const struct backup_dir *d)
+{
+  int fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = 0;
+
+  if (fd < 0 || fsync(fd) != 0)
+    e = errno ? errno : EIO;
+  if (fd >= 0)
+    close(fd);
+  return e;
+}
+
+static void forget_point(struct backup_dir *d, unsigned point)
+{
+  size_t k = 0;
+
+  for (size_t i = 0; i < d->n_points; i++)
+    if (d->points[i] != point)
+      d->points[k++] = d->points[i];
+  d->n_points = k;
+}
+
+int bdir_remove_point(struct backup_dir *d, const struct manifest *m,
+                      void (*report)(void *data, const char *file, int err),
+                      void *data)
+{
+  char name[64], path[4300];
+  int first = 0, e = 0;
+
+  manifest_name(m->point, name);
+  errno = 0;
+  if (!bdir_file(d, name, path, sizeof path) || unlink(path) != 0)
+    e = errno ? errno : ENAMETOOLONG;
+  if (!e)
+    e = sync_dir(d);
+  if (report)
+    report(data, name, e);
+  if (e)
+    return e;
+  forget_point(d, m->point);
+  for (size_t i = 0; i < m->n_disks; i++) {
+    errno = 0;
+    e = 0;
+    if (!bdir_file(d, m->disks[i].file, path, sizeof path) ||
+        (unlink(path) != 0 && errno != ENOENT))
+      e = errno ? errno : ENAMETOOLONG;
+    if (report)
+      report(data, m->disks[i].file, e);
+    if (e && !first)
+      first = e;
+  }
+  return first;
+}
+
+uint64_t bdir_point_bytes(const struct backup_dir *d,
+                          const struct manifest *m)
+{
+  uint64_t total = 0;
+
+  for (size_t i = 0; i < m->n_disks; i++) {
+    char path[4300];
+    struct stat st;
+
+    if (bdir_file(d, m->disks[i].file, path, sizeof path) &&
+        stat(path, &st) == 0)
+      total += (uint64_t)st.st_blocks * 512;
+  }
+  return total;
+}
+
 bool bdir_file(const struct backup_dir *d, const char *name, char *out,
                size_t n)
 {

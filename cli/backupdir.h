@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "manifest.h"
 
@@ -62,6 +63,21 @@ size_t bdir_remove_leftovers(struct backup_dir *d,
                              void (*report)(void *data, const char *file,
                                             int err),
                              void *data);
+
+/* Removes point m->point (the lock must be held): its manifest first,
+ * made durable by an fsync of the directory, so from then on the point is
+ * gone even after a power loss and its disk files are mere leftovers; then
+ * its disk files.  report (may be NULL) is called for each file with 0 or
+ * the errno of its removal.  Returns 0, or the manifest's errno (nothing
+ * removed, the point stays), or the first disk file's (the point is gone,
+ * the file is a leftover). */
+int bdir_remove_point(struct backup_dir *d, const struct manifest *m,
+                      void (*report)(void *data, const char *file, int err),
+                      void *data);
+
+/* Bytes the point's disk files take on the local disk (st_blocks). */
+uint64_t bdir_point_bytes(const struct backup_dir *d,
+                          const struct manifest *m);
 
 /* path/name into out (size n); false when it does not fit. */
 bool bdir_file(const struct backup_dir *d, const char *name, char *out,

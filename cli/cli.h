@@ -64,6 +64,9 @@ struct cli_opts {
   const char *transport;   /* ConnectEx transport modes, e.g. "nbdssl" */
   unsigned jobs;           /* backup --jobs; 0: 1 */
   unsigned point;          /* --point; 0: the latest */
+  unsigned keep;           /* prune --keep; 0: not given */
+  unsigned full_every;     /* backup --full-every: points per chain; 0:
+                              no limit */
   long disk;               /* --disk KEY */
   bool disk_given;
 };
@@ -169,5 +172,6 @@ int cmd_backup(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
 
 #endif

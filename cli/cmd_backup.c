@@ -23,7 +23,7 @@
 #define BACKUP_OPTIONS "server,port,user,password-file,thumbprint,insecure," \
                        "vm,vm-file,to,incremental,quiesce,identity,jobs," \
                        "json,enable-cbt,format,wait,state-dir,transport," \
-                       "skip-independent"
+                       "skip-independent,full-every"
 #define DEFAULT_IDENTITY "freevix-backup"
 
 /* Set by the first SIGINT, SIGTERM or SIGHUP (cli_catch_stop_signals). */
@@ -45,6 +45,12 @@ static void help(const char *cmd)
          "point (CBT); a full\n"
          "                        backup when there is none or CBT cannot "
          "say (it says why)\n"
+         "  --full-every N        with --incremental: a full backup when "
+         "the previous point's\n"
+         "                        chain holds N points already (a chain: "
+         "a full point and its\n"
+         "                        incrementals; `freevix prune` keeps "
+         "whole chains)\n"
          "  --enable-cbt          switch CBT on where it is off (in effect "
          "from this snapshot)\n"
          "  --quiesce             quiesce the guest file systems (VMware "
@@ -171,6 +177,12 @@ static bool check_options(const struct cli_opts *o)
     fprintf(stderr, "freevix backup: --server, --user, a password "
             "(--password-file or FREEVIX_PASSWORD), --vm and --to are "
             "required (freevix backup --help)\n");
+    return false;
+  }
+  if (o->full_every && !o->incremental) {
+    fprintf(stderr, "freevix backup: --full-every limits the chains of "
+            "--incremental backups; without --incremental every backup is "
+            "full\n");
     return false;
   }
   if (o->format && strcmp(o->format, "vmdk") != 0 &&

@@ -5,27 +5,10 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "points.h"
 #include "progress.h"
-
-/* Bytes the point's files take on the local disk. */
-static uint64_t on_disk(const struct backup_dir *d, const struct manifest *m)
-{
-  uint64_t total = 0;
-
-  for (size_t i = 0; i < m->n_disks; i++) {
-    char path[4300];
-    struct stat st;
-
-    if (bdir_file(d, m->disks[i].file, path, sizeof path) &&
-        stat(path, &st) == 0)
-      total += (uint64_t)st.st_blocks * 512;
-  }
-  return total;
-}
 
 static void print_json(const struct backup_dir *d, const struct manifest *m)
 {
@@ -43,7 +26,7 @@ static void print_json(const struct backup_dir *d, const struct manifest *m)
   printf(",\"bytes_read\":%llu,\"bytes_written\":%llu,\"on_disk\":%llu,"
          "\"disks\":[", (unsigned long long)m->bytes_read,
          (unsigned long long)m->bytes_written,
-         (unsigned long long)on_disk(d, m));
+         (unsigned long long)bdir_point_bytes(d, m));
   for (size_t i = 0; i < m->n_disks; i++) {
     const struct manifest_disk *k = &m->disks[i];
 
@@ -66,7 +49,7 @@ static void print_text(const struct backup_dir *d, const struct manifest *m)
   char rd[32], disk[32], base[16] = "-";
 
   progress_bytes(m->bytes_read, rd);
-  progress_bytes(on_disk(d, m), disk);
+  progress_bytes(bdir_point_bytes(d, m), disk);
   if (m->kind == POINT_INCREMENTAL)
     snprintf(base, sizeof base, "%u", m->parent);
   printf("%5u  %-11s  %-20s  %5s  %10s  %10s\n", m->point,
@@ -103,7 +86,7 @@ int cmd_list(int argc, char **argv)
 
   if (rc >= 0)
     return rc;
-  rc = points_open("list", dir, &d);
+  rc = points_open("list", dir, 0, &d);
   if (rc != EXIT_OK) {
     cli_opts_free(&o);
     return rc;

@@ -187,7 +187,7 @@ int cmd_restore(int argc, char **argv)
     return EXIT_USAGE;
   }
   raw = o.format && strcmp(o.format, "raw") == 0;
-  rc = points_open("restore", dir, &d);
+  rc = points_open("restore", dir, 0, &d);
   if (rc != EXIT_OK) {
     cli_opts_free(&o);
     return rc;

@@ -195,7 +195,7 @@ int cmd_verify(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
-  rc = points_open("verify", dir, &d);
+  rc = points_open("verify", dir, 0, &d);
   if (rc != EXIT_OK) {
     cli_opts_free(&o);
     return rc;

@@ -23,6 +23,7 @@ static const struct command commands[] = {
   {"verify", cmd_verify, "check a backup's SHA-256s (--deep: against the server)"},
   {"restore", cmd_restore, "write a backup point to a local VMDK or raw image"},
   {"list", cmd_list, "a backup directory's points, sizes, changeIds"},
+  {"prune", cmd_prune, "remove a backup directory's oldest chains, keeping N"},
   {"demo", cmd_demo, "narrated PrepareForAccess/EndAccess demo on the simulator"},
 };
 

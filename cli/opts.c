@@ -23,7 +23,7 @@ enum {
   OPT_STATE_DIR, OPT_METHOD, OPT_BATCH_SIZE, OPT_KEEPALIVE, OPT_DRY_RUN,
   OPT_TO, OPT_INCREMENTAL, OPT_QUIESCE, OPT_JOBS, OPT_ENABLE_CBT, OPT_FORMAT,
   OPT_TRANSPORT, OPT_SKIP_INDEPENDENT, OPT_POINT, OPT_DEEP, OPT_DISK,
-  OPT_NO_VERIFY,
+  OPT_NO_VERIFY, OPT_KEEP, OPT_FULL_EVERY,
 };
 
 static const struct option long_options[] = {
@@ -61,6 +61,8 @@ static const struct option long_options[] = {
   {"deep", no_argument, NULL, OPT_DEEP},
   {"disk", required_argument, NULL, OPT_DISK},
   {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+  {"keep", required_argument, NULL, OPT_KEEP},
+  {"full-every", required_argument, NULL, OPT_FULL_EVERY},
   {NULL, 0, NULL, 0},
 };
 
@@ -254,6 +256,16 @@ static bool parse_backup_option(int c, const char *cmd, struct cli_opts *o)
     if (!number_arg(cmd, "point", 1, 999999999, &v))
       return false;
     o->point = (unsigned)v;
+    return true;
+  case OPT_KEEP:
+    if (!number_arg(cmd, "keep", 1, 999999999, &v))
+      return false;
+    o->keep = (unsigned)v;
+    return true;
+  case OPT_FULL_EVERY:
+    if (!number_arg(cmd, "full-every", 1, 999999999, &v))
+      return false;
+    o->full_every = (unsigned)v;
     return true;
   case OPT_DISK:
     if (!number_arg(cmd, "disk", 0, INT32_MAX, &v))

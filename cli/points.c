@@ -84,13 +84,15 @@ static void name_vm_dirs(const char *cmd, const char *dir)
   closedir(dp);
 }
 
-int points_open(const char *cmd, const char *dir, struct backup_dir *d)
+int points_open(const char *cmd, const char *dir, unsigned flags,
+                struct backup_dir *d)
 {
   char why[1200];
+  int rc = bdir_open(d, dir, flags, why, sizeof why);
 
-  if (bdir_open(d, dir, 0, why, sizeof why) != 0) {
+  if (rc != 0) {
     fprintf(stderr, "freevix %s: %s\n", cmd, why);
-    return EXIT_FAILURE_OTHER;
+    return rc == BDIR_E_BUSY ? EXIT_HELD : EXIT_FAILURE_OTHER;
   }
   if (!bdir_check(d, NULL, NULL, why, sizeof why)) {
     fprintf(stderr, "freevix %s: %s\n", cmd, why);

@@ -18,9 +18,11 @@
 int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
                  cli_help_fn *help, struct cli_opts *o, const char **dir);
 
-/* Opens dir without locking it and checks every manifest in it; a
- * directory without points is refused, naming what it holds. */
-int points_open(const char *cmd, const char *dir, struct backup_dir *d);
+/* Opens dir (flags: 0, or BDIR_LOCK to hold the writer's lock, EXIT_HELD
+ * when a backup holds it) and checks every manifest in it; a directory
+ * without points is refused, naming what it holds. */
+int points_open(const char *cmd, const char *dir, unsigned flags,
+                struct backup_dir *d);
 
 /* Loads point (0: the latest) and checks that every point of its chain
  * is there. */

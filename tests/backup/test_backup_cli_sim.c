@@ -4,7 +4,8 @@
  * running VM whose guest writes while it is backed up, three incrementals
  * reading only what changed, a CBT reset, kill -9 at each step followed by
  * `freevix sweep`, hostile directories, a full local disk, a VM without
- * disks, a VM without CBT, a flipped byte, several VMs at once.
+ * disks, a VM without CBT, a flipped byte, several VMs at once, and
+ * `freevix prune` keeping the newest chains.
  *
  * The command runs as a child (under valgrind in the .valgrind twin when
  * FREEVIX_CLI_WRAPPER says so); its steps come through the test hook
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +36,7 @@
 #include "testutil.h"
 #include "vim/internal.h" /* a ReconfigVM_Task the library has no call for */
 
-#define N_VMS 8
+#define N_VMS 9
 #define MIB (1024ull * 1024)
 #define DISK_SIZE (8 * MIB)
 #define CBT_BLOCK (64 * 1024ull)
@@ -161,7 +163,7 @@ static bool contains(const char *text, const char *what)
 
 static int setup(void **state)
 {
-  static const char *const args[] = {"--vms", "8", "--disk-size", "8MiB",
+  static const char *const args[] = {"--vms", "9", "--disk-size", "8MiB",
                                      NULL};
 
   (void)state;
@@ -698,6 +700,146 @@ static void several_vms_as_json(void **state)
   assert_clean(7);
 }
 
+/* ---- prune ---------------------------------------------------------------- */
+
+static bool exists_in(const char *dir, const char *name)
+{
+  char path[4500];
+
+  FMT(path, "%s/%s", dir, name);
+  return access(path, F_OK) == 0;
+}
+
+/* Chains {1, 2}, {3, 4}, {5}, made by --full-every 2: --keep 2 removes
+ * 1 and 2 (newest first), what stays verifies and restores, and the next
+ * incremental builds on point 5; a held lock, a bad --keep and a corrupt
+ * manifest change nothing; the leftovers of an interrupted backup go; a
+ * repository prunes each VM directory. */
+static void prune_keeps_the_newest_chains(void **state)
+{
+  static const char *const first[] = {"--incremental", "--enable-cbt", NULL};
+  static const char *const incr[] = {"--incremental", NULL};
+  static const char *const every2[] = {"--incremental", "--full-every", "2",
+                                       NULL};
+  static const char *const full_every[] = {"--full-every", "2", NULL};
+  char dir[4300], file[4500], *out = NULL;
+  const char *dry[] = {"prune", dir, "--keep", "2", "--dry-run", NULL};
+  const char *keep2[] = {"prune", "--json", dir, "--keep", "2", NULL};
+  const char *keep3[] = {"prune", dir, "--keep", "3", NULL};
+  const char *keep1[] = {"prune", dir, "--keep", "1", NULL};
+  const char *no_keep[] = {"prune", dir, NULL};
+  const char *verify[] = {"verify", dir, NULL};
+  const char *restore[] = {"restore", dir, "--point", "4", "--to", file,
+                           "--format", "raw", NULL};
+  struct manifest m;
+  int fd;
+
+  (void)state;
+  vm_dir(8, dir, sizeof dir);
+  FMT(file, "%s/pruned-point-4.raw", tmp);
+  /* --full-every 2: chains of two points, made by the backup itself. */
+  assert_int_equal(backup(8, full_every, NULL, NULL, &out), 2);
+  assert_true(contains(out, "without --incremental every backup is full"));
+  free(out);
+  assert_int_equal(backup(8, first, NULL, NULL, NULL), 0);
+  for (unsigned k = 2; k <= 5; k++) {
+    bt_guest_write(&sim, vms[8], 2000, k * MIB, 4096, 70 + k);
+    assert_int_equal(backup(8, every2, NULL, NULL, NULL), 0);
+  }
+  load_point(8, 3, &m);
+  assert_int_equal(m.kind, POINT_FULL);
+  assert_true(contains(m.note, "point 2 ends a chain of 2 points "
+                               "(--full-every 2): full backup"));
+  manifest_free(&m);
+  load_point(8, 4, &m);
+  assert_int_equal(m.kind, POINT_INCREMENTAL);
+  assert_int_equal(m.parent, 3);
+  manifest_free(&m);
+
+  assert_int_equal(local_cmd(no_keep, &out), 2);
+  assert_true(contains(out, "give --keep N"));
+  free(out);
+  assert_int_equal(local_cmd(dry, &out), 0);
+  assert_true(contains(out, "would remove point 2 (incremental of 1"));
+  assert_true(contains(out, "would remove 2 points"));
+  free(out);
+  assert_true(exists_in(dir, "point-0001.json"));
+  assert_true(exists_in(dir, "point-0002-disk-2000.vmdk"));
+
+  /* A backup holding the directory: nothing happens. */
+  FMT(file, "%s/.freevix.lock", dir);
+  fd = open(file, O_RDWR | O_CREAT, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(flock(fd, LOCK_EX), 0);
+  assert_int_equal(local_cmd(keep2, &out), 3);
+  assert_true(contains(out, "another freevix backup is writing to it"));
+  free(out);
+  close(fd);
+  assert_true(exists_in(dir, "point-0001.json"));
+
+  FMT(file, "%s/pruned-point-4.raw", tmp);
+  assert_int_equal(local_cmd(keep2, &out), 0);
+  /* newest first: 2 before 1 */
+  assert_true(contains(out, "\"point\":2,\"kind\":\"incremental\","
+                            "\"base\":1,"));
+  assert_true(strstr(out, "\"point\":2") < strstr(out, "\"point\":1,"));
+  assert_true(contains(out, "\"removed\":true,\"dry_run\":false,"
+                            "\"error\":\"\"}"));
+  free(out);
+  assert_false(exists_in(dir, "point-0001.json"));
+  assert_false(exists_in(dir, "point-0001-disk-2000.vmdk"));
+  assert_false(exists_in(dir, "point-0002.json"));
+  assert_false(exists_in(dir, "point-0002-disk-2000.vmdk"));
+  assert_true(exists_in(dir, "point-0003-disk-2000.vmdk"));
+  assert_int_equal(local_cmd(verify, NULL), 0);
+  assert_int_equal(local_cmd(restore, NULL), 0);
+
+  /* The next incremental builds on point 5 and is point 6. */
+  bt_guest_write(&sim, vms[8], 2000, 6 * MIB, 4096, 76);
+  assert_int_equal(backup(8, incr, NULL, NULL, NULL), 0);
+  load_point(8, 6, &m);
+  assert_int_equal(m.kind, POINT_INCREMENTAL);
+  assert_int_equal(m.parent, 5);
+  manifest_free(&m);
+
+  /* A point's disk file without its manifest (what a crash mid-prune or
+   * mid-backup leaves) goes; two chains are within --keep 3. */
+  FMT(file, "%s/point-0009-disk-2000.vmdk", dir);
+  fd = open(file, O_WRONLY | O_CREAT, 0600);
+  assert_true(fd >= 0);
+  close(fd);
+  assert_int_equal(local_cmd(keep3, &out), 0);
+  assert_true(contains(out, "point-0009-disk-2000.vmdk, left by an "
+                            "interrupted backup"));
+  assert_true(contains(out, "removed 0 points"));
+  free(out);
+  assert_false(exists_in(dir, "point-0009-disk-2000.vmdk"));
+  assert_true(exists_in(dir, "point-0003.json"));
+  /* The repository: every VM directory in it, this one included. */
+  {
+    const char *repo_dry[] = {"prune", repo, "--keep", "2", "--dry-run",
+                              NULL};
+    char line[4400];
+
+    FMT(line, "%s: would remove 0 points", dir);
+    local_cmd(repo_dry, &out);
+    assert_true(contains(out, line));
+    free(out);
+  }
+
+  /* A manifest freevix cannot read: refused before any removal. */
+  FMT(file, "%s/point-0005.json", dir);
+  fd = open(file, O_WRONLY | O_TRUNC);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{", 1), 1);
+  close(fd);
+  assert_int_equal(local_cmd(keep1, &out), 1);
+  assert_true(contains(out, "point-0005.json"));
+  free(out);
+  assert_true(exists_in(dir, "point-0003.json"));
+  assert_true(exists_in(dir, "point-0004-disk-2000.vmdk"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -712,6 +854,7 @@ int main(void)
     cmocka_unit_test(independent_disk_is_refused),
     cmocka_unit_test(verify_catches_a_flipped_byte),
     cmocka_unit_test(several_vms_as_json),
+    cmocka_unit_test(prune_keeps_the_newest_chains),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
