@@ -54,21 +54,23 @@ VixError fvx_remote_config(fvx_config_lookup_fn *get, const void *cfg,
   const char *route = get(cfg, "freevix.httpsRoute");
   long conns = 0, retries = 0, nfc_flight = 0, nfc_bytes = 0;
   long read_ahead = FVX_HTTPS_READ_AHEAD_DEFAULT, read_ahead_bytes = 0;
+  /* Each 0 (the default) or from min to max. */
   struct {
     const char *key;
-    long max;
+    long min, max;
     long *out;
   } numbers[] = {
-    {"freevix.httpsConnections", 64, &conns},
-    {"freevix.httpsRetries", 100, &retries},
-    {"freevix.httpsReadAhead", 64, &read_ahead},
-    {"freevix.httpsReadAheadBytes", 64L << 20, &read_ahead_bytes},
-    {"freevix.dataTimeoutMs", 86400000L, &out->data_timeout_ms},
-    {"freevix.nfcRequestsInFlight", 64, &nfc_flight},
-    {"freevix.nfcMaxRequestBytes", 2L << 20, &nfc_bytes},
-    {"vixDiskLib.nfc.ReadTimeoutMsecs", 86400000L, &out->nfc_timeout_ms},
-    {"freevix.nfcTimeoutMs", 86400000L, &out->nfc_timeout_ms},
-    {"freevix.nfcKeepaliveMs", 86400000L, &out->nfc_keepalive_ms},
+    {"freevix.httpsConnections", 0, 64, &conns},
+    {"freevix.httpsRetries", 0, 100, &retries},
+    {"freevix.httpsReadAhead", 0, 64, &read_ahead},
+    {"freevix.httpsReadAheadBytes", 64L * 1024, 64L << 20, &read_ahead_bytes},
+    {"freevix.dataTimeoutMs", 0, 86400000L, &out->data_timeout_ms},
+    {"freevix.nfcRequestsInFlight", 0, 64, &nfc_flight},
+    /* the NFC client's own bounds on one IO (nfc_session.c) */
+    {"freevix.nfcMaxRequestBytes", 64L * 1024, 2L << 20, &nfc_bytes},
+    {"vixDiskLib.nfc.ReadTimeoutMsecs", 0, 86400000L, &out->nfc_timeout_ms},
+    {"freevix.nfcTimeoutMs", 0, 86400000L, &out->nfc_timeout_ms},
+    {"freevix.nfcKeepaliveMs", 0, 86400000L, &out->nfc_keepalive_ms},
   };
 
   memset(out, 0, sizeof *out);
@@ -82,16 +84,19 @@ VixError fvx_remote_config(fvx_config_lookup_fn *get, const void *cfg,
     fvx_error("config: freevix.httpsRoute must be auto, host or vcenter");
     return VIX_E_INVALID_ARG;
   }
-  for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
-    if (!number(get(cfg, numbers[i].key), numbers[i].max, numbers[i].out)) {
-      fvx_error("config: %s must be a number from 0 to %ld",
-                numbers[i].key, numbers[i].max);
+  for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+    long *v = numbers[i].out;
+
+    if (!number(get(cfg, numbers[i].key), numbers[i].max, v) ||
+        (*v && *v < numbers[i].min)) {
+      if (numbers[i].min)
+        fvx_error("config: %s must be 0 (the default) or from %ld to %ld",
+                  numbers[i].key, numbers[i].min, numbers[i].max);
+      else
+        fvx_error("config: %s must be a number from 0 to %ld",
+                  numbers[i].key, numbers[i].max);
       return VIX_E_INVALID_ARG;
     }
-  if (read_ahead_bytes && read_ahead_bytes < 64L * 1024) {
-    fvx_error("config: freevix.httpsReadAheadBytes must be 0 (4 MiB) or "
-              "from 65536 to %ld", 64L << 20);
-    return VIX_E_INVALID_ARG;
   }
   out->https_connections = (unsigned)conns;
   out->https_retries = (unsigned)retries;

@@ -71,7 +71,7 @@ struct remote_settings {
   unsigned https_retries;     /* resumes per read; 0: 3 */
   unsigned https_read_ahead;  /* chunks read ahead of a sequence; 0: off */
   uint32_t https_read_ahead_bytes; /* bytes per chunk; 0: 4 MiB */
-  long data_timeout_ms;       /* one data request; 0: 120000 */
+  long data_timeout_ms;       /* one data request; 0: 300000 */
   unsigned nfc_in_flight;     /* NFC requests in flight per disk; 0: 1 */
   uint32_t nfc_request_bytes; /* largest NFC IO; 0: 2 MiB (at most) */
   long nfc_timeout_ms;        /* one NFC reply; 0: 180000 */

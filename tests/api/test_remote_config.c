@@ -70,6 +70,8 @@ static void test_bad_values(void **state)
       {"freevix.httpsReadAhead", "-1"},
       {"freevix.httpsReadAheadBytes", "4096"},
       {"freevix.httpsReadAheadBytes", "67108865"},
+      {"freevix.nfcMaxRequestBytes", "32768"}, /* every NFC open refused it */
+      {"freevix.nfcMaxRequestBytes", "2097153"},
       {"freevix.httpsConnections", "x"},
   };
   struct remote_settings s;
