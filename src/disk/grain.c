@@ -429,7 +429,8 @@ static int entry_of(void *ctx, uint64_t g, uint64_t *out)
   uint32_t v;
   int st = sparse_entry(ctx, g, &v);
 
-  *out = v;
+  if (!st) /* v is not set on failure */
+    *out = v;
   return st;
 }
 
