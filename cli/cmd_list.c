@@ -1,8 +1,10 @@
 /*
  * cmd_list.c -- `freevix list DIR`: the points of a VM's backup
  * directory, what each is, holds and depends on, and what an interrupted
- * backup left behind.  Reads manifests and file sizes only.
+ * backup left behind.  Reads manifests and file sizes only.  Given a
+ * repository, it lists each VM directory in it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,35 +73,38 @@ static void help(const char *cmd)
   (void)cmd;
   printf("usage: freevix list DIR [--json]\n\n"
          "The points of a VM's backup directory (DIR/<VM name> of "
-         "`freevix backup --to DIR`):\nnumber, kind, when, the point "
-         "it builds on, bytes read, bytes on disk, each disk's\n"
-         "capacity and changeId; and the files an interrupted backup "
-         "left.\n");
+         "`freevix backup --to DIR`;\ngiven the repository DIR, of each "
+         "VM in it): number, kind, when, the point it\nbuilds on, bytes "
+         "read, bytes on disk, each disk's capacity and changeId; and the\n"
+         "files an interrupted backup left.\n");
 }
 
-int cmd_list(int argc, char **argv)
-{
-  struct backup_dir d;
-  struct cli_opts o;
-  const char *dir;
-  int rc = points_parse(argc, argv, "list", "json", help, &o, &dir);
+struct lister {
+  const struct cli_opts *o;
+  bool named; /* a repository: each VM directory's table is headed by it */
+};
 
-  if (rc >= 0)
+/* Lists one VM's backup directory (points_vm_fn). */
+static int list_dir(void *data, const char *dir)
+{
+  const struct lister *l = data;
+  struct backup_dir d;
+  int rc = points_open("list", dir, 0, &d);
+
+  if (rc != EXIT_OK)
     return rc;
-  rc = points_open("list", dir, 0, &d);
-  if (rc != EXIT_OK) {
-    cli_opts_free(&o);
-    return rc;
-  }
-  if (!o.json)
+  if (!l->o->json) {
+    if (l->named)
+      printf("%s:\n", d.path);
     printf("%5s  %-11s  %-20s  %5s  %10s  %10s\n", "point", "kind",
            "finished (UTC)", "base", "read", "on disk");
+  }
   for (size_t i = 0; i < d.n_points && rc == EXIT_OK; i++) {
     struct manifest m;
 
     rc = points_load("list", &d, d.points[i], &m);
     if (rc == EXIT_OK) {
-      if (o.json)
+      if (l->o->json)
         print_json(&d, &m);
       else
         print_text(&d, &m);
@@ -111,6 +116,22 @@ int cmd_list(int argc, char **argv)
             "not a point (the next backup removes it)\n", d.path,
             d.leftovers[i]);
   bdir_close(&d);
+  return rc;
+}
+
+int cmd_list(int argc, char **argv)
+{
+  struct cli_opts o;
+  struct lister l = {&o, true};
+  const char *dir;
+  int rc = points_parse(argc, argv, "list", "json", help, &o, &dir);
+
+  if (rc >= 0)
+    return rc;
+  if (!points_each_vm(dir, list_dir, &l, &rc)) {
+    l.named = false;
+    rc = list_dir(&l, dir);
+  }
   cli_opts_free(&o);
   return rc;
 }

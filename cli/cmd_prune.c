@@ -21,8 +21,6 @@
  * Given a repository (a directory without points whose subdirectories
  * have some), each VM directory in it is pruned in name order.
  */
-#include <dirent.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,9 +206,11 @@ static int remove_old(struct backup_dir *d, const struct plan *p,
   return EXIT_OK;
 }
 
-/* Prunes one VM's backup directory; its exit code. */
-static int prune_dir(const struct cli_opts *o, const char *dir)
+/* Prunes one VM's backup directory (points_vm_fn, opts the cli_opts);
+ * its exit code. */
+static int prune_dir(void *opts, const char *dir)
 {
+  const struct cli_opts *o = opts;
   struct backup_dir d;
   struct plan p = {0};
   struct removal r;
@@ -248,52 +248,10 @@ static int prune_dir(const struct cli_opts *o, const char *dir)
   return rc;
 }
 
-/* The worse of two exit codes: a failure over a held directory. */
-static int worse(int a, int b)
-{
-  if (a == EXIT_FAILURE_OTHER || b == EXIT_FAILURE_OTHER)
-    return EXIT_FAILURE_OTHER;
-  return a != EXIT_OK ? a : b;
-}
-
-/* A repository (`backup --to DIR`): prunes each subdirectory that holds
- * points, in name order; *any tells whether there was one. */
-static int prune_repository(const struct cli_opts *o, const char *dir,
-                            bool *any)
-{
-  struct dirent **names = NULL;
-  int n = scandir(dir, &names, NULL, alphasort), rc = EXIT_OK;
-
-  *any = false;
-  for (int i = 0; i < n; i++) {
-    struct backup_dir sub;
-    char path[4200], why[256];
-
-    if (names[i]->d_name[0] != '.' &&
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) <
-            (int)sizeof path &&
-        bdir_open(&sub, path, 0, why, sizeof why) == 0) {
-      bool vm_dir = sub.n_points > 0;
-
-      bdir_close(&sub);
-      if (vm_dir) {
-        *any = true;
-        rc = worse(rc, prune_dir(o, path));
-      }
-    }
-    free(names[i]);
-  }
-  free(names);
-  return rc;
-}
-
 int cmd_prune(int argc, char **argv)
 {
-  struct backup_dir d;
   struct cli_opts o;
   const char *dir;
-  char why[256];
-  bool repository = false;
   int rc = points_parse(argc, argv, "prune", "keep,dry-run,json", help, &o,
                         &dir);
 
@@ -305,19 +263,9 @@ int cmd_prune(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
-  /* A directory with neither points nor leftovers may be a repository. */
-  if (bdir_open(&d, dir, 0, why, sizeof why) == 0) {
-    repository = d.n_points == 0 && d.n_leftovers == 0;
-    bdir_close(&d);
-  }
-  if (repository) {
-    bool any;
-
-    rc = prune_repository(&o, dir, &any);
-    if (any) {
-      cli_opts_free(&o);
-      return rc;
-    }
+  if (points_each_vm(dir, prune_dir, &o, &rc)) {
+    cli_opts_free(&o);
+    return rc;
   }
   rc = prune_dir(&o, dir);
   cli_opts_free(&o);

@@ -4,8 +4,10 @@
  * compares the SHA-256 of its whole content with the manifest's.  With
  * --deep it also reads the point's snapshot on the server, when the
  * snapshot still exists (backups remove theirs; one whose removal failed,
- * or an operator's kept one, can be compared).
+ * or an operator's kept one, can be compared).  Given a repository, it
+ * verifies each VM directory in it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +29,9 @@ static void report(const struct cli_opts *o, const struct manifest *m,
   bool ok = !problem && strcmp(got, k->sha256) == 0;
 
   if (o->json) {
-    printf("{\"point\":%u,\"disk\":%d,\"where\":\"%s\",\"ok\":%s,"
+    fputs("{\"vm\":", stdout);
+    cli_json_string(stdout, m->vm_name);
+    printf(",\"point\":%u,\"disk\":%d,\"where\":\"%s\",\"ok\":%s,"
            "\"expected\":\"%s\",\"got\":", m->point, (int)k->key, where,
            ok ? "true" : "false", k->sha256);
     cli_json_string(stdout, got);
@@ -171,18 +175,64 @@ static void help(const char *cmd)
   (void)cmd;
   printf("usage: freevix verify DIR [--point N] [--deep --server HOST --user "
          "USER ...] [--json]\n\n"
-         "Reads every point of a VM's backup directory (or point N) through "
-         "VixDiskLib and\ncompares the SHA-256 of each disk with its "
+         "Reads every point of a VM's backup directory (or point N; given "
+         "the repository\nDIR of `freevix backup --to DIR`, of each VM in "
+         "it) through VixDiskLib and\ncompares the SHA-256 of each disk with its "
          "manifest.  --deep also reads the\npoint's snapshot on the server "
          "when it still exists.  Exit status 0 when every\ndisk matches, 1 "
          "otherwise.\n");
 }
 
+struct run {
+  const struct cli_opts *o;
+  VixDiskLibConnection local;
+  struct tally t;
+  bool named; /* a repository: each VM directory's lines are headed by it */
+};
+
+/* Verifies one VM's backup directory (points_vm_fn). */
+static int verify_dir(void *data, const char *dir)
+{
+  struct run *r = data;
+  const struct cli_opts *o = r->o;
+  struct tally before = r->t;
+  struct backup_dir d;
+  int rc = points_open("verify", dir, 0, &d);
+
+  if (rc != EXIT_OK)
+    return rc;
+  if (r->named && !o->json)
+    printf("%s:\n", d.path);
+  for (size_t i = 0; i < d.n_points; i++) {
+    struct manifest m;
+
+    if (o->point && d.points[i] != o->point)
+      continue;
+    if (points_load("verify", &d, d.points[i], &m) != EXIT_OK) {
+      r->t.bad++;
+      manifest_free(&m);
+      continue;
+    }
+    verify_local(o, &d, r->local, &m, &r->t);
+    if (o->deep)
+      verify_deep(o, &m, &r->t);
+    manifest_free(&m);
+  }
+  if (o->point && r->t.ok + r->t.bad + r->t.skipped ==
+                      before.ok + before.bad + before.skipped) {
+    fprintf(stderr, "freevix verify: %s has no point %u\n", d.path,
+            o->point);
+    rc = EXIT_FAILURE_OTHER;
+  }
+  bdir_close(&d);
+  if (rc == EXIT_OK && r->t.bad > before.bad)
+    rc = EXIT_FAILURE_OTHER;
+  return rc;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-  struct tally t = {0, 0, 0};
-  VixDiskLibConnection local = NULL;
-  struct backup_dir d;
+  struct run r;
   struct cli_opts o;
   const char *dir;
   int rc = points_parse(argc, argv, "verify", VERIFY_OPTIONS, help, &o, &dir);
@@ -195,44 +245,28 @@ int cmd_verify(int argc, char **argv)
     cli_opts_free(&o);
     return EXIT_USAGE;
   }
-  rc = points_open("verify", dir, 0, &d);
-  if (rc != EXIT_OK) {
-    cli_opts_free(&o);
-    return rc;
-  }
-  if (!cli_init_library(&o) || VixDiskLib_Connect(NULL, &local) != VIX_OK) {
-    bdir_close(&d);
+  memset(&r, 0, sizeof r);
+  r.o = &o;
+  r.named = true; /* points_each_vm calls verify_dir for repositories only */
+  if (!cli_init_library(&o)) {
     cli_opts_free(&o);
     return EXIT_FAILURE_OTHER;
   }
-  for (size_t i = 0; i < d.n_points; i++) {
-    struct manifest m;
-
-    if (o.point && d.points[i] != o.point)
-      continue;
-    if (points_load("verify", &d, d.points[i], &m) != EXIT_OK) {
-      t.bad++;
-      manifest_free(&m);
-      continue;
-    }
-    verify_local(&o, &d, local, &m, &t);
-    if (o.deep)
-      verify_deep(&o, &m, &t);
-    manifest_free(&m);
+  if (VixDiskLib_Connect(NULL, &r.local) != VIX_OK) {
+    VixDiskLib_Exit();
+    cli_opts_free(&o);
+    return EXIT_FAILURE_OTHER;
   }
-  if (o.point && t.ok + t.bad + t.skipped == 0) {
-    fprintf(stderr, "freevix verify: %s has no point %u\n", d.path, o.point);
-    rc = EXIT_FAILURE_OTHER;
+  if (!points_each_vm(dir, verify_dir, &r, &rc)) {
+    r.named = false;
+    rc = verify_dir(&r, dir);
   }
   if (!o.json)
-    fprintf(stderr, "freevix verify: %u disk%s ok, %u failed%s\n", t.ok,
-            t.ok == 1 ? "" : "s", t.bad,
-            t.skipped ? ", some not compared with the server" : "");
-  VixDiskLib_Disconnect(local);
+    fprintf(stderr, "freevix verify: %u disk%s ok, %u failed%s\n", r.t.ok,
+            r.t.ok == 1 ? "" : "s", r.t.bad,
+            r.t.skipped ? ", some not compared with the server" : "");
+  VixDiskLib_Disconnect(r.local);
   VixDiskLib_Exit();
-  bdir_close(&d);
   cli_opts_free(&o);
-  if (rc != EXIT_OK)
-    return rc;
-  return t.bad ? EXIT_FAILURE_OTHER : EXIT_OK;
+  return rc;
 }

@@ -55,33 +55,91 @@ int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
   return -1;
 }
 
-/* Names the subdirectories of dir that hold points: the VMs of a
- * repository, when dir is one. */
-static void name_vm_dirs(const char *cmd, const char *dir)
+/* The VM directories of a repository dir: its subdirectories that hold
+ * points, in name order, each with its number of points. */
+static void each_vm_dir(const char *dir,
+                        void (*fn)(void *data, const char *path, size_t n),
+                        void *data)
 {
-  DIR *dp = opendir(dir);
-  struct dirent *e;
-  unsigned shown = 0;
+  struct dirent **names = NULL;
+  int n = scandir(dir, &names, NULL, alphasort);
 
-  if (!dp)
-    return;
-  while ((e = readdir(dp)) && shown < 20) {
+  for (int i = 0; i < n; i++) {
     struct backup_dir sub;
     char path[4200], why[256];
 
-    if (e->d_name[0] == '.' ||
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >=
-            (int)sizeof path)
-      continue;
-    if (bdir_open(&sub, path, 0, why, sizeof why) == 0) {
-      if (sub.n_points)
-        fprintf(stderr, "freevix %s:   %s (%zu point%s)\n", cmd, path,
-                sub.n_points, sub.n_points == 1 ? "" : "s");
-      shown += sub.n_points > 0;
+    if (names[i]->d_name[0] != '.' &&
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) <
+            (int)sizeof path &&
+        bdir_open(&sub, path, 0, why, sizeof why) == 0) {
+      size_t points = sub.n_points;
+
       bdir_close(&sub);
+      if (points)
+        fn(data, path, points);
     }
+    free(names[i]);
   }
-  closedir(dp);
+  free(names);
+}
+
+struct shown {
+  const char *cmd;
+  unsigned n;
+};
+
+static void show_vm_dir(void *data, const char *path, size_t n)
+{
+  struct shown *s = data;
+
+  if (s->n++ < 20)
+    fprintf(stderr, "freevix %s:   %s (%zu point%s)\n", s->cmd, path, n,
+            n == 1 ? "" : "s");
+}
+
+/* Names the VM directories of dir, when it is a repository. */
+static void name_vm_dirs(const char *cmd, const char *dir)
+{
+  struct shown s = {cmd, 0};
+
+  each_vm_dir(dir, show_vm_dir, &s);
+}
+
+struct each {
+  points_vm_fn *fn;
+  void *data;
+  int rc;
+  bool any;
+};
+
+static void run_vm_dir(void *data, const char *path, size_t n)
+{
+  struct each *e = data;
+  int rc = e->fn(e->data, path);
+
+  (void)n;
+  e->any = true;
+  /* the worst: a failure over a held directory over success */
+  if (rc == EXIT_FAILURE_OTHER || e->rc == EXIT_OK)
+    e->rc = rc;
+}
+
+bool points_each_vm(const char *dir, points_vm_fn *fn, void *data, int *rc)
+{
+  struct backup_dir d;
+  struct each e = {fn, data, EXIT_OK, false};
+  char why[256];
+  bool own;
+
+  if (bdir_open(&d, dir, 0, why, sizeof why) != 0)
+    return false;
+  own = d.n_points || d.n_leftovers;
+  bdir_close(&d);
+  if (own)
+    return false;
+  each_vm_dir(dir, run_vm_dir, &e);
+  *rc = e.rc;
+  return e.any;
 }
 
 int points_open(const char *cmd, const char *dir, unsigned flags,

@@ -6,6 +6,8 @@
 #ifndef FREEVIX_CLI_POINTS_H
 #define FREEVIX_CLI_POINTS_H
 
+#include <stdbool.h>
+
 #include "backupdir.h"
 #include "cli.h"
 #include "manifest.h"
@@ -23,6 +25,16 @@ int points_parse(int argc, char **argv, const char *cmd, const char *allowed,
  * without points is refused, naming what it holds. */
 int points_open(const char *cmd, const char *dir, unsigned flags,
                 struct backup_dir *d);
+
+/* A command's work on one VM directory; returns its exit code. */
+typedef int points_vm_fn(void *data, const char *vm_dir);
+
+/* When dir is a repository (`backup --to DIR`: no points or leftovers of
+ * its own, subdirectories that hold points), runs fn on each of those in
+ * name order and returns true with *rc the worst exit code (a failure
+ * over a held directory over success).  False when dir is not one: the
+ * caller treats it as a VM directory. */
+bool points_each_vm(const char *dir, points_vm_fn *fn, void *data, int *rc);
 
 /* Loads point (0: the latest) and checks that every point of its chain
  * is there. */

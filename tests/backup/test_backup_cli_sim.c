@@ -714,7 +714,7 @@ static bool exists_in(const char *dir, const char *name)
  * 1 and 2 (newest first), what stays verifies and restores, and the next
  * incremental builds on point 5; a held lock, a bad --keep and a corrupt
  * manifest change nothing; the leftovers of an interrupted backup go; a
- * repository prunes each VM directory. */
+ * repository prunes, lists and verifies each VM directory. */
 static void prune_keeps_the_newest_chains(void **state)
 {
   static const char *const first[] = {"--incremental", "--enable-cbt", NULL};
@@ -815,14 +815,25 @@ static void prune_keeps_the_newest_chains(void **state)
   free(out);
   assert_false(exists_in(dir, "point-0009-disk-2000.vmdk"));
   assert_true(exists_in(dir, "point-0003.json"));
-  /* The repository: every VM directory in it, this one included. */
+  /* The repository: every VM directory in it, this one included (the
+   * exit codes depend on the other tests' directories). */
   {
     const char *repo_dry[] = {"prune", repo, "--keep", "2", "--dry-run",
                               NULL};
+    const char *repo_list[] = {"list", repo, NULL};
+    const char *repo_verify[] = {"verify", repo, NULL};
     char line[4400];
 
     FMT(line, "%s: would remove 0 points", dir);
     local_cmd(repo_dry, &out);
+    assert_true(contains(out, line));
+    free(out);
+    FMT(line, "%s:\npoint  kind", dir);
+    local_cmd(repo_list, &out);
+    assert_true(contains(out, line));
+    free(out);
+    FMT(line, "%s:\npoint 3 disk 2000 (local): ok", dir);
+    local_cmd(repo_verify, &out);
     assert_true(contains(out, line));
     free(out);
   }
