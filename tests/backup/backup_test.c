@@ -328,3 +328,16 @@ void bt_flip_data_byte(const char *vmdk)
     fail_msg("%s: cannot write it", vmdk);
   close(fd);
 }
+
+enum bt_step_action bt_kill_at(void *killer, const char *vm,
+                               const char *step)
+{
+  struct bt_killer *k = killer;
+
+  if (k->vm)
+    assert_string_equal(vm, k->vm);
+  if (strcmp(step, k->at) != 0)
+    return BT_GO;
+  k->killed = true;
+  return BT_KILL;
+}

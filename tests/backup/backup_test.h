@@ -7,6 +7,7 @@
 #define FVX_BACKUP_TEST_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,6 +74,16 @@ enum bt_step_action { BT_GO, BT_KILL };
 
 typedef enum bt_step_action bt_step_fn(void *data, const char *vm,
                                        const char *step);
+
+/* A step function: kills the command at step 'at' of VM 'vm' (any VM
+ * when NULL; a step of another VM fails the test) and records it. */
+struct bt_killer {
+  const char *at;
+  const char *vm;
+  bool killed;
+};
+enum bt_step_action bt_kill_at(void *killer, const char *vm,
+                               const char *step);
 
 struct bt_cli {
   const struct fvx_sim *sim;  /* NULL: no connection options */

@@ -383,23 +383,6 @@ static void cbt_reset_gives_a_full_backup(void **state)
 
 /* ---- kill -9 at each step, then sweep ------------------------------------ */
 
-struct killer {
-  const char *at;
-  bool killed;
-};
-
-static enum bt_step_action kill_at(void *data, const char *vm,
-                                   const char *step)
-{
-  struct killer *k = data;
-
-  (void)vm;
-  if (strcmp(step, k->at) != 0)
-    return BT_GO;
-  k->killed = true;
-  return BT_KILL;
-}
-
 static void killed_backups_are_swept(void **state)
 {
   static const struct {
@@ -424,9 +407,9 @@ static void killed_backups_are_swept(void **state)
   assert_int_equal(freevix_snapshot_create(&p, "freevix-backup not ours", 60,
                                            &foreign), VIX_OK);
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-    struct killer k = {steps[i].step, false};
+    struct bt_killer k = {steps[i].step, NULL, false};
 
-    assert_int_equal(backup(3, NULL, kill_at, &k, NULL), 128 + 9);
+    assert_int_equal(backup(3, NULL, bt_kill_at, &k, NULL), 128 + 9);
     assert_true(k.killed);
     assert_int_equal(bt_snapshots(&sim, vms[3], NULL, 0),
                      1 + steps[i].snapshots);

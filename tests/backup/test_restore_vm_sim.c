@@ -191,23 +191,6 @@ static void restore_into_the_powered_off_vm(void **state)
   assert_true(bt_stat(&sim, "nfc", "bytes_written") >= (long long)DISK_SIZE);
 }
 
-struct killer {
-  const char *at;
-  bool killed;
-};
-
-static enum bt_step_action kill_at(void *data, const char *vm,
-                                   const char *step)
-{
-  struct killer *k = data;
-
-  assert_string_equal(vm, vms[0]);
-  if (strcmp(step, k->at) != 0)
-    return BT_GO;
-  k->killed = true;
-  return BT_KILL;
-}
-
 /* kill -9 after PrepareForAccess, during the writes and before EndAccess:
  * the VM stays unmovable under the restore's identity until `freevix
  * sweep`, which ends that and nothing else; the next restore completes. */
@@ -225,9 +208,9 @@ static void killed_restores_are_swept(void **state)
   (void)state;
   assert_int_equal(run(keeper, NULL), 0); /* someone else's disable */
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-    struct killer k = {steps[i], false};
+    struct bt_killer k = {steps[i], vms[0], false};
 
-    assert_int_equal(run_steps(args, NULL, kill_at, &k), 128 + 9);
+    assert_int_equal(run_steps(args, NULL, bt_kill_at, &k), 128 + 9);
     assert_true(k.killed);
     assert_int_equal(fvx_sim_count_disabled(&sim, vms[0], NULL,
                                             "freevix-restore"), 1);
