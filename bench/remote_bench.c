@@ -605,6 +605,12 @@ void rb_print_row(const struct rb_row *row, int random, double ref_mbs)
   if (!random && smed > 0)
     printf(" (sim-bound %.0f MB/s, %.2fx)", (double)(1ull << 30) / 1e6 / smed,
            med * smed * 1e6 / (double)(1ull << 30));
+  /* Bytes the server sent per byte the client asked for: 1.00 unless
+   * something was fetched twice or read ahead in vain. */
+  if (gib > 0)
+    printf("  served %.3f", (double)(last->c.folder_bytes +
+                                     last->c.nfc_bytes) /
+                                (double)last->bytes);
   if (gib > 0)
     printf("  req %.1f/GiB hs %.1f/GiB tickets %.1f/GiB soap %.1f/GiB "
            "nfc-io %.1f/GiB nfc-conn %ld",
